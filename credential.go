@@ -1,0 +1,70 @@
+package verigate
+
+import "time"
+
+// Mode separates live data from test data. Objects created with a test
+// credential never mix with live ones; only test mode may use sandbox
+// sources and simulation endpoints.
+type Mode string
+
+const (
+	ModeLive Mode = "live"
+	ModeTest Mode = "test"
+)
+
+// Valid reports whether m is a known mode.
+func (m Mode) Valid() bool { return m == ModeLive || m == ModeTest }
+
+// AccessToken is a reseller's onboarding access token (Confirm's
+// accessToken header). Only its SHA-256 hash is stored.
+type AccessToken struct {
+	ID         string     `json:"id"`
+	OrgID      string     `json:"organizationId"`
+	Hash       []byte     `json:"-"`
+	CreatedBy  string     `json:"createdBy,omitempty"`
+	CreatedAt  time.Time  `json:"createdAt"`
+	LastUsedAt *time.Time `json:"lastUsedAt,omitempty"`
+	RevokedAt  *time.Time `json:"revokedAt,omitempty"`
+}
+
+// RateLimitPolicy is a throttling policy with NestJS throttler semantics:
+// at most Limit requests per TTL; past that, blocked for BlockDuration.
+type RateLimitPolicy struct {
+	TTL           time.Duration `json:"ttl"`
+	Limit         int           `json:"limit"`
+	BlockDuration time.Duration `json:"blockDuration"`
+}
+
+// DefaultRateLimit is the policy of a key created without one.
+var DefaultRateLimit = RateLimitPolicy{TTL: time.Minute, Limit: 100, BlockDuration: time.Minute}
+
+// Validate checks a policy's bounds.
+func (p RateLimitPolicy) Validate() error {
+	switch {
+	case p.TTL < time.Second || p.TTL > 24*time.Hour:
+		return FieldError("rateLimit.ttl", "must be between 1s and 24h")
+	case p.Limit < 1 || p.Limit > 1_000_000:
+		return FieldError("rateLimit.limit", "must be between 1 and 1000000")
+	case p.BlockDuration < 0 || p.BlockDuration > 24*time.Hour:
+		return FieldError("rateLimit.blockDuration", "must be between 0 and 24h")
+	}
+	return nil
+}
+
+// APIKey is a machine credential: vgk_<id>_<secret><checksum>. The id
+// (8 hex digits) finds the row; only the SHA-256 of the whole key is kept.
+type APIKey struct {
+	ID         string          `json:"id"`
+	OrgID      string          `json:"organizationId"`
+	UserID     string          `json:"userId"`
+	Name       string          `json:"name,omitempty"`
+	Hash       []byte          `json:"-"`
+	Scopes     []string        `json:"scopes"`
+	Accounts   []string        `json:"accounts,omitempty"` // allowed organizations or connections; empty means all of the owner's
+	Mode       Mode            `json:"mode"`
+	RateLimit  RateLimitPolicy `json:"rateLimit"`
+	ExpiresAt  *time.Time      `json:"expiresAt,omitempty"`
+	CreatedAt  time.Time       `json:"createdAt"`
+	LastUsedAt *time.Time      `json:"lastUsedAt,omitempty"`
+	RevokedAt  *time.Time      `json:"revokedAt,omitempty"`
+}

@@ -1,0 +1,72 @@
+// Package verigate holds Verigate's domain: the types every surface and
+// service share, the error codes they map to HTTP, and the permission
+// catalogue. It imports only the standard library.
+package verigate
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. Each surface maps them to its own status and body shape.
+const (
+	EINVALID         = "invalid"
+	EUNAUTHENTICATED = "unauthenticated"
+	EFORBIDDEN       = "forbidden"
+	ENOTFOUND        = "not_found"
+	ECONFLICT        = "conflict"
+	EEXPIRED         = "expired"
+	ERATELIMITED     = "rate_limited"
+	EUNAVAILABLE     = "unavailable"
+	EINTERNAL        = "internal"
+)
+
+// Error is a domain error: a code a surface can map, and a message safe to
+// show to the caller. Anything that is not an *Error is internal and its
+// text is logged, never shown.
+type Error struct {
+	Code    string
+	Message string
+	// Fields names the offending input fields of an EINVALID error, with a
+	// reason each, so surfaces can say which field was wrong.
+	Fields map[string]string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("verigate: %s: %s", e.Code, e.Message) }
+
+// Errorf returns an *Error with the given code and formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// FieldError returns an EINVALID error that names one field.
+func FieldError(field, reason string) *Error {
+	return &Error{Code: EINVALID, Message: field + ": " + reason, Fields: map[string]string{field: reason}}
+}
+
+// ErrorCode returns the code of err, EINTERNAL for anything that is not an
+// *Error, and "" for nil.
+func ErrorCode(err error) string {
+	var e *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Code
+	default:
+		return EINTERNAL
+	}
+}
+
+// ErrorMessage returns the caller-safe message of err.
+func ErrorMessage(err error) string {
+	var e *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Message
+	default:
+		return "Internal error."
+	}
+}

@@ -1,0 +1,174 @@
+package access
+
+import (
+	"context"
+	"strings"
+
+	"github.com/verigate/verigate"
+)
+
+// PlatformKey is the key of the one platform organization, the root of the
+// tenant tree; every reseller is its child.
+const PlatformKey = "platform"
+
+// EnsurePlatform creates the platform organization when it is missing.
+func (s *Service) EnsurePlatform(ctx context.Context) (*verigate.Organization, error) {
+	o, err := s.store.GetOrganizationByKey(ctx, PlatformKey)
+	if verigate.ErrorCode(err) != verigate.ENOTFOUND {
+		return o, err
+	}
+	now := s.now()
+	o = &verigate.Organization{ID: verigate.NewID(), Kind: verigate.OrgPlatform, Key: PlatformKey, Name: "Platform",
+		Status: verigate.StatusActive, CreatedAt: now, UpdatedAt: now}
+	ev := s.audit(verigate.WithPrincipal(ctx, verigate.System), "organization.create", "organization", o.ID, o.ID)
+	if err := s.store.CreateOrganization(ctx, o, ev); err != nil {
+		if verigate.ErrorCode(err) == verigate.ECONFLICT { // another process won the race
+			return s.store.GetOrganizationByKey(ctx, PlatformKey)
+		}
+		return nil, err
+	}
+	return o, nil
+}
+
+// OrgInput describes a new organization.
+type OrgInput struct {
+	Kind      verigate.OrgKind
+	Key       string
+	Name      string
+	ParentKey string // required for an institution: its reseller
+	Core      string // the institution's core banking system
+}
+
+// CreateOrganization creates a reseller (under the platform) or an
+// institution (under a reseller named by ParentKey).
+func (s *Service) CreateOrganization(ctx context.Context, in OrgInput) (*verigate.Organization, error) {
+	if err := verigate.ValidateOrgKey(in.Key); err != nil {
+		return nil, err
+	}
+	if err := verigate.ValidateText("name", strings.TrimSpace(in.Name), 200); err != nil {
+		return nil, err
+	}
+	if len(in.Core) > 100 {
+		return nil, verigate.FieldError("core", "must be at most 100 characters")
+	}
+	var parent *verigate.Organization
+	var err error
+	switch in.Kind {
+	case verigate.OrgReseller:
+		if in.ParentKey != "" && in.ParentKey != PlatformKey {
+			return nil, verigate.FieldError("parent", "a reseller's parent is the platform")
+		}
+		parent, err = s.EnsurePlatform(ctx)
+	case verigate.OrgInstitution:
+		if in.ParentKey == "" {
+			return nil, verigate.FieldError("parent", "an institution needs its reseller as parent")
+		}
+		parent, err = s.store.GetOrganizationByKey(ctx, in.ParentKey)
+		if verigate.ErrorCode(err) == verigate.ENOTFOUND {
+			return nil, verigate.Errorf(verigate.EINVALID, "Parent organization %q does not exist.", in.ParentKey)
+		}
+		if err == nil && parent.Kind != verigate.OrgReseller {
+			return nil, verigate.Errorf(verigate.EINVALID, "Parent %q is a %s; an institution's parent must be a reseller.", in.ParentKey, parent.Kind)
+		}
+	default:
+		return nil, verigate.FieldError("kind", "must be reseller or institution")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := authorize(ctx, "organizations.create", parent, "Organization"); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	o := &verigate.Organization{ID: verigate.NewID(), Kind: in.Kind, Key: in.Key, Name: strings.TrimSpace(in.Name),
+		ParentID: parent.ID, Core: strings.TrimSpace(in.Core), Status: verigate.StatusActive, CreatedAt: now, UpdatedAt: now}
+	ev := s.audit(ctx, "organization.create", "organization", o.ID, o.ID)
+	ev.Details = map[string]any{"key": o.Key, "kind": string(o.Kind)}
+	if err := s.store.CreateOrganization(ctx, o, ev); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// Organization returns the organization with key, if the caller may read it.
+func (s *Service) Organization(ctx context.Context, key string) (*verigate.Organization, error) {
+	o, err := s.store.GetOrganizationByKey(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if err := authorize(ctx, "organizations.read", o, "Organization"); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// ListOrganizations returns the organizations matching f that the caller
+// may read.
+func (s *Service) ListOrganizations(ctx context.Context, f verigate.OrgFilter) ([]*verigate.Organization, error) {
+	all, err := s.store.ListOrganizations(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, o := range all {
+		if authorize(ctx, "organizations.read", o, "Organization") == nil {
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}
+
+// DisableOrganization disables an organization; every sign-in under it,
+// its descendants' included, stops working at once.
+func (s *Service) DisableOrganization(ctx context.Context, key string) (*verigate.Organization, error) {
+	o, err := s.store.GetOrganizationByKey(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if err := authorize(ctx, "organizations.disable", o, "Organization"); err != nil {
+		return nil, err
+	}
+	if o.Kind == verigate.OrgPlatform {
+		return nil, verigate.Errorf(verigate.EINVALID, "The platform organization cannot be disabled.")
+	}
+	if o.Status == verigate.StatusDisabled {
+		return nil, verigate.Errorf(verigate.ECONFLICT, "Organization %q is already disabled.", key)
+	}
+	o.Status, o.UpdatedAt = verigate.StatusDisabled, s.now()
+	if err := s.store.UpdateOrganization(ctx, o, s.audit(ctx, "organization.disable", "organization", o.ID, o.ID)); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// orgActive reports whether the organization and all its ancestors are
+// active.
+func (s *Service) orgActive(ctx context.Context, id string) (bool, error) {
+	for depth := 0; id != "" && depth < 8; depth++ {
+		o, err := s.store.GetOrganization(ctx, id)
+		if err != nil {
+			return false, err
+		}
+		if o.Status != verigate.StatusActive {
+			return false, nil
+		}
+		id = o.ParentID
+	}
+	return true, nil
+}
+
+// Reach returns the organization ids a member of orgID may act on: the
+// organization itself and all its descendants.
+func (s *Service) Reach(ctx context.Context, orgID string) ([]string, error) {
+	out := []string{orgID}
+	for i := 0; i < len(out) && i < 100_000; i++ {
+		children, err := s.store.ListOrganizations(ctx, verigate.OrgFilter{ParentID: out[i]})
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range children {
+			out = append(out, c.ID)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,103 @@
+package access
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/verigate/verigate"
+)
+
+// Lockout: after LockoutThreshold consecutive failures an email is locked
+// for LockoutBase, doubling with each further failure up to LockoutMax.
+// Failures are counted per normalized email whether or not a user has it,
+// so the lockout itself reveals nothing about which emails exist.
+const (
+	LockoutThreshold = 10
+	LockoutBase      = time.Minute
+	LockoutMax       = time.Hour
+)
+
+// ErrBadCredentials is the one answer to every credential failure.
+var ErrBadCredentials = verigate.Errorf(verigate.EUNAUTHENTICATED, "Invalid email or password.")
+
+func lockoutFor(failures int) time.Duration {
+	if failures < LockoutThreshold {
+		return 0
+	}
+	d := LockoutBase
+	for i := LockoutThreshold; i < failures && d < LockoutMax; i++ {
+		d *= 2
+	}
+	return min(d, LockoutMax)
+}
+
+// SignIn checks an email and password. Every failure (unknown email, wrong
+// password, disabled user or organization, malformed input) returns
+// ErrBadCredentials after the same argon2id work; a locked email returns
+// ERATELIMITED without checking the password.
+func (s *Service) SignIn(ctx context.Context, email, password string) (*verigate.User, error) {
+	norm, emailErr := verigate.NormalizeEmail(email)
+	if emailErr != nil || len(password) > 4*verigate.MaxPasswordLen {
+		verifyPassword(password, s.dummyHash, s.Argon2)
+		return nil, ErrBadCredentials
+	}
+	now := s.now()
+	if _, until, err := s.store.SigninFailures(ctx, norm); err != nil {
+		return nil, err
+	} else if wait := time.UnixMilli(until).Sub(now); wait > 0 {
+		return nil, verigate.Errorf(verigate.ERATELIMITED, "Too many failed sign-ins. Try again in %d seconds.", int(wait.Seconds()+0.999))
+	}
+
+	u, err := s.store.GetUserByEmail(ctx, norm)
+	hash := s.dummyHash
+	switch code := verigate.ErrorCode(err); code {
+	case "":
+		hash = u.PasswordHash
+	case verigate.ENOTFOUND:
+		u = nil
+	default:
+		return nil, err
+	}
+	ok, rehash, err := verifyPassword(password, hash, s.Argon2)
+	if err != nil {
+		return nil, fmt.Errorf("verify password: %w", err)
+	}
+	if u == nil || !ok {
+		return nil, s.signinFailed(ctx, norm, u)
+	}
+	if active, err := s.userActive(ctx, u); err != nil {
+		return nil, err
+	} else if !active {
+		return nil, ErrBadCredentials
+	}
+	if err := s.store.ClearSigninFailures(ctx, norm); err != nil {
+		return nil, err
+	}
+	if rehash {
+		ev := s.audit(ctx, "user.password_rehash", "user", u.ID, u.OrgID)
+		if err := s.store.SetPasswordHash(ctx, u.ID, hashPassword(password, s.Argon2), ev); err != nil {
+			return nil, err
+		}
+	}
+	return u, nil
+}
+
+func (s *Service) signinFailed(ctx context.Context, email string, u *verigate.User) error {
+	ev := s.audit(ctx, "user.signin", "email", email, "")
+	if u != nil {
+		ev.TargetKind, ev.TargetID, ev.OrgID = "user", u.ID, u.OrgID
+	}
+	ev.Outcome = verigate.OutcomeFailure
+	now := ev.At
+	_, err := s.store.RecordSigninFailure(ctx, email, func(n int) int64 {
+		if d := lockoutFor(n); d > 0 {
+			return now.Add(d).UnixMilli()
+		}
+		return 0
+	}, ev)
+	if err != nil {
+		return err
+	}
+	return ErrBadCredentials
+}

@@ -1,0 +1,77 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/verigate/verigate"
+)
+
+const orgColumns = `id, kind, key, name, COALESCE(parent_id, ''), core, status, created_at, updated_at`
+
+func scanOrg(row scanner) (*verigate.Organization, error) {
+	var o verigate.Organization
+	var kind string
+	var created, updated int64
+	if err := row.Scan(&o.ID, &kind, &o.Key, &o.Name, &o.ParentID, &o.Core, &o.Status, &created, &updated); err != nil {
+		return nil, err
+	}
+	o.Kind, o.CreatedAt, o.UpdatedAt = verigate.OrgKind(kind), fromMS(created), fromMS(updated)
+	return &o, nil
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// CreateOrganization inserts o. A taken key is ECONFLICT.
+func (db *DB) CreateOrganization(ctx context.Context, o *verigate.Organization, ev verigate.AuditEvent) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO organizations (id, kind, key, name, parent_id, core, status, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			o.ID, string(o.Kind), o.Key, o.Name, nullString(o.ParentID), o.Core, o.Status, ms(o.CreatedAt), ms(o.UpdatedAt))
+		if isUnique(err) {
+			return verigate.Errorf(verigate.ECONFLICT, "An organization with key %q already exists.", o.Key)
+		}
+		if err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, ev)
+	})
+}
+
+// UpdateOrganization saves o's name, core and status.
+func (db *DB) UpdateOrganization(ctx context.Context, o *verigate.Organization, ev verigate.AuditEvent) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE organizations SET name = $1, core = $2, status = $3, updated_at = $4 WHERE id = $5`,
+			o.Name, o.Core, o.Status, ms(o.UpdatedAt), o.ID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return verigate.Errorf(verigate.ENOTFOUND, "Organization not found.")
+		}
+		return insertAudit(ctx, tx, ev)
+	})
+}
+
+// GetOrganization returns the organization with id.
+func (db *DB) GetOrganization(ctx context.Context, id string) (*verigate.Organization, error) {
+	o, err := scanOrg(db.ro.QueryRowContext(ctx, `SELECT `+orgColumns+` FROM organizations WHERE id = $1`, id))
+	return o, notFound(err, "Organization")
+}
+
+// GetOrganizationByKey returns the organization with key.
+func (db *DB) GetOrganizationByKey(ctx context.Context, key string) (*verigate.Organization, error) {
+	o, err := scanOrg(db.ro.QueryRowContext(ctx, `SELECT `+orgColumns+` FROM organizations WHERE key = $1`, key))
+	return o, notFound(err, "Organization")
+}
+
+// ListOrganizations returns the organizations matching f, by key.
+func (db *DB) ListOrganizations(ctx context.Context, f verigate.OrgFilter) ([]*verigate.Organization, error) {
+	return list(ctx, db.ro, scanOrg, `SELECT `+orgColumns+` FROM organizations
+		WHERE ($1 = '' OR kind = $1) AND ($2 = '' OR parent_id = $2) ORDER BY key`, string(f.Kind), f.ParentID)
+}
