@@ -44,6 +44,7 @@ type Store interface {
 	TouchAPIKey(ctx context.Context, id string, at time.Time) error
 
 	RecordAudit(ctx context.Context, ev verigate.AuditEvent) error
+	ListAuditEvents(ctx context.Context, f verigate.AuditFilter) ([]verigate.AuditEvent, error)
 }
 
 // Service is the access core.
@@ -96,4 +97,19 @@ func authorize(ctx context.Context, perm verigate.Permission, org *verigate.Orga
 		return verigate.Errorf(verigate.EFORBIDDEN, "Missing permission %s.", perm)
 	}
 	return nil
+}
+
+// AuditEvents lists audit events, newest first. Without an organization in
+// the filter only the system principal may list.
+func (s *Service) AuditEvents(ctx context.Context, f verigate.AuditFilter) ([]verigate.AuditEvent, error) {
+	var org *verigate.Organization
+	if f.OrgID != "" {
+		org = &verigate.Organization{ID: f.OrgID}
+	} else if p := verigate.PrincipalFrom(ctx); p == nil || p.Kind != verigate.PrincipalSystem {
+		return nil, verigate.FieldError("organization", "is required")
+	}
+	if err := authorize(ctx, "audit.read", org, "Organization"); err != nil {
+		return nil, err
+	}
+	return s.store.ListAuditEvents(ctx, f)
 }

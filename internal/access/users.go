@@ -92,3 +92,19 @@ func (s *Service) userActive(ctx context.Context, u *verigate.User) (bool, error
 	}
 	return s.orgActive(ctx, u.OrgID)
 }
+
+// ListUsers returns the users of an organization.
+func (s *Service) ListUsers(ctx context.Context, orgKey string) ([]*verigate.User, error) {
+	org, err := s.store.GetOrganizationByKey(ctx, orgKey)
+	if err != nil {
+		return nil, err
+	}
+	if err := authorize(ctx, "users.read", org, "Organization"); err != nil {
+		return nil, err
+	}
+	users, err := s.store.ListUsers(ctx, org.ID)
+	if users == nil && err == nil {
+		users = []*verigate.User{}
+	}
+	return users, err
+}

@@ -1,0 +1,460 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/verigate/verigate"
+	"github.com/verigate/verigate/internal/access"
+	"github.com/verigate/verigate/internal/app"
+	"github.com/verigate/verigate/internal/config"
+)
+
+const adminUsage = `Usage: verigate admin <command> [flags]   (every command takes --json)
+
+  org create --kind reseller|institution --key K --name N [--parent KEY] [--core NAME]
+  org list [--kind K] [--parent KEY]
+  org disable KEY
+  user create --org KEY --email E --username U --role R[,R…] [--service-account] [--password-file F]
+              (without --password-file the password is read from standard input)
+  user list --org KEY
+  access-token issue --org KEY         prints the token once
+  access-token list --org KEY
+  access-token revoke ID
+  api-key create --org KEY --user EMAIL --scopes s1,s2 [--accounts id,…] [--mode live|test]
+                 [--name N] [--rate-limit TTL,LIMIT,BLOCK] [--expires-in DURATION]   prints the key once
+  api-key list --org KEY
+  api-key revoke ID
+  audit list [--org KEY] [--action A] [--limit N]
+
+Roles: owner, admin, operator, reviewer, developer, viewer.
+`
+
+// cliPrincipal is who the admin CLI acts as in the audit log.
+var cliPrincipal = &verigate.Principal{Kind: verigate.PrincipalSystem, ID: "cli", Mode: verigate.ModeLive}
+
+// adminCmd is one admin command: its flags, then what it does.
+type adminCmd struct {
+	positional string // name of the one positional argument, if any
+	setup      func(fs *flag.FlagSet) func(ctx context.Context, a *app.App, arg string, out *output) error
+}
+
+var adminCmds = map[string]adminCmd{
+	"org create":          {setup: orgCreate},
+	"org list":            {setup: orgList},
+	"org disable":         {positional: "KEY", setup: orgDisable},
+	"user create":         {setup: userCreate},
+	"user list":           {setup: userList},
+	"access-token issue":  {setup: tokenIssue},
+	"access-token list":   {setup: tokenList},
+	"access-token revoke": {positional: "ID", setup: tokenRevoke},
+	"api-key create":      {setup: keyCreate},
+	"api-key list":        {setup: keyList},
+	"api-key revoke":      {positional: "ID", setup: keyRevoke},
+	"audit list":          {setup: auditList},
+}
+
+// output prints either JSON or text.
+type output struct {
+	json  bool
+	w     io.Writer
+	stdin io.Reader
+}
+
+func (o *output) print(v any, text func(w io.Writer)) error {
+	if o.json {
+		return printJSON(o.w, v)
+	}
+	text(o.w)
+	return nil
+}
+
+func admin(ctx context.Context, args []string, e *env) error {
+	if len(args) < 2 || args[0] == "help" {
+		if len(args) > 0 && args[0] == "help" {
+			fmt.Fprint(e.stdout, adminUsage)
+			return nil
+		}
+		fmt.Fprint(e.stderr, adminUsage)
+		return usagef("admin: name a command")
+	}
+	name := args[0] + " " + args[1]
+	cmd, ok := adminCmds[name]
+	if !ok {
+		return usagef("admin: unknown command %q; run 'verigate admin help'", name)
+	}
+	fs, load := flags("admin "+name, e)
+	asJSON := fs.Bool("json", false, "print JSON")
+	do := cmd.setup(fs)
+	rest := args[2:]
+	if err := parse(fs, rest); err != nil {
+		return err
+	}
+	var arg string
+	if cmd.positional != "" {
+		// The positional argument may stand before or after the flags.
+		if fs.NArg() == 0 {
+			return usagef("admin %s: missing %s", name, cmd.positional)
+		}
+		arg = fs.Arg(0)
+		if err := parse(fs, fs.Args()[1:]); err != nil {
+			return err
+		}
+	}
+	cfg, err := load()
+	if err != nil {
+		return err
+	}
+	a, err := openQuiet(ctx, cfg, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return do(verigate.WithPrincipal(ctx, cliPrincipal), a, arg, &output{json: *asJSON, w: e.stdout, stdin: e.stdin})
+}
+
+// openQuiet opens the app with warnings-only logging.
+func openQuiet(ctx context.Context, cfg *config.Config, e *env) (*app.App, error) {
+	cfg.LogLevel = max(cfg.LogLevel, 4) // slog.LevelWarn
+	return app.Open(ctx, cfg, cfg.Logger(e.stderr))
+}
+
+func required(name, v string) error {
+	if strings.TrimSpace(v) == "" {
+		return usagef("--%s is required", name)
+	}
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func orgCreate(fs *flag.FlagSet) func(context.Context, *app.App, string, *output) error {
+	kind := fs.String("kind", "", "reseller or institution")
+	key := fs.String("key", "", "the organization key (slug)")
+	name := fs.String("name", "", "display name")
+	parent := fs.String("parent", "", "parent organization key (an institution's reseller)")
+	core := fs.String("core", "", "the institution's core banking system")
+	return func(ctx context.Context, a *app.App, _ string, out *output) error {
+		for n, v := range map[string]string{"kind": *kind, "key": *key, "name": *name} {
+			if err := required(n, v); err != nil {
+				return err
+			}
+		}
+		o, err := a.Access.CreateOrganization(ctx, access.OrgInput{Kind: verigate.OrgKind(*kind), Key: *key, Name: *name, ParentKey: *parent, Core: *core})
+		if err != nil {
+			return err
+		}
+		return out.print(o, func(w io.Writer) { fmt.Fprintf(w, "created %s %s (%s)\n", o.Kind, o.Key, o.ID) })
+	}
+}
+
+func orgList(fs *flag.FlagSet) func(context.Context, *app.App, string, *output) error {
+	kind := fs.String("kind", "", "only this kind")
+	parent := fs.String("parent", "", "only children of this organization key")
+	return func(ctx context.Context, a *app.App, _ string, out *output) error {
+		f := verigate.OrgFilter{Kind: verigate.OrgKind(*kind)}
+		if *parent != "" {
+			p, err := a.Access.Organization(ctx, *parent)
+			if err != nil {
+				return err
+			}
+			f.ParentID = p.ID
+		}
+		orgs, err := a.Access.ListOrganizations(ctx, f)
+		if err != nil {
+			return err
+		}
+		if orgs == nil {
+			orgs = []*verigate.Organization{}
+		}
+		keys := map[string]string{}
+		for _, o := range orgs {
+			keys[o.ID] = o.Key
+		}
+		return out.print(orgs, func(w io.Writer) {
+			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "KEY\tKIND\tNAME\tPARENT\tCORE\tSTATUS")
+			for _, o := range orgs {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", o.Key, o.Kind, o.Name, keys[o.ParentID], o.Core, o.Status)
+			}
+			tw.Flush()
+		})
+	}
+}
+
+func orgDisable(fs *flag.FlagSet) func(context.Context, *app.App, string, *output) error {
+	return func(ctx context.Context, a *app.App, key string, out *output) error {
+		o, err := a.Access.DisableOrganization(ctx, key)
+		if err != nil {
+			return err
+		}
+		return out.print(o, func(w io.Writer) { fmt.Fprintf(w, "disabled %s\n", o.Key) })
+	}
+}
+
+func userCreate(fs *flag.FlagSet) func(context.Context, *app.App, string, *output) error {
+	org := fs.String("org", "", "organization key")
+	email := fs.String("email", "", "email address")
+	username := fs.String("username", "", "operator name (sent as RequestedBy)")
+	role := fs.String("role", "", "role, or roles separated by commas")
+	svc := fs.Bool("service-account", false, "a service account (signs in only with an onboarding access token)")
+	pwFile := fs.String("password-file", "", "file holding the password (default: read standard input)")
+	return func(ctx context.Context, a *app.App, _ string, out *output) error {
+		for n, v := range map[string]string{"org": *org, "email": *email, "username": *username, "role": *role} {
+			if err := required(n, v); err != nil {
+				return err
+			}
+		}
+		pw, err := readPassword(*pwFile, out.stdin)
+		if err != nil {
+			return err
+		}
+		u, err := a.Access.CreateUser(ctx, access.UserInput{OrgKey: *org, Email: *email, Username: *username,
+			Password: pw, Roles: splitList(*role), ServiceAccount: *svc})
+		if err != nil {
+			return err
+		}
+		return out.print(u, func(w io.Writer) { fmt.Fprintf(w, "created user %s (%s) in %s\n", u.Email, u.ID, *org) })
+	}
+}
+
+// readPassword reads a password from a file or from r, dropping one
+// trailing newline; nothing else is trimmed.
+func readPassword(file string, r io.Reader) (string, error) {
+	var b []byte
+	var err error
+	if file != "" {
+		b, err = os.ReadFile(file)
+	} else {
+		b, err = io.ReadAll(io.LimitReader(bufio.NewReader(r), 8<<10))
+	}
+	if err != nil {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	s := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+	if s == "" {
+		return "", usagef("no password given: pass --password-file or write it to standard input")
+	}
+	return s, nil
+}
+
+func userList(fs *flag.FlagSet) func(context.Context, *app.App, string, *output) error {
+	org := fs.String("org", "", "organization key")
+	return func(ctx context.Context, a *app.App, _ string, out *output) error {
+		if err := required("org", *org); err != nil {
+			return err
+		}
+		users, err := a.Access.ListUsers(ctx, *org)
+		if err != nil {
+			return err
+		}
+		return out.print(users, func(w io.Writer) {
+			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "EMAIL\tUSERNAME\tROLES\tSERVICE ACCOUNT\tSTATUS")
+			for _, u := range users {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\n", u.Email, u.Username, strings.Join(u.Roles, ","), u.ServiceAccount, u.Status)
+			}
+			tw.Flush()
+		})
+	}
+}
+
+func tokenIssue(fs *flag.FlagSet) func(context.Context, *app.App, string, *output) error {
+	org := fs.String("org", "", "reseller key")
+	return func(ctx context.Context, a *app.App, _ string, out *output) error {
+		if err := required("org", *org); err != nil {
+			return err
+		}
+		secret, t, err := a.Access.IssueAccessToken(ctx, *org)
+		if err != nil {
+			return err
+		}
+		return out.print(map[string]any{"id": t.ID, "organization": *org, "accessToken": secret, "createdAt": t.CreatedAt},
+			func(w io.Writer) {
+				fmt.Fprintf(w, "access token %s for %s (shown once; send it as the accessToken header):\n%s\n", t.ID, *org, secret)
+			})
+	}
+}
+
+func tokenList(fs *flag.FlagSet) func(context.Context, *app.App, string, *output) error {
+	org := fs.String("org", "", "reseller key")
+	return func(ctx context.Context, a *app.App, _ string, out *output) error {
+		if err := required("org", *org); err != nil {
+			return err
+		}
+		list, err := a.Access.ListAccessTokens(ctx, *org)
+		if err != nil {
+			return err
+		}
+		if list == nil {
+			list = []*verigate.AccessToken{}
+		}
+		return out.print(list, func(w io.Writer) {
+			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tCREATED\tLAST USED\tREVOKED")
+			for _, t := range list {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.ID, stamp(&t.CreatedAt), stamp(t.LastUsedAt), stamp(t.RevokedAt))
+			}
+			tw.Flush()
+		})
+	}
+}
+
+func stamp(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func tokenRevoke(fs *flag.FlagSet) func(context.Context, *app.App, string, *output) error {
+	return func(ctx context.Context, a *app.App, id string, out *output) error {
+		if err := a.Access.RevokeAccessToken(ctx, id); err != nil {
+			return err
+		}
+		return out.print(map[string]any{"id": id, "revoked": true}, func(w io.Writer) { fmt.Fprintf(w, "revoked access token %s\n", id) })
+	}
+}
+
+// parseRateLimit reads "TTL,LIMIT,BLOCK", e.g. "60s,100,60s".
+func parseRateLimit(s string) (*verigate.RateLimitPolicy, error) {
+	parts := strings.Split(s, ",")
+	if len(parts) != 3 {
+		return nil, usagef("--rate-limit: want TTL,LIMIT,BLOCK such as 60s,100,60s")
+	}
+	ttl, err1 := time.ParseDuration(parts[0])
+	limit, err2 := strconv.Atoi(parts[1])
+	block, err3 := time.ParseDuration(parts[2])
+	if err1 != nil || err2 != nil || err3 != nil {
+		return nil, usagef("--rate-limit: want TTL,LIMIT,BLOCK such as 60s,100,60s")
+	}
+	return &verigate.RateLimitPolicy{TTL: ttl, Limit: limit, BlockDuration: block}, nil
+}
+
+func keyCreate(fs *flag.FlagSet) func(context.Context, *app.App, string, *output) error {
+	org := fs.String("org", "", "organization key")
+	user := fs.String("user", "", "email of the user the key acts as")
+	scopes := fs.String("scopes", "", "scopes separated by commas, e.g. otp:write,status:read")
+	accounts := fs.String("accounts", "", "restrict the key to these account or organization ids")
+	mode := fs.String("mode", "live", "live or test")
+	name := fs.String("name", "", "a label")
+	rl := fs.String("rate-limit", "", "TTL,LIMIT,BLOCK (default 60s,100,60s)")
+	expiresIn := fs.Duration("expires-in", 0, "expire after this long (default: never)")
+	return func(ctx context.Context, a *app.App, _ string, out *output) error {
+		for n, v := range map[string]string{"org": *org, "user": *user, "scopes": *scopes} {
+			if err := required(n, v); err != nil {
+				return err
+			}
+		}
+		in := access.APIKeyInput{OrgKey: *org, UserEmail: *user, Name: *name, Scopes: splitList(*scopes),
+			Accounts: splitList(*accounts), Mode: verigate.Mode(*mode)}
+		if *rl != "" {
+			p, err := parseRateLimit(*rl)
+			if err != nil {
+				return err
+			}
+			in.RateLimit = p
+		}
+		if *expiresIn < 0 {
+			return usagef("--expires-in must be positive")
+		}
+		if *expiresIn > 0 {
+			t := a.Access.Now().Add(*expiresIn)
+			in.ExpiresAt = &t
+		}
+		secret, k, err := a.Access.CreateAPIKey(ctx, in)
+		if err != nil {
+			return err
+		}
+		return out.print(map[string]any{"id": k.ID, "key": secret, "organization": *org, "scopes": k.Scopes,
+			"accounts": k.Accounts, "mode": k.Mode, "rateLimit": k.RateLimit, "expiresAt": k.ExpiresAt},
+			func(w io.Writer) {
+				fmt.Fprintf(w, "API key %s for %s, scopes %s, mode %s (shown once):\n%s\n", k.ID, *org, strings.Join(k.Scopes, ","), k.Mode, secret)
+			})
+	}
+}
+
+func keyList(fs *flag.FlagSet) func(context.Context, *app.App, string, *output) error {
+	org := fs.String("org", "", "organization key")
+	return func(ctx context.Context, a *app.App, _ string, out *output) error {
+		if err := required("org", *org); err != nil {
+			return err
+		}
+		keys, err := a.Access.ListAPIKeys(ctx, *org)
+		if err != nil {
+			return err
+		}
+		if keys == nil {
+			keys = []*verigate.APIKey{}
+		}
+		return out.print(keys, func(w io.Writer) {
+			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tNAME\tSCOPES\tMODE\tCREATED\tLAST USED\tEXPIRES\tREVOKED")
+			for _, k := range keys {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Name, strings.Join(k.Scopes, ","), k.Mode,
+					stamp(&k.CreatedAt), stamp(k.LastUsedAt), stamp(k.ExpiresAt), stamp(k.RevokedAt))
+			}
+			tw.Flush()
+		})
+	}
+}
+
+func keyRevoke(fs *flag.FlagSet) func(context.Context, *app.App, string, *output) error {
+	return func(ctx context.Context, a *app.App, id string, out *output) error {
+		if err := a.Access.RevokeAPIKey(ctx, id); err != nil {
+			return err
+		}
+		return out.print(map[string]any{"id": id, "revoked": true}, func(w io.Writer) { fmt.Fprintf(w, "revoked API key %s\n", id) })
+	}
+}
+
+func auditList(fs *flag.FlagSet) func(context.Context, *app.App, string, *output) error {
+	org := fs.String("org", "", "only events of this organization key")
+	action := fs.String("action", "", "only this action, e.g. user.create")
+	limit := fs.Int("limit", 50, "at most this many events (1-1000)")
+	return func(ctx context.Context, a *app.App, _ string, out *output) error {
+		if *limit < 1 || *limit > 1000 {
+			return usagef("--limit must be between 1 and 1000")
+		}
+		f := verigate.AuditFilter{Action: *action, Limit: *limit}
+		if *org != "" {
+			o, err := a.Access.Organization(ctx, *org)
+			if err != nil {
+				return err
+			}
+			f.OrgID = o.ID
+		}
+		evs, err := a.Access.AuditEvents(ctx, f)
+		if err != nil {
+			return err
+		}
+		if evs == nil {
+			evs = []verigate.AuditEvent{}
+		}
+		return out.print(evs, func(w io.Writer) {
+			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "AT\tACTION\tOUTCOME\tACTOR\tREQUESTED BY\tTARGET")
+			for _, ev := range evs {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s:%s\t%s\t%s:%s\n", ev.At.Format(time.RFC3339), ev.Action, ev.Outcome,
+					ev.ActorKind, ev.ActorID, ev.RequestedBy, ev.TargetKind, ev.TargetID)
+			}
+			tw.Flush()
+		})
+	}
+}

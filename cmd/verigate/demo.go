@@ -1,0 +1,251 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/verigate/verigate"
+	"github.com/verigate/verigate/internal/access"
+	"github.com/verigate/verigate/internal/app"
+)
+
+// demoState is what `verigate demo --json` prints. Later surfaces add
+// fields; none is ever removed.
+type demoState struct {
+	BaseURL      string            `json:"baseUrl"`
+	Reseller     demoReseller      `json:"reseller"`
+	Institutions []demoInstitution `json:"institutions"`
+	Users        []demoUser        `json:"users"`
+	APIKeys      []demoAPIKey      `json:"apiKeys"`
+}
+
+type demoReseller struct {
+	Key            string `json:"key"`
+	AccessToken    string `json:"accessToken"`
+	ServiceAccount struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	} `json:"serviceAccount"`
+}
+
+type demoInstitution struct {
+	Key  string `json:"key"`
+	Name string `json:"name"`
+}
+
+type demoUser struct {
+	Email        string `json:"email"`
+	Password     string `json:"password"`
+	Role         string `json:"role"`
+	Organization string `json:"organization"`
+	Username     string `json:"username"`
+}
+
+type demoAPIKey struct {
+	Key          string   `json:"key"`
+	Scopes       []string `json:"scopes"`
+	Organization string   `json:"organization"`
+	Mode         string   `json:"mode"`
+}
+
+const (
+	demoDir      = "./verigate-demo"
+	demoFile     = "demo.json" // in the data dir; holds the demo's plaintext credentials
+	demoResellerKey = "demo-reseller"
+)
+
+func demo(ctx context.Context, args []string, e *env) error {
+	// The demo keeps its data apart from a real server's unless told otherwise.
+	getenv := e.getenv
+	e2 := *e
+	e2.getenv = func(k string) string {
+		if v := getenv(k); v != "" || k != "VERIGATE_DATA_DIR" {
+			return v
+		}
+		return demoDir
+	}
+	fs, load := flags("demo", &e2)
+	asJSON := fs.Bool("json", false, "print one JSON object with the credentials once the server is ready")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := load()
+	if err != nil {
+		return err
+	}
+	a, ln, err := start(ctx, cfg, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	statePath := filepath.Join(cfg.DataDir, demoFile)
+	st, err := loadDemo(statePath)
+	switch {
+	case err == nil:
+		fmt.Fprintf(e.stderr, "Reusing the demo in %s (delete that directory to start afresh).\n", cfg.DataDir)
+	case errors.Is(err, os.ErrNotExist):
+		if st, err = seedDemo(verigate.WithPrincipal(ctx, cliPrincipal), a); err != nil {
+			return fmt.Errorf("set up the demo: %w", err)
+		}
+		if err := saveDemo(statePath, st); err != nil {
+			return err
+		}
+	default:
+		return err
+	}
+	st.BaseURL = "http://" + ln.Addr().String()
+	if cfg.PublicURL != "http://"+cfg.Addr {
+		st.BaseURL = cfg.PublicURL
+	}
+	if *asJSON {
+		if err := json.NewEncoder(e.stdout).Encode(st); err != nil {
+			return err
+		}
+	} else {
+		printDemo(e.stdout, st, cfg.DataDir)
+	}
+	return a.Serve(ctx, ln)
+}
+
+func loadDemo(path string) (*demoState, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var st demoState
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, fmt.Errorf("%s is damaged (%v); delete its directory and run the demo again", path, err)
+	}
+	return &st, nil
+}
+
+func saveDemo(path string, st *demoState) error {
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func demoPassword() string {
+	b := make([]byte, 15)
+	rand.Read(b)
+	return "demo-" + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// demoPeople: one user per built-in role; the operator is the seed's jdoe.
+var demoPeople = []struct{ role, username, org string }{
+	{verigate.RoleOwner, "olivia", demoResellerKey},
+	{verigate.RoleAdmin, "adam", demoResellerKey},
+	{verigate.RoleOperator, "jdoe", "demo-cu"},
+	{verigate.RoleReviewer, "rachel", "demo-cu"},
+	{verigate.RoleDeveloper, "devon", demoResellerKey},
+	{verigate.RoleViewer, "victor", demoResellerKey},
+}
+
+// demoScopes are the scopes of the demo's API keys.
+var demoScopes = []string{"verifications:create", "verifications:read", "verifications:review", "sources:read"}
+
+func seedDemo(ctx context.Context, a *app.App) (*demoState, error) {
+	if _, err := a.Access.Organization(ctx, demoResellerKey); err == nil {
+		return nil, errors.New("the database already holds a demo reseller but " + demoFile +
+			" is missing, so an earlier set-up did not finish; delete the data directory and run the demo again")
+	}
+	st := &demoState{}
+	if _, err := a.Access.CreateOrganization(ctx, access.OrgInput{Kind: verigate.OrgReseller, Key: demoResellerKey, Name: "Demo Reseller"}); err != nil {
+		return nil, err
+	}
+	for _, inst := range []struct{ key, name, core string }{
+		{"demo-cu", "Demo Credit Union", "Symitar"},
+		{"demo-bank", "Demo Bank", "Jack Henry SilverLake"},
+	} {
+		if _, err := a.Access.CreateOrganization(ctx, access.OrgInput{Kind: verigate.OrgInstitution, Key: inst.key,
+			Name: inst.name, ParentKey: demoResellerKey, Core: inst.core}); err != nil {
+			return nil, err
+		}
+		st.Institutions = append(st.Institutions, demoInstitution{Key: inst.key, Name: inst.name})
+	}
+	st.Reseller.Key = demoResellerKey
+	st.Reseller.ServiceAccount.Email = "svc@" + demoResellerKey + ".test"
+	st.Reseller.ServiceAccount.Password = demoPassword()
+	if _, err := a.Access.CreateUser(ctx, access.UserInput{OrgKey: demoResellerKey, Email: st.Reseller.ServiceAccount.Email,
+		Username: "svc", Password: st.Reseller.ServiceAccount.Password, Roles: []string{verigate.RoleOwner}, ServiceAccount: true}); err != nil {
+		return nil, err
+	}
+	token, _, err := a.Access.IssueAccessToken(ctx, demoResellerKey)
+	if err != nil {
+		return nil, err
+	}
+	st.Reseller.AccessToken = token
+	for _, p := range demoPeople {
+		u := demoUser{Email: p.role + "@" + p.org + ".test", Password: demoPassword(), Role: p.role, Organization: p.org, Username: p.username}
+		if _, err := a.Access.CreateUser(ctx, access.UserInput{OrgKey: p.org, Email: u.Email, Username: u.Username,
+			Password: u.Password, Roles: []string{p.role}}); err != nil {
+			return nil, err
+		}
+		st.Users = append(st.Users, u)
+	}
+	for _, mode := range []verigate.Mode{verigate.ModeLive, verigate.ModeTest} {
+		key, k, err := a.Access.CreateAPIKey(ctx, access.APIKeyInput{OrgKey: demoResellerKey, UserEmail: st.Reseller.ServiceAccount.Email,
+			Name: "demo " + string(mode), Scopes: demoScopes, Mode: mode})
+		if err != nil {
+			return nil, err
+		}
+		st.APIKeys = append(st.APIKeys, demoAPIKey{Key: key, Scopes: k.Scopes, Organization: demoResellerKey, Mode: string(mode)})
+	}
+	return st, nil
+}
+
+func printDemo(w io.Writer, st *demoState, dataDir string) {
+	base := st.BaseURL
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	p("")
+	p("Verigate demo is running at %s  (data in %s; Ctrl-C stops it)", base, dataDir)
+	p("")
+	p("Reseller %s", st.Reseller.Key)
+	p("  onboarding access token  %s", st.Reseller.AccessToken)
+	p("  service account          %s  /  %s", st.Reseller.ServiceAccount.Email, st.Reseller.ServiceAccount.Password)
+	for _, i := range st.Institutions {
+		p("Institution %-13s  %s", i.Key, i.Name)
+	}
+	p("")
+	p("Users (email / password, role @ organization, username):")
+	for _, u := range st.Users {
+		p("  %-32s %s   %s @ %s, %s", u.Email, u.Password, u.Role, u.Organization, u.Username)
+	}
+	p("")
+	p("API keys:")
+	for _, k := range st.APIKeys {
+		p("  %s   %s, %s", k.Key, k.Mode, strings.Join(k.Scopes, ","))
+	}
+	p("")
+	p("Try it:")
+	p("  curl -s %s/healthz", base)
+	p("  curl -s %s/readyz", base)
+	p("  curl -s %s/metrics | grep verigate_http_requests_total", base)
+	p("  curl -s %s/openapi.json | head -c 400; echo", base)
+	p("  open %s/docs in a browser for the API reference", base)
+	p("")
+	p("Manage it from another terminal (the same data directory):")
+	p("  VERIGATE_DATA_DIR=%s go run ./cmd/verigate admin org list", dataDir)
+	p("  VERIGATE_DATA_DIR=%s go run ./cmd/verigate admin user list --org %s", dataDir, st.Reseller.Key)
+	p("  VERIGATE_DATA_DIR=%s go run ./cmd/verigate admin api-key list --org %s", dataDir, st.Reseller.Key)
+	p("  VERIGATE_DATA_DIR=%s go run ./cmd/verigate admin audit list --limit 10", dataDir)
+	p("")
+	p("Machine-readable: go run ./cmd/verigate demo --json")
+	fmt.Fprint(w, b.String())
+}

@@ -1,0 +1,123 @@
+// Package app wires Verigate together: the store, the services, and the
+// server with every surface mounted. The binary, the demo and the
+// end-to-end tests all run an App.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/verigate/verigate/internal/access"
+	"github.com/verigate/verigate/internal/config"
+	"github.com/verigate/verigate/internal/server"
+	"github.com/verigate/verigate/internal/sqlstore"
+)
+
+// Version is set at build time with -ldflags "-X …/internal/app.Version=…".
+var Version = "dev"
+
+// App is a running Verigate.
+type App struct {
+	Config *config.Config
+	Log    *slog.Logger
+	DB     *sqlstore.DB
+	Access *access.Service
+	Server *server.Server
+}
+
+// Open connects to the database, applies pending migrations and builds
+// the services and the server.
+func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
+	db, err := sqlstore.Open(ctx, cfg.DatabaseURL, sqlstore.Options{Synchronous: cfg.SQLiteSynchronous})
+	if err != nil {
+		return nil, err
+	}
+	n, err := db.Migrate(ctx)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if n > 0 {
+		log.Info("applied migrations", "count", n, "database", db.Dialect())
+	}
+	a := &App{Config: cfg, Log: log, DB: db, Access: access.New(db)}
+	if _, err := a.Access.EnsurePlatform(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("create the platform organization: %w", err)
+	}
+	a.Server = server.New(server.Options{
+		Logger:    log,
+		BodyLimit: cfg.BodyLimit,
+		Database:  db.Dialect(),
+		Version:   Version,
+		Ready:     a.ready,
+	})
+	for name, pool := range db.Pools() {
+		a.Server.Registry().MustRegister(collectors.NewDBStatsCollector(pool, name))
+	}
+	return a, nil
+}
+
+// ready is /readyz: the database answers and no migration is pending.
+func (a *App) ready(ctx context.Context) error {
+	if err := a.DB.Ping(ctx); err != nil {
+		return errors.New("database unreachable")
+	}
+	pending, err := a.DB.Pending(ctx)
+	if err != nil {
+		return errors.New("migration state unreadable")
+	}
+	if pending {
+		return errors.New("migrations pending")
+	}
+	return nil
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.DB.Close() }
+
+// HTTPServer returns the http.Server for this app, with timeouts set.
+func (a *App) HTTPServer() *http.Server {
+	return &http.Server{
+		Handler:           a.Server,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+}
+
+// Serve serves on ln until ctx is done, then shuts down gracefully:
+// /readyz turns 503, the listener closes, and in-flight requests get up
+// to Config.ShutdownTimeout to finish.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := a.HTTPServer()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down", "timeout", a.Config.ShutdownTimeout)
+	a.Server.Drain()
+	sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	a.Log.Info("stopped")
+	return nil
+}

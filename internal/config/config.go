@@ -1,0 +1,235 @@
+// Package config reads Verigate's configuration from VERIGATE_*
+// environment variables, with flags for the common ones. Every secret can
+// instead be read from a file named by its *_FILE variable.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	Addr        string // listen address
+	PublicURL   string // base URL put in links (default http://Addr)
+	DataDir     string
+	DatabaseURL string // postgres://… or an SQLite file path
+	SecretKey   string // signs and encrypts; generated into DataDir when absent
+	LogFormat   string // json or text
+	LogLevel    slog.Level
+	RedisURL    string
+	BodyLimit   int64
+	// SQLiteSynchronous is SQLite's synchronous pragma (FULL by default).
+	SQLiteSynchronous string
+	ShutdownTimeout   time.Duration
+
+	// SecretKeyGenerated is set when Load made a new secret key.
+	SecretKeyGenerated bool
+}
+
+// Variable documents one setting; Vars is the table the README shows.
+type Variable struct {
+	Name, Flag, Default, Description string
+	Secret                           bool // also read from NAME_FILE
+}
+
+// Vars lists every setting.
+var Vars = []Variable{
+	{"VERIGATE_ADDR", "addr", "127.0.0.1:8080", "Address to listen on.", false},
+	{"VERIGATE_PUBLIC_URL", "public-url", "http://<VERIGATE_ADDR>", "Base URL of this server as applicants and partners reach it; used in links.", false},
+	{"VERIGATE_DATA_DIR", "data-dir", "./verigate-data", "Directory for the SQLite database and the generated secret key.", false},
+	{"VERIGATE_DATABASE_URL", "database-url", "<data dir>/verigate.db", "An SQLite file path, or a postgres:// URL to use PostgreSQL.", true},
+	{"VERIGATE_SECRET_KEY", "", "generated into <data dir>/secret.key", "At least 32 characters; derives the keys that sign and encrypt. Keep it across restarts and replicas.", true},
+	{"VERIGATE_LOG_FORMAT", "log-format", "text", "Log format: text or json.", false},
+	{"VERIGATE_LOG_LEVEL", "log-level", "info", "Log level: debug, info, warn or error.", false},
+	{"VERIGATE_REDIS_URL", "", "(none: in-memory)", "redis:// URL for rate limits and realtime fan-out across replicas.", true},
+	{"VERIGATE_BODY_LIMIT", "", "1048576", "Largest request body in bytes.", false},
+	{"VERIGATE_SQLITE_SYNCHRONOUS", "", "FULL", "SQLite synchronous pragma: FULL survives power loss; NORMAL is faster and survives process crashes.", false},
+	{"VERIGATE_SHUTDOWN_TIMEOUT", "", "30s", "How long SIGTERM waits for in-flight requests.", false},
+}
+
+// Error is a configuration error; the binary prints it on one line and
+// exits 2.
+type Error struct{ msg string }
+
+func (e *Error) Error() string { return e.msg }
+
+func errorf(format string, args ...any) error { return &Error{fmt.Sprintf(format, args...)} }
+
+// Bind registers the flags of the common settings on fs and returns the
+// loader to call once fs is parsed: flags win over the environment (read
+// through getenv), which wins over the defaults.
+func Bind(fs *flag.FlagSet) func(getenv func(string) string) (*Config, error) {
+	flags := map[string]*string{}
+	for _, v := range Vars {
+		if v.Flag != "" {
+			flags[v.Name] = fs.String(v.Flag, "", v.Description+" ("+v.Name+")")
+		}
+	}
+	return func(getenv func(string) string) (*Config, error) { return load(getenv, flags) }
+}
+
+// Load reads the configuration from the environment alone.
+func Load(getenv func(string) string) (*Config, error) { return load(getenv, nil) }
+
+func load(getenv func(string) string, flags map[string]*string) (*Config, error) {
+	get := func(name string) (string, error) {
+		if p, ok := flags[name]; ok && *p != "" {
+			return *p, nil
+		}
+		val := getenv(name)
+		if file := getenv(name + "_FILE"); file != "" {
+			if val != "" {
+				return "", errorf("%s and %s_FILE are both set; set one", name, name)
+			}
+			b, err := os.ReadFile(file)
+			if err != nil {
+				return "", errorf("%s_FILE: %v", name, err)
+			}
+			val = strings.TrimRight(string(b), "\r\n")
+		}
+		return val, nil
+	}
+	c := &Config{}
+	var err error
+	str := func(name, def string) string {
+		if err != nil {
+			return ""
+		}
+		var v string
+		v, err = get(name)
+		if v == "" {
+			v = def
+		}
+		return v
+	}
+	c.Addr = str("VERIGATE_ADDR", "127.0.0.1:8080")
+	c.DataDir = str("VERIGATE_DATA_DIR", "./verigate-data")
+	c.DatabaseURL = str("VERIGATE_DATABASE_URL", "")
+	c.PublicURL = str("VERIGATE_PUBLIC_URL", "")
+	c.SecretKey = str("VERIGATE_SECRET_KEY", "")
+	c.LogFormat = str("VERIGATE_LOG_FORMAT", "text")
+	level := str("VERIGATE_LOG_LEVEL", "info")
+	c.RedisURL = str("VERIGATE_REDIS_URL", "")
+	bodyLimit := str("VERIGATE_BODY_LIMIT", "1048576")
+	c.SQLiteSynchronous = strings.ToUpper(str("VERIGATE_SQLITE_SYNCHRONOUS", "FULL"))
+	shutdown := str("VERIGATE_SHUTDOWN_TIMEOUT", "30s")
+	if err != nil {
+		return nil, err
+	}
+
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return nil, errorf("VERIGATE_ADDR %q: want host:port", c.Addr)
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.Addr
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, errorf("VERIGATE_PUBLIC_URL %q: want an http:// or https:// URL", c.PublicURL)
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return nil, errorf("VERIGATE_LOG_FORMAT %q: want text or json", c.LogFormat)
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
+		return nil, errorf("VERIGATE_LOG_LEVEL %q: want debug, info, warn or error", level)
+	}
+	if c.BodyLimit, err = strconv.ParseInt(bodyLimit, 10, 64); err != nil || c.BodyLimit < 1024 || c.BodyLimit > 1<<30 {
+		return nil, errorf("VERIGATE_BODY_LIMIT %q: want a byte count between 1024 and 1073741824", bodyLimit)
+	}
+	switch c.SQLiteSynchronous {
+	case "OFF", "NORMAL", "FULL", "EXTRA":
+	default:
+		return nil, errorf("VERIGATE_SQLITE_SYNCHRONOUS %q: want OFF, NORMAL, FULL or EXTRA", c.SQLiteSynchronous)
+	}
+	if c.ShutdownTimeout, err = time.ParseDuration(shutdown); err != nil || c.ShutdownTimeout < 0 {
+		return nil, errorf("VERIGATE_SHUTDOWN_TIMEOUT %q: want a duration such as 30s", shutdown)
+	}
+	if c.RedisURL != "" {
+		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+			return nil, errorf("VERIGATE_REDIS_URL: want a redis:// or rediss:// URL")
+		}
+	}
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = filepath.Join(c.DataDir, "verigate.db")
+	} else if strings.Contains(c.DatabaseURL, "://") && !strings.HasPrefix(c.DatabaseURL, "postgres://") &&
+		!strings.HasPrefix(c.DatabaseURL, "postgresql://") && !strings.HasPrefix(c.DatabaseURL, "sqlite://") {
+		return nil, errorf("VERIGATE_DATABASE_URL: want a postgres:// URL or an SQLite file path")
+	}
+	if c.SecretKey != "" && len(c.SecretKey) < 32 {
+		return nil, errorf("VERIGATE_SECRET_KEY: must be at least 32 characters")
+	}
+	return c, nil
+}
+
+// Postgres reports whether the database is PostgreSQL.
+func (c *Config) Postgres() bool {
+	return strings.HasPrefix(c.DatabaseURL, "postgres://") || strings.HasPrefix(c.DatabaseURL, "postgresql://")
+}
+
+// Prepare creates the data directory (for SQLite) and, when no secret key
+// was given, reads or generates DataDir/secret.key.
+func (c *Config) Prepare(log io.Writer) error {
+	if !c.Postgres() || c.SecretKey == "" {
+		if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+			return errorf("VERIGATE_DATA_DIR: %v", err)
+		}
+	}
+	if c.SecretKey != "" {
+		return nil
+	}
+	path := filepath.Join(c.DataDir, "secret.key")
+	b, err := os.ReadFile(path)
+	if err == nil {
+		c.SecretKey = strings.TrimSpace(string(b))
+		if len(c.SecretKey) < 32 {
+			return errorf("%s: the secret key must be at least 32 characters", path)
+		}
+		return nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return errorf("%s: %v", path, err)
+	}
+	raw := make([]byte, 32)
+	rand.Read(raw)
+	c.SecretKey = base64.RawURLEncoding.EncodeToString(raw)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		if errors.Is(err, os.ErrExist) { // another process made it first
+			c.SecretKey = ""
+			return c.Prepare(log)
+		}
+		return errorf("%s: %v", path, err)
+	}
+	if _, err := f.WriteString(c.SecretKey + "\n"); err != nil {
+		f.Close()
+		return errorf("%s: %v", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return errorf("%s: %v", path, err)
+	}
+	c.SecretKeyGenerated = true
+	fmt.Fprintf(log, "warning: VERIGATE_SECRET_KEY is not set; generated one into %s. Back it up, and set VERIGATE_SECRET_KEY (or VERIGATE_SECRET_KEY_FILE) on every replica.\n", path)
+	return nil
+}
+
+// Logger returns the logger the configuration asks for, writing to w.
+func (c *Config) Logger(w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,79 @@
+// Package openapi holds the one OpenAPI 3.1 document that describes every
+// JSON surface. It is kept as fragments, one per surface, under spec/;
+// Document merges them: paths, tags and components of each fragment are
+// added to those of the base.
+package openapi
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"sort"
+	"sync"
+)
+
+//go:embed spec/*.json
+var spec embed.FS
+
+var document = sync.OnceValues(merge)
+
+// Document returns the merged document as JSON.
+func Document() ([]byte, error) { return document() }
+
+func merge() ([]byte, error) {
+	names, err := fs.Glob(spec, "spec/*.json")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	doc := map[string]any{}
+	for _, name := range names {
+		b, err := spec.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		var frag map[string]any
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
+		if err := dec.Decode(&frag); err != nil {
+			return nil, fmt.Errorf("openapi: %s: %w", name, err)
+		}
+		if err := mergeInto(doc, frag, name); err != nil {
+			return nil, err
+		}
+	}
+	return json.MarshalIndent(doc, "", "  ")
+}
+
+// mergeInto adds src to dst: objects merge key by key, tag lists
+// concatenate, and any other key defined twice is an error.
+func mergeInto(dst, src map[string]any, where string) error {
+	for k, v := range src {
+		old, ok := dst[k]
+		if !ok {
+			dst[k] = v
+			continue
+		}
+		switch o := old.(type) {
+		case map[string]any:
+			n, ok := v.(map[string]any)
+			if !ok {
+				return fmt.Errorf("openapi: %s: %q is not an object", where, k)
+			}
+			if err := mergeInto(o, n, where+"."+k); err != nil {
+				return err
+			}
+		case []any:
+			n, ok := v.([]any)
+			if !ok || k != "tags" {
+				return fmt.Errorf("openapi: %s: %q defined twice", where, k)
+			}
+			dst[k] = append(o, n...)
+		default:
+			return fmt.Errorf("openapi: %s: %q defined twice", where, k)
+		}
+	}
+	return nil
+}
