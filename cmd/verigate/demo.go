@@ -57,8 +57,8 @@ type demoAPIKey struct {
 }
 
 const (
-	demoDir      = "./verigate-demo"
-	demoFile     = "demo.json" // in the data dir; holds the demo's plaintext credentials
+	demoDir         = "./verigate-demo"
+	demoFile        = "demo.json" // in the data dir; holds the demo's plaintext credentials
 	demoResellerKey = "demo-reseller"
 )
 
@@ -102,10 +102,7 @@ func demo(ctx context.Context, args []string, e *env) error {
 	default:
 		return err
 	}
-	st.BaseURL = "http://" + ln.Addr().String()
-	if cfg.PublicURL != "http://"+cfg.Addr {
-		st.BaseURL = cfg.PublicURL
-	}
+	st.BaseURL = cfg.PublicURL
 	if *asJSON {
 		if err := json.NewEncoder(e.stdout).Encode(st); err != nil {
 			return err

@@ -16,6 +16,7 @@ import (
 	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/app"
 	"github.com/verigate/verigate/internal/config"
+	"github.com/verigate/verigate/internal/openapi"
 )
 
 func main() {
@@ -53,6 +54,7 @@ Usage:
   verigate demo    [--json]     run the server with a demo tenant and print credentials
   verigate migrate [up|status]  apply or list database migrations
   verigate admin   …            manage organizations, users and credentials (verigate admin help)
+  verigate openapi              print the OpenAPI 3.1 document
   verigate version              print the version
 
 Configuration comes from VERIGATE_* environment variables (see the README);
@@ -75,6 +77,11 @@ func run(ctx context.Context, args []string, e *env) int {
 		err = migrate(ctx, rest, e)
 	case "admin":
 		err = admin(ctx, rest, e)
+	case "openapi":
+		var doc []byte
+		if doc, err = openapi.Document(); err == nil {
+			_, err = e.stdout.Write(append(doc, '\n'))
+		}
 	case "version", "--version", "-v":
 		fmt.Fprintln(e.stdout, "verigate", app.Version)
 	case "help", "--help", "-h":

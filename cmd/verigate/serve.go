@@ -26,8 +26,6 @@ func serve(ctx context.Context, args []string, e *env) error {
 		return err
 	}
 	defer a.Close()
-	a.Log.Info("verigate ready", "version", app.Version, "addr", ln.Addr().String(), "database", a.DB.Dialect(),
-		"public_url", cfg.PublicURL)
 	return a.Serve(ctx, ln)
 }
 
@@ -47,5 +45,10 @@ func start(ctx context.Context, cfg *config.Config, e *env) (*app.App, net.Liste
 		a.Close()
 		return nil, nil, err
 	}
+	if cfg.PublicURL == "http://"+cfg.Addr { // defaulted: name the port actually bound
+		cfg.PublicURL = "http://" + ln.Addr().String()
+	}
+	a.Log.Info("verigate ready", "version", app.Version, "addr", ln.Addr().String(), "database", a.DB.Dialect(),
+		"public_url", cfg.PublicURL)
 	return a, ln, nil
 }

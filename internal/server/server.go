@@ -52,7 +52,7 @@ func New(opts Options) *Server {
 		opts.Registry = prometheus.NewRegistry()
 	}
 	s := &Server{opts: opts, mux: http.NewServeMux(), metrics: newMetrics(opts.Registry)}
-	s.handler = s.recoverPanics(s.requestID(s.observe(s.secureHeaders(s.limitBody(s.mux)))))
+	s.handler = s.requestID(s.observe(s.recoverPanics(s.secureHeaders(s.limitBody(s.mux)))))
 	s.registerOps()
 	return s
 }

@@ -1,0 +1,37 @@
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+GO ?= go
+REDOCLY ?= @redocly/cli@2.77.0
+
+.PHONY: test fmt vet check-libc lint-openapi build demo bench
+
+## test: everything CI checks — formatting, vet, the libc pin, the OpenAPI
+## lint (when npx is available), and every test under the race detector.
+test: fmt vet check-libc lint-openapi
+	$(GO) test -race -count=1 ./...
+	@echo "store contract suite engines:"
+	@$(GO) test -count=1 -run '^TestStore$$' -v ./internal/sqlstore 2>&1 \
+		| grep -E -- '--- (PASS|FAIL|SKIP): TestStore/(sqlite|postgres) |not tested' | sed 's/^ */  /'
+
+fmt:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+check-libc:
+	@./scripts/check-libc.sh
+
+lint-openapi:
+	@if command -v npx >/dev/null 2>&1; then \
+		tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+		$(GO) run ./cmd/verigate openapi > "$$tmp/openapi.json"; \
+		npx --yes $(REDOCLY) lint --config redocly.yaml "$$tmp/openapi.json" 2>&1 | grep -vE '^npm warn' | tail -n 3; \
+	else echo "lint-openapi: npx not found; skipping the OpenAPI lint"; fi
+
+build:
+	$(GO) build -trimpath -ldflags "-s -w -X github.com/verigate/verigate/internal/app.Version=$$(git describe --tags --always --dirty 2>/dev/null || echo dev)" -o verigate ./cmd/verigate
+
+demo:
+	$(GO) run ./cmd/verigate demo

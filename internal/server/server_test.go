@@ -1,0 +1,131 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/verigate/verigate"
+	"github.com/verigate/verigate/internal/openapi/openapitest"
+	"github.com/verigate/verigate/internal/server"
+)
+
+func newServer(t *testing.T, ready server.Readiness) (*server.Server, *bytes.Buffer) {
+	var logs bytes.Buffer
+	s := server.New(server.Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Ready: ready, Database: "sqlite", Version: "test", BodyLimit: 1024})
+	return s, &logs
+}
+
+func TestOps(t *testing.T) {
+	v := openapitest.New(t)
+	var notReady error
+	s, _ := newServer(t, func(context.Context) error { return notReady })
+	get := func(path string) *httptest.ResponseRecorder {
+		return v.Serve(t, s, httptest.NewRequest("GET", path, nil))
+	}
+	if rec := get("/healthz"); rec.Code != 200 || !strings.Contains(rec.Body.String(), `"ok"`) {
+		t.Fatalf("/healthz = %d %s", rec.Code, rec.Body)
+	}
+	if rec := get("/readyz"); rec.Code != 200 {
+		t.Fatalf("/readyz = %d %s", rec.Code, rec.Body)
+	}
+	notReady = errors.New("migrations pending")
+	if rec := get("/readyz"); rec.Code != 503 || !strings.Contains(rec.Body.String(), "migrations pending") {
+		t.Fatalf("/readyz not ready = %d %s", rec.Code, rec.Body)
+	}
+	notReady = nil
+	s.Drain()
+	if rec := get("/readyz"); rec.Code != 503 {
+		t.Fatalf("/readyz while draining = %d", rec.Code)
+	}
+	rec := get("/openapi.json")
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"openapi": "3.1.0"`) {
+		t.Fatalf("/openapi.json = %d", rec.Code)
+	}
+	if rec := get("/docs"); rec.Code != 200 || !strings.Contains(rec.Body.String(), "/openapi.json") {
+		t.Fatalf("/docs = %d", rec.Code)
+	}
+	rec = get("/metrics")
+	for _, want := range []string{`verigate_http_requests_total{route="GET /healthz",status="200"} 1`,
+		`verigate_http_requests_total{route="GET /readyz",status="503"} 2`, "go_goroutines"} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}
+
+func TestMiddleware(t *testing.T) {
+	s, logs := newServer(t, nil)
+	s.HandleFunc("POST /echo", func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			w.WriteHeader(http.StatusRequestEntityTooLarge)
+			return
+		}
+		w.Write([]byte(verigate.RequestIDFrom(r.Context()) + ":" + string(b)))
+	})
+	s.HandleFunc("GET /panic", func(w http.ResponseWriter, r *http.Request) { panic("boom") })
+
+	t.Run("request id", func(t *testing.T) {
+		req := httptest.NewRequest("POST", "/echo", strings.NewReader("hi"))
+		req.Header.Set("X-Request-Id", "abc-123")
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		if rec.Header().Get("X-Request-Id") != "abc-123" || rec.Body.String() != "abc-123:hi" {
+			t.Fatalf("propagated id: %q %q", rec.Header().Get("X-Request-Id"), rec.Body)
+		}
+		for _, bad := range []string{"", "has space", strings.Repeat("x", 200), "ctl\x01"} {
+			req := httptest.NewRequest("POST", "/echo", nil)
+			req.Header.Set("X-Request-Id", bad)
+			rec := httptest.NewRecorder()
+			s.ServeHTTP(rec, req)
+			if id := rec.Header().Get("X-Request-Id"); id == bad || len(id) != 36 {
+				t.Fatalf("id for %q = %q, want a new one", bad, id)
+			}
+		}
+	})
+	t.Run("headers", func(t *testing.T) {
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest("POST", "/echo", nil))
+		if rec.Header().Get("Cache-Control") != "no-store" || rec.Header().Get("X-Content-Type-Options") != "nosniff" {
+			t.Fatalf("headers: %v", rec.Header())
+		}
+	})
+	t.Run("body limit", func(t *testing.T) {
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest("POST", "/echo", strings.NewReader(strings.Repeat("x", 2000))))
+		if rec.Code != http.StatusRequestEntityTooLarge {
+			t.Fatalf("declared oversize body: %d", rec.Code)
+		}
+		// A body without a length is cut off while it is read.
+		req := httptest.NewRequest("POST", "/echo", io.MultiReader(strings.NewReader(strings.Repeat("x", 2000))))
+		req.ContentLength = -1
+		rec = httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		if rec.Code != http.StatusRequestEntityTooLarge {
+			t.Fatalf("streamed oversize body: %d", rec.Code)
+		}
+	})
+	t.Run("panic", func(t *testing.T) {
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest("GET", "/panic", nil))
+		if rec.Code != 500 || strings.Contains(rec.Body.String(), "boom") {
+			t.Fatalf("panic answered %d %q", rec.Code, rec.Body)
+		}
+		if !strings.Contains(logs.String(), `"panic":"boom"`) || !strings.Contains(logs.String(), `"route":"GET /panic","status":500`) {
+			t.Fatalf("panic not logged as a 500:\n%s", logs)
+		}
+	})
+	t.Run("log line", func(t *testing.T) {
+		if !strings.Contains(logs.String(), `"route":"POST /echo"`) || !strings.Contains(logs.String(), `"request_id":"abc-123"`) {
+			t.Fatalf("request log lacks route or id:\n%s", logs)
+		}
+	})
+}
