@@ -98,8 +98,8 @@ func TestAdminCLI(t *testing.T) {
 	before := c.dump()
 	for _, tc := range []struct {
 		name, stdin, want string
-		code            int
-		args            []string
+		code              int
+		args              []string
 	}{
 		{"duplicate org key", "", "already exists", 1, []string{"admin", "org", "create", "--kind", "reseller", "--key", "acme", "--name", "X"}},
 		{"missing parent", "", "does not exist", 1, []string{"admin", "org", "create", "--kind", "institution", "--key", "x-cu", "--name", "X", "--parent", "nope"}},

@@ -6,6 +6,7 @@ package access
 import (
 	"context"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/verigate/verigate"
@@ -56,8 +57,9 @@ type Service struct {
 	// others is replaced on the next successful sign-in.
 	Argon2 Argon2Params
 	// dummyHash is verified against for unknown emails, so that they take
-	// as long as a wrong password.
-	dummyHash string
+	// as long as a wrong password. Made on first use: argon2id's 19 MiB
+	// would otherwise cost every start-up time and resident memory.
+	dummyHash func() string
 }
 
 // New returns a Service on store with the default parameters.
@@ -70,7 +72,7 @@ func New(store Store) *Service {
 // SetArgon2 changes the hashing parameters (tests use cheap ones).
 func (s *Service) SetArgon2(p Argon2Params) {
 	s.Argon2 = p
-	s.dummyHash = hashPassword(newSecret(""), p)
+	s.dummyHash = sync.OnceValue(func() string { return hashPassword(newSecret(""), p) })
 }
 
 func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Millisecond) }

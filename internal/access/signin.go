@@ -39,7 +39,7 @@ func lockoutFor(failures int) time.Duration {
 func (s *Service) SignIn(ctx context.Context, email, password string) (*verigate.User, error) {
 	norm, emailErr := verigate.NormalizeEmail(email)
 	if emailErr != nil || len(password) > 4*verigate.MaxPasswordLen {
-		verifyPassword(password, s.dummyHash, s.Argon2)
+		verifyPassword(password, s.dummyHash(), s.Argon2)
 		return nil, ErrBadCredentials
 	}
 	now := s.now()
@@ -50,12 +50,12 @@ func (s *Service) SignIn(ctx context.Context, email, password string) (*verigate
 	}
 
 	u, err := s.store.GetUserByEmail(ctx, norm)
-	hash := s.dummyHash
+	var hash string
 	switch code := verigate.ErrorCode(err); code {
 	case "":
 		hash = u.PasswordHash
 	case verigate.ENOTFOUND:
-		u = nil
+		u, hash = nil, s.dummyHash()
 	default:
 		return nil, err
 	}
