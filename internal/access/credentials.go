@@ -15,11 +15,8 @@ const accessTokenPrefix = "vgat_"
 // IssueAccessToken issues an onboarding access token for a reseller and
 // returns it; it is shown once and stored only as a hash.
 func (s *Service) IssueAccessToken(ctx context.Context, orgKey string) (string, *verigate.AccessToken, error) {
-	org, err := s.store.GetOrganizationByKey(ctx, orgKey)
+	org, err := s.orgFor(ctx, orgKey, "access-tokens.create")
 	if err != nil {
-		return "", nil, err
-	}
-	if err := authorize(ctx, "access-tokens.create", org, "Organization"); err != nil {
 		return "", nil, err
 	}
 	if org.Kind != verigate.OrgReseller {
@@ -36,11 +33,8 @@ func (s *Service) IssueAccessToken(ctx context.Context, orgKey string) (string, 
 
 // ListAccessTokens lists a reseller's onboarding access tokens.
 func (s *Service) ListAccessTokens(ctx context.Context, orgKey string) ([]*verigate.AccessToken, error) {
-	org, err := s.store.GetOrganizationByKey(ctx, orgKey)
+	org, err := s.orgFor(ctx, orgKey, "access-tokens.read")
 	if err != nil {
-		return nil, err
-	}
-	if err := authorize(ctx, "access-tokens.read", org, "Organization"); err != nil {
 		return nil, err
 	}
 	return s.store.ListAccessTokens(ctx, org.ID)
@@ -149,11 +143,8 @@ func (s *Service) CreateAPIKey(ctx context.Context, in APIKeyInput) (string, *ve
 	if in.ExpiresAt != nil && !in.ExpiresAt.After(now) {
 		return "", nil, verigate.FieldError("expiresAt", "must be in the future")
 	}
-	org, err := s.store.GetOrganizationByKey(ctx, in.OrgKey)
+	org, err := s.orgFor(ctx, in.OrgKey, "api-keys.create")
 	if err != nil {
-		return "", nil, err
-	}
-	if err := authorize(ctx, "api-keys.create", org, "Organization"); err != nil {
 		return "", nil, err
 	}
 	email, err := verigate.NormalizeEmail(in.UserEmail)
@@ -194,11 +185,8 @@ func (s *Service) CreateAPIKey(ctx context.Context, in APIKeyInput) (string, *ve
 
 // ListAPIKeys lists an organization's API keys (never their secrets).
 func (s *Service) ListAPIKeys(ctx context.Context, orgKey string) ([]*verigate.APIKey, error) {
-	org, err := s.store.GetOrganizationByKey(ctx, orgKey)
+	org, err := s.orgFor(ctx, orgKey, "api-keys.read")
 	if err != nil {
-		return nil, err
-	}
-	if err := authorize(ctx, "api-keys.read", org, "Organization"); err != nil {
 		return nil, err
 	}
 	return s.store.ListAPIKeys(ctx, org.ID)

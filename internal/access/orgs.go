@@ -92,11 +92,8 @@ func (s *Service) CreateOrganization(ctx context.Context, in OrgInput) (*verigat
 
 // Organization returns the organization with key, if the caller may read it.
 func (s *Service) Organization(ctx context.Context, key string) (*verigate.Organization, error) {
-	o, err := s.store.GetOrganizationByKey(ctx, key)
+	o, err := s.orgFor(ctx, key, "organizations.read")
 	if err != nil {
-		return nil, err
-	}
-	if err := authorize(ctx, "organizations.read", o, "Organization"); err != nil {
 		return nil, err
 	}
 	return o, nil
@@ -121,11 +118,8 @@ func (s *Service) ListOrganizations(ctx context.Context, f verigate.OrgFilter) (
 // DisableOrganization disables an organization; every sign-in under it,
 // its descendants' included, stops working at once.
 func (s *Service) DisableOrganization(ctx context.Context, key string) (*verigate.Organization, error) {
-	o, err := s.store.GetOrganizationByKey(ctx, key)
+	o, err := s.orgFor(ctx, key, "organizations.disable")
 	if err != nil {
-		return nil, err
-	}
-	if err := authorize(ctx, "organizations.disable", o, "Organization"); err != nil {
 		return nil, err
 	}
 	if o.Kind == verigate.OrgPlatform {

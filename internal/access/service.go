@@ -115,3 +115,16 @@ func (s *Service) AuditEvents(ctx context.Context, f verigate.AuditFilter) ([]ve
 	}
 	return s.store.ListAuditEvents(ctx, f)
 }
+
+// orgFor looks up the organization with key and checks that the caller
+// holds perm on it.
+func (s *Service) orgFor(ctx context.Context, key string, perm verigate.Permission) (*verigate.Organization, error) {
+	o, err := s.store.GetOrganizationByKey(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if err := authorize(ctx, perm, o, "Organization"); err != nil {
+		return nil, err
+	}
+	return o, nil
+}

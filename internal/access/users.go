@@ -95,11 +95,8 @@ func (s *Service) userActive(ctx context.Context, u *verigate.User) (bool, error
 
 // ListUsers returns the users of an organization.
 func (s *Service) ListUsers(ctx context.Context, orgKey string) ([]*verigate.User, error) {
-	org, err := s.store.GetOrganizationByKey(ctx, orgKey)
+	org, err := s.orgFor(ctx, orgKey, "users.read")
 	if err != nil {
-		return nil, err
-	}
-	if err := authorize(ctx, "users.read", org, "Organization"); err != nil {
 		return nil, err
 	}
 	users, err := s.store.ListUsers(ctx, org.ID)
