@@ -131,8 +131,27 @@ func TestSignIn(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
 		s, clk, ctx := newService(t, db)
 		seed(t, s, ctx)
-		if _, err := s.SignIn(ctx, "SVC@acme.test", "correct horse battery"); err != nil {
+		if _, err := s.SignIn(ctx, "SVC@acme.test", "correct horse battery"); err != access.ErrBadCredentials {
+			t.Fatalf("a service account signed in without an access token: %v", err)
+		}
+		token, _, err := s.IssueAccessToken(ctx, "acme")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SignInServiceAccount(ctx, token, "SVC@acme.test", "correct horse battery"); err != nil {
+			t.Fatalf("good service-account sign-in: %v", err)
+		}
+		if _, err := s.SignInServiceAccount(ctx, token+"x", "svc@acme.test", "correct horse battery"); err != access.ErrBadCredentials {
+			t.Fatalf("bad access token: %v", err)
+		}
+		if _, err := s.CreateUser(ctx, access.UserInput{OrgKey: "acme", Email: "person@acme.test", Username: "p", Password: "person password", Roles: []string{"viewer"}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SignIn(ctx, "person@acme.test", "person password"); err != nil {
 			t.Fatalf("good sign-in: %v", err)
+		}
+		if _, err := s.SignInServiceAccount(ctx, token, "person@acme.test", "person password"); err != access.ErrBadCredentials {
+			t.Fatalf("a person signed in as a service account: %v", err)
 		}
 		_, unknown := s.SignIn(ctx, "nobody@acme.test", "correct horse battery")
 		_, wrong := s.SignIn(ctx, "svc@acme.test", "wrong password")
@@ -142,7 +161,7 @@ func TestSignIn(t *testing.T) {
 				t.Fatalf("credential failure = %v, want the one answer %v", err, access.ErrBadCredentials)
 			}
 		}
-		s.SignIn(ctx, "svc@acme.test", "correct horse battery") // success resets the count
+		s.SignInServiceAccount(ctx, token, "svc@acme.test", "correct horse battery") // success resets the count
 
 		// Ten consecutive failures; the 11th attempt is locked out, even with the right password.
 		for i := 1; i <= access.LockoutThreshold; i++ {
@@ -150,7 +169,7 @@ func TestSignIn(t *testing.T) {
 				t.Fatalf("failure %d: %v", i, err)
 			}
 		}
-		_, err := s.SignIn(ctx, "svc@acme.test", "correct horse battery")
+		_, err = s.SignInServiceAccount(ctx, token, "svc@acme.test", "correct horse battery")
 		wantCode(t, err, verigate.ERATELIMITED)
 		// An unknown email locks the same way, so lockout reveals nothing.
 		for range access.LockoutThreshold {
@@ -163,10 +182,10 @@ func TestSignIn(t *testing.T) {
 		// One more failure after the lock doubles it.
 		s.SignIn(ctx, "svc@acme.test", "wrong")
 		clk.Advance(access.LockoutBase + time.Second)
-		_, err = s.SignIn(ctx, "svc@acme.test", "correct horse battery")
+		_, err = s.SignInServiceAccount(ctx, token, "svc@acme.test", "correct horse battery")
 		wantCode(t, err, verigate.ERATELIMITED)
 		clk.Advance(access.LockoutBase)
-		if _, err := s.SignIn(ctx, "svc@acme.test", "correct horse battery"); err != nil {
+		if _, err := s.SignInServiceAccount(ctx, token, "svc@acme.test", "correct horse battery"); err != nil {
 			t.Fatalf("after the doubled lock: %v", err)
 		}
 
@@ -174,7 +193,7 @@ func TestSignIn(t *testing.T) {
 		if _, err := s.DisableOrganization(ctx, "acme"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.SignIn(ctx, "svc@acme.test", "correct horse battery"); err != access.ErrBadCredentials {
+		if _, err := s.SignIn(ctx, "person@acme.test", "person password"); err != access.ErrBadCredentials {
 			t.Fatalf("disabled org sign-in: %v", err)
 		}
 		evs, _ := db.ListAuditEvents(ctx, verigate.AuditFilter{Action: "user.signin", Limit: 100})
@@ -192,14 +211,15 @@ func TestRehashOnSignIn(t *testing.T) {
 		t.Fatalf("hash = %s", u.PasswordHash)
 	}
 	s.SetArgon2(access.DefaultArgon2)
-	if _, err := s.SignIn(ctx, "svc@acme.test", "correct horse battery"); err != nil {
+	token, _, _ := s.IssueAccessToken(ctx, "acme")
+	if _, err := s.SignInServiceAccount(ctx, token, "svc@acme.test", "correct horse battery"); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := db.GetUser(ctx, u.ID)
 	if !strings.HasPrefix(got.PasswordHash, "$argon2id$v=19$m=19456,t=2,p=1$") {
 		t.Fatalf("not rehashed: %s", got.PasswordHash)
 	}
-	if _, err := s.SignIn(ctx, "svc@acme.test", "correct horse battery"); err != nil {
+	if _, err := s.SignInServiceAccount(ctx, token, "svc@acme.test", "correct horse battery"); err != nil {
 		t.Fatalf("sign-in after rehash: %v", err)
 	}
 }

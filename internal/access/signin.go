@@ -32,11 +32,30 @@ func lockoutFor(failures int) time.Duration {
 	return min(d, LockoutMax)
 }
 
-// SignIn checks an email and password. Every failure (unknown email, wrong
-// password, disabled user or organization, malformed input) returns
-// ErrBadCredentials after the same argon2id work; a locked email returns
-// ERATELIMITED without checking the password.
+// SignIn checks a person's email and password. Every failure (unknown
+// email, wrong password, disabled user or organization, a service account,
+// malformed input) returns ErrBadCredentials after the same argon2id work;
+// a locked email returns ERATELIMITED without checking the password.
 func (s *Service) SignIn(ctx context.Context, email, password string) (*verigate.User, error) {
+	return s.signIn(ctx, email, password, func(u *verigate.User) bool { return !u.ServiceAccount })
+}
+
+// SignInServiceAccount signs a reseller's service account in: the
+// onboarding access token must be live and belong to the account's own
+// organization. Every failure, a bad token included, is ErrBadCredentials.
+func (s *Service) SignInServiceAccount(ctx context.Context, accessToken, email, password string) (*verigate.User, error) {
+	tok, _, err := s.VerifyAccessToken(ctx, accessToken)
+	if verigate.ErrorCode(err) == verigate.EUNAUTHENTICATED {
+		return nil, ErrBadCredentials
+	} else if err != nil {
+		return nil, err
+	}
+	return s.signIn(ctx, email, password, func(u *verigate.User) bool { return u.ServiceAccount && u.OrgID == tok.OrgID })
+}
+
+// signIn checks email and password; accept says whether this kind of
+// sign-in is open to the user whose password matched.
+func (s *Service) signIn(ctx context.Context, email, password string, accept func(*verigate.User) bool) (*verigate.User, error) {
 	norm, emailErr := verigate.NormalizeEmail(email)
 	if emailErr != nil || len(password) > 4*verigate.MaxPasswordLen {
 		verifyPassword(password, s.dummyHash(), s.Argon2)
@@ -68,7 +87,7 @@ func (s *Service) SignIn(ctx context.Context, email, password string) (*verigate
 	}
 	if active, err := s.userActive(ctx, u); err != nil {
 		return nil, err
-	} else if !active {
+	} else if !active || !accept(u) {
 		return nil, ErrBadCredentials
 	}
 	if err := s.store.ClearSigninFailures(ctx, norm); err != nil {
