@@ -68,3 +68,31 @@ type APIKey struct {
 	LastUsedAt *time.Time      `json:"lastUsedAt,omitempty"`
 	RevokedAt  *time.Time      `json:"revokedAt,omitempty"`
 }
+
+// SSOToken is a reseller service account's session (Confirm's SsoToken):
+// it expires 30 minutes after its last recorded use, and never after
+// AbsoluteExpiresAt.
+type SSOToken struct {
+	ID                string
+	Hash              []byte
+	UserID            string
+	OrgID             string
+	CreatedAt         time.Time
+	LastUsedAt        time.Time
+	ExpiresAt         time.Time
+	AbsoluteExpiresAt time.Time
+	RevokedAt         *time.Time
+}
+
+// LoginToken is a single-use token that drops an operator into one
+// institution's dashboard.
+type LoginToken struct {
+	ID          string
+	Hash        []byte
+	OrgID       string // the institution
+	IssuedBy    string // principal id of the issuer
+	RequestedBy string // the operator
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+	UsedAt      *time.Time
+}

@@ -6,6 +6,7 @@ package verigate
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes. Each surface maps them to its own status and body shape.
@@ -19,6 +20,10 @@ const (
 	ERATELIMITED     = "rate_limited"
 	EUNAVAILABLE     = "unavailable"
 	EINTERNAL        = "internal"
+	// ETOOLARGE and EUNSUPPORTED are for request bodies: too big to read,
+	// or of a content type the endpoint does not take.
+	ETOOLARGE    = "too_large"
+	EUNSUPPORTED = "unsupported_media_type"
 )
 
 // Error is a domain error: a code a surface can map, and a message safe to
@@ -30,6 +35,8 @@ type Error struct {
 	// Fields names the offending input fields of an EINVALID error, with a
 	// reason each, so surfaces can say which field was wrong.
 	Fields map[string]string
+	// RetryAfter, on an ERATELIMITED error, says when to try again.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("verigate: %s: %s", e.Code, e.Message) }
@@ -69,4 +76,13 @@ func ErrorMessage(err error) string {
 	default:
 		return "Internal error."
 	}
+}
+
+// RetryAfter returns how long err asks the caller to wait, or 0.
+func RetryAfter(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
 }

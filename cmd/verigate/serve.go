@@ -29,24 +29,23 @@ func serve(ctx context.Context, args []string, e *env) error {
 	return a.Serve(ctx, ln)
 }
 
-// start opens the app and binds its listener; once it returns, the server
-// is ready for requests (they queue on the listener until Serve).
+// start binds the listener, then opens the app; once it returns, the
+// server is ready for requests (they queue on the listener until Serve).
 func start(ctx context.Context, cfg *config.Config, e *env) (*app.App, net.Listener, error) {
-	log := cfg.Logger(e.stderr)
-	a, err := app.Open(ctx, cfg, log)
-	if err != nil {
-		return nil, nil, err
-	}
-	if testHooks != nil {
-		testHooks(a)
-	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		a.Close()
 		return nil, nil, err
 	}
 	if cfg.PublicURL == "http://"+cfg.Addr { // defaulted: name the port actually bound
 		cfg.PublicURL = "http://" + ln.Addr().String()
+	}
+	a, err := app.Open(ctx, cfg, cfg.Logger(e.stderr))
+	if err != nil {
+		ln.Close()
+		return nil, nil, err
+	}
+	if testHooks != nil {
+		testHooks(a)
 	}
 	a.Log.Info("verigate ready", "version", app.Version, "addr", ln.Addr().String(), "database", a.DB.Dialect(),
 		"public_url", cfg.PublicURL)

@@ -135,8 +135,10 @@ func (s *Service) DisableOrganization(ctx context.Context, key string) (*verigat
 	return o, nil
 }
 
-// orgActive reports whether the organization and all its ancestors are
+// OrgActive reports whether the organization and all its ancestors are
 // active.
+func (s *Service) OrgActive(ctx context.Context, id string) (bool, error) { return s.orgActive(ctx, id) }
+
 func (s *Service) orgActive(ctx context.Context, id string) (bool, error) {
 	for depth := 0; id != "" && depth < 8; depth++ {
 		o, err := s.store.GetOrganization(ctx, id)
@@ -165,4 +167,42 @@ func (s *Service) Reach(ctx context.Context, orgID string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// OrgUpdate names the fields to change; nil leaves one as it is.
+type OrgUpdate struct {
+	Name *string
+	Core *string
+}
+
+// UpdateOrganization changes an organization's name or core.
+func (s *Service) UpdateOrganization(ctx context.Context, key string, in OrgUpdate) (*verigate.Organization, error) {
+	if in.Name != nil {
+		if err := verigate.ValidateText("name", strings.TrimSpace(*in.Name), 200); err != nil {
+			return nil, err
+		}
+	}
+	if in.Core != nil && len(*in.Core) > 100 {
+		return nil, verigate.FieldError("core", "must be at most 100 characters")
+	}
+	o, err := s.orgFor(ctx, key, "organizations.update")
+	if err != nil {
+		return nil, err
+	}
+	changes := map[string]any{}
+	if in.Name != nil {
+		o.Name = strings.TrimSpace(*in.Name)
+		changes["name"] = o.Name
+	}
+	if in.Core != nil {
+		o.Core = strings.TrimSpace(*in.Core)
+		changes["core"] = o.Core
+	}
+	o.UpdatedAt = s.now()
+	ev := s.audit(ctx, "organization.update", "organization", o.ID, o.ID)
+	ev.Details = changes
+	if err := s.store.UpdateOrganization(ctx, o, ev); err != nil {
+		return nil, err
+	}
+	return o, nil
 }

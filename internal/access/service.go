@@ -44,6 +44,13 @@ type Store interface {
 	RevokeAPIKey(ctx context.Context, id string, ev verigate.AuditEvent) error
 	TouchAPIKey(ctx context.Context, id string, at time.Time) error
 
+	CreateSSOToken(ctx context.Context, t *verigate.SSOToken, ev verigate.AuditEvent) error
+	GetSSOTokenByHash(ctx context.Context, hash []byte) (*verigate.SSOToken, error)
+	SlideSSOToken(ctx context.Context, id string, at, expires time.Time) error
+	RevokeSSOToken(ctx context.Context, id string, ev verigate.AuditEvent) error
+	CreateLoginToken(ctx context.Context, t *verigate.LoginToken, ev verigate.AuditEvent) error
+	RedeemLoginToken(ctx context.Context, hash []byte, at time.Time, ev verigate.AuditEvent) (*verigate.LoginToken, error)
+
 	RecordAudit(ctx context.Context, ev verigate.AuditEvent) error
 	ListAuditEvents(ctx context.Context, f verigate.AuditFilter) ([]verigate.AuditEvent, error)
 }

@@ -65,7 +65,10 @@ func (s *Service) signIn(ctx context.Context, email, password string, accept fun
 	if _, until, err := s.store.SigninFailures(ctx, norm); err != nil {
 		return nil, err
 	} else if wait := time.UnixMilli(until).Sub(now); wait > 0 {
-		return nil, verigate.Errorf(verigate.ERATELIMITED, "Too many failed sign-ins. Try again in %d seconds.", int(wait.Seconds()+0.999))
+		secs := int(wait.Seconds() + 0.999)
+		e := verigate.Errorf(verigate.ERATELIMITED, "Too many failed sign-ins. Try again in %d seconds.", secs)
+		e.RetryAfter = time.Duration(secs) * time.Second
+		return nil, e
 	}
 
 	u, err := s.store.GetUserByEmail(ctx, norm)

@@ -15,6 +15,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/verigate/verigate/internal/access"
+	"github.com/verigate/verigate/internal/api/external"
+	"github.com/verigate/verigate/internal/calls"
 	"github.com/verigate/verigate/internal/config"
 	"github.com/verigate/verigate/internal/server"
 	"github.com/verigate/verigate/internal/sqlstore"
@@ -29,6 +31,7 @@ type App struct {
 	Log    *slog.Logger
 	DB     *sqlstore.DB
 	Access *access.Service
+	Calls  *calls.Service
 	Server *server.Server
 }
 
@@ -47,9 +50,18 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	if n > 0 {
 		log.Info("applied migrations", "count", n, "database", db.Dialect())
 	}
-	a := &App{Config: cfg, Log: log, DB: db, Access: access.New(db)}
-	if _, err := a.Access.EnsurePlatform(ctx); err != nil {
+	a, err := New(ctx, cfg, log, db)
+	if err != nil {
 		db.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// New builds the app on an open, migrated database.
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sqlstore.DB) (*App, error) {
+	a := &App{Config: cfg, Log: log, DB: db, Access: access.New(db), Calls: calls.New(db, cfg.SecretKey)}
+	if _, err := a.Access.EnsurePlatform(ctx); err != nil {
 		return nil, fmt.Errorf("create the platform organization: %w", err)
 	}
 	a.Server = server.New(server.Options{
@@ -62,7 +74,14 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	for name, pool := range db.Pools() {
 		a.Server.Registry().MustRegister(collectors.NewDBStatsCollector(pool, name))
 	}
+	(&external.Handler{Access: a.Access, Calls: a.Calls, PublicURL: cfg.PublicURL, Log: log}).Register(a.Server)
 	return a, nil
+}
+
+// SetClock makes every service read time from now (tests use a fake).
+func (a *App) SetClock(now func() time.Time) {
+	a.Access.Now = now
+	a.Calls.Now = now
 }
 
 // ready is /readyz: the database answers and no migration is pending.

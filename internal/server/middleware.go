@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"regexp"
 	"runtime/debug"
-	"strconv"
 	"time"
 
 	"github.com/verigate/verigate"
@@ -61,9 +60,13 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 					panic(v)
 				}
 				s.opts.Logger.Error("panic", "request_id", verigate.RequestIDFrom(r.Context()), "panic", v, "stack", string(debug.Stack()))
+				if render := s.renderer(r.URL.Path); render != nil {
+					render(w, r, verigate.Errorf(verigate.EINTERNAL, "Internal server error."))
+					return
+				}
 				w.Header().Set("Content-Type", "application/json")
 				w.WriteHeader(http.StatusInternalServerError)
-				w.Write([]byte(`{"statusCode":500,"message":"Internal server error"}` + "\n"))
+				w.Write([]byte(`{"error":"Internal server error."}` + "\n"))
 			}
 		}()
 		next.ServeHTTP(w, r)
@@ -125,16 +128,9 @@ func (s *Server) secureHeaders(next http.Handler) http.Handler {
 }
 
 // limitBody caps request bodies; a handler reading past the cap gets an
-// *http.MaxBytesError, which surfaces answer with 413.
+// *http.MaxBytesError, which surfaces answer with 413 in their own shape.
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > s.opts.BodyLimit {
-			w.Header().Set("Content-Type", "application/json")
-			w.Header().Set("Connection", "close")
-			w.WriteHeader(http.StatusRequestEntityTooLarge)
-			w.Write([]byte(`{"statusCode":413,"message":"Request body larger than ` + strconv.FormatInt(s.opts.BodyLimit, 10) + ` bytes"}` + "\n"))
-			return
-		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.opts.BodyLimit)
 		next.ServeHTTP(w, r)
 	})

@@ -8,9 +8,12 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/verigate/verigate"
 )
 
 // Readiness is what /readyz asks: nil when the server can take traffic.
@@ -32,12 +35,13 @@ const DefaultBodyLimit = 1 << 20
 
 // Server is the root handler.
 type Server struct {
-	opts     Options
-	mux      *http.ServeMux
-	routes   []string
-	metrics  *metrics
-	handler  http.Handler
-	draining atomic.Bool
+	opts      Options
+	mux       *http.ServeMux
+	routes    []string
+	metrics   *metrics
+	handler   http.Handler
+	draining  atomic.Bool
+	renderers []surface
 }
 
 // New returns a server with the ops endpoints registered.
@@ -67,6 +71,52 @@ func (s *Server) Handle(pattern string, h http.Handler) {
 // HandleFunc registers a handler function.
 func (s *Server) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
 	s.Handle(pattern, http.HandlerFunc(h))
+}
+
+// ErrorRenderer writes err in a surface's error shape.
+type ErrorRenderer func(w http.ResponseWriter, r *http.Request, err error)
+
+// Surface claims a path prefix (ending in /) for a surface whose errors
+// render makes: a request under it that no route matches gets a 404 (or a
+// 405 with Allow, when another method would match), and a panic under it
+// a 500, all in the surface's shape.
+func (s *Server) Surface(prefix string, render ErrorRenderer) {
+	s.renderers = append(s.renderers, surface{prefix, render})
+	s.mux.HandleFunc(prefix, func(w http.ResponseWriter, r *http.Request) {
+		var allowed []string
+		for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != prefix {
+				allowed = append(allowed, m)
+			}
+		}
+		if len(allowed) > 0 {
+			w.Header().Set("Allow", strings.Join(allowed, ", "))
+			render(w, r, verigate.Errorf(EMETHOD, "Method %s is not allowed here.", r.Method))
+			return
+		}
+		render(w, r, verigate.Errorf(verigate.ENOTFOUND, "Not found"))
+	})
+}
+
+// EMETHOD is the error code of a request whose path exists but not with
+// its method; surfaces answer it with 405.
+const EMETHOD = "method_not_allowed"
+
+type surface struct {
+	prefix string
+	render ErrorRenderer
+}
+
+// renderer returns the error renderer of the surface that owns path.
+func (s *Server) renderer(path string) ErrorRenderer {
+	for _, sf := range s.renderers {
+		if strings.HasPrefix(path, sf.prefix) {
+			return sf.render
+		}
+	}
+	return nil
 }
 
 // Routes returns the registered patterns, sorted.

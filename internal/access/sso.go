@@ -1,0 +1,180 @@
+package access
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"strings"
+	"time"
+
+	"github.com/verigate/verigate"
+)
+
+// SSO token lifetimes: the window slides to 30 minutes after each
+// successful request, never past 12 hours after sign-in.
+const (
+	SSOIdle       = 30 * time.Minute
+	SSOMaxAge     = 12 * time.Hour
+	LoginTokenTTL = 30 * time.Minute
+)
+
+// ErrInvalidSSOToken answers every SSO token that is unknown, expired,
+// revoked, or whose account or organization is disabled.
+var ErrInvalidSSOToken = verigate.Errorf(verigate.EUNAUTHENTICATED, "Invalid or expired SSO token.")
+
+// newGUID returns 128 random bits in the 8-4-4-4-12 form Confirm uses.
+func newGUID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	h := hex.EncodeToString(b)
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+func isGUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !strings.ContainsRune("0123456789abcdef", c) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// IssueSSOToken opens an SSO session for a signed-in service account.
+func (s *Service) IssueSSOToken(ctx context.Context, u *verigate.User) (string, *verigate.SSOToken, error) {
+	secret := newGUID()
+	now := s.now()
+	t := &verigate.SSOToken{ID: verigate.NewID(), Hash: hashSecret(secret), UserID: u.ID, OrgID: u.OrgID,
+		CreatedAt: now, LastUsedAt: now, ExpiresAt: now.Add(SSOIdle), AbsoluteExpiresAt: now.Add(SSOMaxAge)}
+	ev := s.audit(ctx, "sso_token.issue", "sso_token", t.ID, u.OrgID)
+	ev.ActorKind, ev.ActorID = verigate.PrincipalServiceAccount, u.ID
+	if err := s.store.CreateSSOToken(ctx, t, ev); err != nil {
+		return "", nil, err
+	}
+	return secret, t, nil
+}
+
+// SSOSession is a verified SSO token with who it acts as.
+type SSOSession struct {
+	Token     *verigate.SSOToken
+	User      *verigate.User
+	Org       *verigate.Organization
+	Principal *verigate.Principal
+}
+
+// VerifySSOToken authenticates an SSO token. It does not slide the
+// window: call SlideSSOToken once the request has succeeded.
+func (s *Service) VerifySSOToken(ctx context.Context, secret string) (*SSOSession, error) {
+	secret = strings.ToLower(secret)
+	if !isGUID(secret) {
+		return nil, ErrInvalidSSOToken
+	}
+	t, err := s.store.GetSSOTokenByHash(ctx, hashSecret(secret))
+	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
+		return nil, ErrInvalidSSOToken
+	} else if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	if t.RevokedAt != nil || !now.Before(t.ExpiresAt) || !now.Before(t.AbsoluteExpiresAt) {
+		return nil, ErrInvalidSSOToken
+	}
+	u, err := s.store.GetUser(ctx, t.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if active, err := s.userActive(ctx, u); err != nil {
+		return nil, err
+	} else if !active {
+		return nil, ErrInvalidSSOToken
+	}
+	org, err := s.store.GetOrganization(ctx, t.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	reach, err := s.Reach(ctx, u.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	p := &verigate.Principal{Kind: verigate.PrincipalServiceAccount, ID: u.ID, UserID: u.ID, OrgID: u.OrgID,
+		Permissions: UserPermissions(u), Orgs: reach, Mode: verigate.ModeLive}
+	return &SSOSession{Token: t, User: u, Org: org, Principal: p}, nil
+}
+
+// SlideSSOToken moves a token's expiry to 30 minutes from now (never past
+// its absolute cap). The write happens at most once a minute per token.
+func (s *Service) SlideSSOToken(ctx context.Context, t *verigate.SSOToken) error {
+	now := s.now()
+	if now.Sub(t.LastUsedAt) < time.Minute {
+		return nil
+	}
+	return s.store.SlideSSOToken(ctx, t.ID, now, minTime(now.Add(SSOIdle), t.AbsoluteExpiresAt))
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// RevokeSSOToken ends an SSO session.
+func (s *Service) RevokeSSOToken(ctx context.Context, t *verigate.SSOToken) error {
+	return s.store.RevokeSSOToken(ctx, t.ID, s.audit(ctx, "sso_token.revoke", "sso_token", t.ID, t.OrgID))
+}
+
+// IssueLoginToken mints a single-use, 30-minute token that signs operator
+// requestedBy into one institution's dashboard.
+func (s *Service) IssueLoginToken(ctx context.Context, institution *verigate.Organization, requestedBy string) (string, *verigate.LoginToken, error) {
+	if err := authorize(ctx, "organizations.read", institution, "Organization"); err != nil {
+		return "", nil, err
+	}
+	if institution.Kind != verigate.OrgInstitution {
+		return "", nil, verigate.Errorf(verigate.EINVALID, "Login tokens open an institution's dashboard; %q is a %s.", institution.Key, institution.Kind)
+	}
+	if err := verigate.ValidateUsername("RequestedBy", requestedBy); err != nil {
+		return "", nil, err
+	}
+	b := make([]byte, 32)
+	rand.Read(b)
+	secret := hex.EncodeToString(b)
+	now := s.now()
+	t := &verigate.LoginToken{ID: verigate.NewID(), Hash: hashSecret(secret), OrgID: institution.ID,
+		IssuedBy: verigate.PrincipalFrom(ctx).ID, RequestedBy: requestedBy, CreatedAt: now, ExpiresAt: now.Add(LoginTokenTTL)}
+	if err := s.store.CreateLoginToken(ctx, t, s.audit(ctx, "login_token.issue", "login_token", t.ID, institution.ID)); err != nil {
+		return "", nil, err
+	}
+	return secret, t, nil
+}
+
+// RedeemLoginToken uses a login token up: the first call returns it, any
+// later one (or one after expiry) is EUNAUTHENTICATED.
+func (s *Service) RedeemLoginToken(ctx context.Context, secret string) (*verigate.LoginToken, error) {
+	bad := verigate.Errorf(verigate.EUNAUTHENTICATED, "Invalid, used or expired login token.")
+	if len(secret) != 64 {
+		return nil, bad
+	}
+	ev := s.audit(ctx, "login_token.redeem", "login_token", "", "")
+	t, err := s.store.RedeemLoginToken(ctx, hashSecret(secret), s.now(), ev)
+	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
+		return nil, bad
+	}
+	if err != nil {
+		return nil, err
+	}
+	if active, err := s.orgActive(ctx, t.OrgID); err != nil {
+		return nil, err
+	} else if !active {
+		return nil, bad
+	}
+	return t, nil
+}

@@ -1,0 +1,171 @@
+// Package httpapi holds what every JSON surface does the same way:
+// strict body decoding and query parsing that report bad input as domain
+// errors naming the field. Each surface renders those in its own shape.
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/verigate/verigate"
+	"github.com/verigate/verigate/internal/server"
+)
+
+// DecodeJSON reads r's body, a single JSON object, into v. It refuses a
+// non-JSON Content-Type (EUNSUPPORTED), a body over the server's limit
+// (ETOOLARGE), malformed JSON, unknown fields, wrong types and trailing
+// data (EINVALID, naming the field where there is one). An empty body
+// decodes as {} when allowEmpty.
+func DecodeJSON(r *http.Request, v any, allowEmpty bool) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return verigate.Errorf(verigate.EUNSUPPORTED, "Content-Type must be application/json.")
+		}
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return verigate.Errorf(verigate.ETOOLARGE, "Request body is larger than %d bytes.", mbe.Limit)
+		}
+		return verigate.Errorf(verigate.EINVALID, "Could not read the request body.")
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		if allowEmpty {
+			return nil
+		}
+		return verigate.Errorf(verigate.EINVALID, "A JSON request body is required.")
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err)
+	}
+	if dec.More() {
+		return verigate.Errorf(verigate.EINVALID, "The request body must hold one JSON object and nothing after it.")
+	}
+	return nil
+}
+
+func decodeError(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return verigate.Errorf(verigate.EINVALID, "Malformed JSON at byte %d.", syn.Offset)
+	case errors.As(err, &typ):
+		if typ.Field == "" {
+			return verigate.Errorf(verigate.EINVALID, "The request body must be a JSON object.")
+		}
+		return verigate.FieldError(typ.Field, "must be "+jsonKind(typ.Type.Kind().String()))
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return verigate.Errorf(verigate.EINVALID, "Malformed JSON: the body ends too early.")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return verigate.FieldError(field, "is not a known field")
+	default:
+		var fe *verigate.Error
+		if errors.As(err, &fe) {
+			return fe
+		}
+		return verigate.Errorf(verigate.EINVALID, "Malformed JSON.")
+	}
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "int", "int64", "int32", "float64", "uint", "uint64":
+		return "a number"
+	case "slice", "array":
+		return "an array"
+	case "map", "struct", "ptr":
+		return "an object"
+	}
+	return "of another type"
+}
+
+// QueryInt reads an optional integer query parameter.
+func QueryInt(r *http.Request, name string, def int) (int, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, verigate.FieldError(name, "must be a whole number")
+	}
+	return n, nil
+}
+
+// QueryTime reads an optional RFC 3339 time or YYYY-MM-DD date; a date
+// as the end of a range (endOfDay) means the last millisecond of that day.
+func QueryTime(r *http.Request, name string, endOfDay bool) (*time.Time, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return nil, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return &t, nil
+	}
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return nil, verigate.FieldError(name, "must be an RFC 3339 time or a YYYY-MM-DD date")
+	}
+	if endOfDay {
+		t = t.Add(24*time.Hour - time.Millisecond)
+	}
+	return &t, nil
+}
+
+// Status maps a domain error code to the HTTP status every surface uses.
+func Status(code string) int {
+	switch code {
+	case verigate.EINVALID:
+		return http.StatusBadRequest
+	case verigate.EUNAUTHENTICATED:
+		return http.StatusUnauthorized
+	case verigate.EFORBIDDEN:
+		return http.StatusForbidden
+	case verigate.ENOTFOUND:
+		return http.StatusNotFound
+	case verigate.ECONFLICT:
+		return http.StatusConflict
+	case verigate.EEXPIRED:
+		return http.StatusGone
+	case verigate.ERATELIMITED:
+		return http.StatusTooManyRequests
+	case verigate.ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
+	case verigate.EUNSUPPORTED:
+		return http.StatusUnsupportedMediaType
+	case verigate.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	case server.EMETHOD:
+		return http.StatusMethodNotAllowed
+	}
+	return http.StatusInternalServerError
+}
+
+// WriteJSON writes v as JSON with status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("encode response: %v", err)) // a programming error: the types are ours
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n')) // a failed write is a gone client; nothing to do
+
+}
