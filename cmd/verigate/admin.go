@@ -16,6 +16,7 @@ import (
 	"github.com/verigate/verigate/internal/access"
 	"github.com/verigate/verigate/internal/app"
 	"github.com/verigate/verigate/internal/config"
+	"github.com/verigate/verigate/internal/webhook"
 )
 
 const adminUsage = `Usage: verigate admin <command> [flags]   (every command takes --json)
@@ -34,6 +35,8 @@ const adminUsage = `Usage: verigate admin <command> [flags]   (every command tak
   api-key list --org KEY
   api-key revoke ID
   audit list [--org KEY] [--action A] [--limit N]
+  call simulate --institution KEY --phone +1… [--name NAME]   put a sandbox call into the queue
+  call ingest-secret --institution KEY   the secret a telephony integration signs call reports with
 
 Roles: owner, admin, operator, reviewer, developer, viewer.
 `
@@ -60,6 +63,8 @@ var adminCmds = map[string]adminCmd{
 	"api-key list":        {setup: keyList},
 	"api-key revoke":      {positional: "ID", setup: keyRevoke},
 	"audit list":          {setup: auditList},
+	"call simulate":       {setup: callSimulate},
+	"call ingest-secret":  {setup: callIngestSecret},
 }
 
 // output prints either JSON or text.
@@ -455,6 +460,53 @@ func auditList(fs *flag.FlagSet) func(context.Context, *app.App, string, *output
 					ev.ActorKind, ev.ActorID, ev.RequestedBy, ev.TargetKind, ev.TargetID)
 			}
 			tw.Flush()
+		})
+	}
+}
+
+func callSimulate(fs *flag.FlagSet) func(context.Context, *app.App, string, *output) error {
+	inst := fs.String("institution", "", "institution key")
+	phone := fs.String("phone", "", "the caller's phone number")
+	name := fs.String("name", "", "the caller's name")
+	return func(ctx context.Context, a *app.App, _ string, out *output) error {
+		for n, v := range map[string]string{"institution": *inst, "phone": *phone} {
+			if err := required(n, v); err != nil {
+				return err
+			}
+		}
+		o, err := a.Access.Organization(ctx, *inst)
+		if err != nil {
+			return err
+		}
+		c, err := a.Calls.Simulate(ctx, o, *phone, *name)
+		if err != nil {
+			return err
+		}
+		return out.print(map[string]any{"voiceId": c.VoiceID, "institution": o.Key, "phoneNumber": c.PhoneNumber,
+			"callerName": c.CallerName, "risk": c.Risk, "status": c.Status},
+			func(w io.Writer) {
+				fmt.Fprintf(w, "queued call %s from %s (%s) at %s, risk %d %s\n", c.VoiceID, c.PhoneNumber, c.CallerName, o.Key, c.Risk.Score, c.Risk.Level)
+			})
+	}
+}
+
+func callIngestSecret(fs *flag.FlagSet) func(context.Context, *app.App, string, *output) error {
+	inst := fs.String("institution", "", "institution key")
+	return func(ctx context.Context, a *app.App, _ string, out *output) error {
+		if err := required("institution", *inst); err != nil {
+			return err
+		}
+		o, err := a.Access.Organization(ctx, *inst)
+		if err != nil {
+			return err
+		}
+		if o.Kind != verigate.OrgInstitution {
+			return verigate.Errorf(verigate.EINVALID, "%q is a %s; calls are reported to institutions.", o.Key, o.Kind)
+		}
+		secret := webhook.FormatSecret(a.Calls.IngestSecret(o))
+		url := a.Config.PublicURL + "/external/voice/" + o.Key + "/calls"
+		return out.print(map[string]string{"institution": o.Key, "secret": secret, "url": url}, func(w io.Writer) {
+			fmt.Fprintf(w, "POST signed call reports to %s\nsigning secret (Standard Webhooks): %s\n", url, secret)
 		})
 	}
 }

@@ -7,10 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/access"
@@ -25,6 +23,15 @@ type demoState struct {
 	Institutions []demoInstitution `json:"institutions"`
 	Users        []demoUser        `json:"users"`
 	APIKeys      []demoAPIKey      `json:"apiKeys"`
+	// Calls are queued afresh at every start, so the printed lines work.
+	Calls []demoCall `json:"calls"`
+}
+
+type demoCall struct {
+	VoiceID     string `json:"voiceId"`
+	Institution string `json:"institution"`
+	PhoneNumber string `json:"phoneNumber"`
+	CallerName  string `json:"callerName"`
 }
 
 type demoReseller struct {
@@ -103,12 +110,19 @@ func demo(ctx context.Context, args []string, e *env) error {
 		return err
 	}
 	st.BaseURL = cfg.PublicURL
+	if st.Calls, err = queueDemoCalls(verigate.WithPrincipal(ctx, cliPrincipal), a); err != nil {
+		return fmt.Errorf("queue the demo calls: %w", err)
+	}
 	if *asJSON {
 		if err := json.NewEncoder(e.stdout).Encode(st); err != nil {
 			return err
 		}
 	} else {
-		printDemo(e.stdout, st, cfg.DataDir)
+		inst, err := a.Access.Organization(verigate.WithPrincipal(ctx, cliPrincipal), "demo-cu")
+		if err != nil {
+			return err
+		}
+		printDemo(e.stdout, st, cfg.DataDir, a.Calls.IngestSecret(inst))
 	}
 	return a.Serve(ctx, ln)
 }
@@ -168,6 +182,7 @@ func seedDemo(ctx context.Context, a *app.App) (*demoState, error) {
 	for _, inst := range []struct{ key, name, core string }{
 		{"demo-cu", "Demo Credit Union", "Symitar"},
 		{"demo-bank", "Demo Bank", "Jack Henry SilverLake"},
+		{"acme-cu", "Acme Credit Union", "Fiserv DNA"}, // the seed's worked example names acme-cu
 	} {
 		if _, err := a.Access.CreateOrganization(ctx, access.OrgInput{Kind: verigate.OrgInstitution, Key: inst.key,
 			Name: inst.name, ParentKey: demoResellerKey, Core: inst.core}); err != nil {
@@ -206,43 +221,24 @@ func seedDemo(ctx context.Context, a *app.App) (*demoState, error) {
 	return st, nil
 }
 
-func printDemo(w io.Writer, st *demoState, dataDir string) {
-	base := st.BaseURL
-	var b strings.Builder
-	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
-	p("")
-	p("Verigate demo is running at %s  (data in %s; Ctrl-C stops it)", base, dataDir)
-	p("")
-	p("Reseller %s", st.Reseller.Key)
-	p("  onboarding access token  %s", st.Reseller.AccessToken)
-	p("  service account          %s  /  %s", st.Reseller.ServiceAccount.Email, st.Reseller.ServiceAccount.Password)
-	for _, i := range st.Institutions {
-		p("Institution %-13s  %s", i.Key, i.Name)
+// queueDemoCalls puts fresh sandbox calls into the demo institutions'
+// queues: two in demo-cu (one to enroll, one to reject) and one in acme-cu.
+func queueDemoCalls(ctx context.Context, a *app.App) ([]demoCall, error) {
+	var out []demoCall
+	for _, c := range []struct{ inst, phone, name string }{
+		{"demo-cu", "+15550102000", "Jane Roe"},
+		{"demo-cu", "+15550103000", "John Poe"},
+		{"acme-cu", "+15550104000", "Alex Acme"},
+	} {
+		inst, err := a.Access.Organization(ctx, c.inst)
+		if err != nil {
+			return nil, err
+		}
+		call, err := a.Calls.Simulate(ctx, inst, c.phone, c.name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, demoCall{VoiceID: call.VoiceID, Institution: c.inst, PhoneNumber: call.PhoneNumber, CallerName: call.CallerName})
 	}
-	p("")
-	p("Users (email / password, role @ organization, username):")
-	for _, u := range st.Users {
-		p("  %-32s %s   %s @ %s, %s", u.Email, u.Password, u.Role, u.Organization, u.Username)
-	}
-	p("")
-	p("API keys:")
-	for _, k := range st.APIKeys {
-		p("  %s   %s, %s", k.Key, k.Mode, strings.Join(k.Scopes, ","))
-	}
-	p("")
-	p("Try it:")
-	p("  curl -s %s/healthz", base)
-	p("  curl -s %s/readyz", base)
-	p("  curl -s %s/metrics | grep verigate_http_requests_total", base)
-	p("  curl -s %s/openapi.json | head -c 400; echo", base)
-	p("  open %s/docs in a browser for the API reference", base)
-	p("")
-	p("Manage it from another terminal (the same data directory):")
-	p("  VERIGATE_DATA_DIR=%s go run ./cmd/verigate admin org list", dataDir)
-	p("  VERIGATE_DATA_DIR=%s go run ./cmd/verigate admin user list --org %s", dataDir, st.Reseller.Key)
-	p("  VERIGATE_DATA_DIR=%s go run ./cmd/verigate admin api-key list --org %s", dataDir, st.Reseller.Key)
-	p("  VERIGATE_DATA_DIR=%s go run ./cmd/verigate admin audit list --limit 10", dataDir)
-	p("")
-	p("Machine-readable: go run ./cmd/verigate demo --json")
-	fmt.Fprint(w, b.String())
+	return out, nil
 }

@@ -275,7 +275,7 @@ func TestDemoJSON(t *testing.T) {
 		}
 	}
 	if demo.Reseller.Key != "demo-reseller" || !strings.HasPrefix(demo.Reseller.AccessToken, "vgat_") ||
-		demo.Reseller.ServiceAccount.Password == "" || len(demo.Institutions) != 2 || len(demo.Users) != len(verigate.BuiltinRoles) ||
+		demo.Reseller.ServiceAccount.Password == "" || len(demo.Institutions) < 2 || len(demo.Calls) == 0 || len(demo.Users) != len(verigate.BuiltinRoles) ||
 		len(demo.APIKeys) == 0 || !strings.HasPrefix(demo.APIKeys[0].Key, "vgk_") {
 		t.Fatalf("demo JSON incomplete: %s", line)
 	}
@@ -305,4 +305,35 @@ func TestDemoJSON(t *testing.T) {
 	}
 	c2.cmd.Process.Signal(syscall.SIGTERM)
 	c2.wait(t)
+}
+
+// TestSeedWorkedExample runs the seed's JavaScript worked example under
+// Node against the demo: only the base URL and credentials differ.
+func TestSeedWorkedExample(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node not installed")
+	}
+	c := startChild(t, t.TempDir(), nil, "demo", "--json")
+	line, err := c.stdout.ReadString('\n')
+	if err != nil {
+		t.Fatalf("demo: %v\n%s", err, c.logs())
+	}
+	var demo demoState
+	if err := json.Unmarshal([]byte(line), &demo); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(node, "../../examples/confirm-worked-example.mjs")
+	cmd.Env = append(os.Environ(), "BASE="+demo.BaseURL, "ACCESS_TOKEN="+demo.Reseller.AccessToken,
+		"SVC_EMAIL="+demo.Reseller.ServiceAccount.Email, "SVC_PASSWORD="+demo.Reseller.ServiceAccount.Password)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("node: %v\n%s", err, out)
+	}
+	s := strings.TrimSpace(string(out))
+	if !strings.HasPrefix(s, "[") || s == "[]" || !strings.Contains(s, "voiceId") {
+		t.Fatalf("the worked example printed %q, want a non-empty array of phone calls", s)
+	}
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	c.wait(t)
 }

@@ -137,7 +137,9 @@ func (s *Service) DisableOrganization(ctx context.Context, key string) (*verigat
 
 // OrgActive reports whether the organization and all its ancestors are
 // active.
-func (s *Service) OrgActive(ctx context.Context, id string) (bool, error) { return s.orgActive(ctx, id) }
+func (s *Service) OrgActive(ctx context.Context, id string) (bool, error) {
+	return s.orgActive(ctx, id)
+}
 
 func (s *Service) orgActive(ctx context.Context, id string) (bool, error) {
 	for depth := 0; id != "" && depth < 8; depth++ {

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// printDemo prints the demo's credentials and a copy-paste tour of every
+// route. ingestKey is demo-cu's call-ingestion key.
+func printDemo(w io.Writer, st *demoState, dataDir string, ingestKey []byte) {
+	base := st.BaseURL
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	p("")
+	p("Verigate demo is running at %s  (data in %s; Ctrl-C stops it)", base, dataDir)
+	p("")
+	p("Reseller %s", st.Reseller.Key)
+	p("  onboarding access token  %s", st.Reseller.AccessToken)
+	p("  service account          %s  /  %s", st.Reseller.ServiceAccount.Email, st.Reseller.ServiceAccount.Password)
+	for _, i := range st.Institutions {
+		p("Institution %-13s  %s", i.Key, i.Name)
+	}
+	p("")
+	p("Users (email / password, role @ organization, username):")
+	for _, u := range st.Users {
+		p("  %-32s %s   %s @ %s, %s", u.Email, u.Password, u.Role, u.Organization, u.Username)
+	}
+	p("")
+	p("API keys:")
+	for _, k := range st.APIKeys {
+		p("  %s   %s, %s", k.Key, k.Mode, strings.Join(k.Scopes, ","))
+	}
+	p("")
+	p("Ops:")
+	p("  curl -s %s/healthz", base)
+	p("  curl -s %s/readyz", base)
+	p("  curl -s %s/metrics | grep verigate_http_requests_total", base)
+	p("  curl -s %s/openapi.json | head -c 400; echo", base)
+	p("  open %s/docs in a browser for the API reference", base)
+	p("")
+	enroll, reject := st.Calls[0], st.Calls[1]
+	sa := `-H "SsoToken: $TOKEN" -H "InstitutionKey: demo-cu" -H "RequestedBy: jdoe"`
+	js := `-H "Content-Type: application/json"`
+	suffix := make([]byte, 2)
+	rand.Read(suffix)
+	p("Reseller API (/external) — paste in order; the first line signs the service account in:")
+	p(`  TOKEN=$(curl -s -X POST %s/external/token/request -H "accessToken: %s" %s -d '{"email":"%s","password":"%s"}' | sed -E 's/.*"token":"([^"]+)".*/\1/'); echo $TOKEN`,
+		base, st.Reseller.AccessToken, js, st.Reseller.ServiceAccount.Email, st.Reseller.ServiceAccount.Password)
+	p("  curl -s %s/external/calls/queue %s", base, sa)
+	p("  curl -s '%s/external/calls/queue?search=roe&limit=10' %s", base, sa)
+	p(`  curl -s -X POST %s/external/calls/assign %s %s -d '{"phoneNumber":"%s","personId":"M-1001"}'`, base, sa, js, enroll.PhoneNumber)
+	p("  curl -s %s/external/calls/%s/details %s", base, enroll.VoiceID, sa)
+	p(`  curl -s -X POST %s/external/calls/%s/enroll %s %s -d '{"validationType":"otp"}'`, base, enroll.VoiceID, sa, js)
+	p(`  curl -s -X POST %s/external/calls/assign %s %s -d '{"voiceId":"%s","personId":"M-1002"}'`, base, sa, js, reject.VoiceID)
+	p(`  curl -s -X POST %s/external/calls/%s/reject-voice %s %s -d '{"reason":"voice mismatch"}'`, base, reject.VoiceID, sa, js)
+	p("  curl -s -X POST %s/external/token/request/user %s", base, sa)
+	p(`  curl -s %s/external/institutions -H "SsoToken: $TOKEN"`, base)
+	p(`  curl -s -X POST %s/external/institutions -H "SsoToken: $TOKEN" %s -d '{"key":"demo-lender-%s","name":"Demo Lender","core":"Finastra"}'`, base, js, hex.EncodeToString(suffix))
+	p(`  curl -s %s/external/institutions/demo-bank -H "SsoToken: $TOKEN"`, base)
+	p(`  curl -s -X PUT %s/external/institutions/demo-bank -H "SsoToken: $TOKEN" %s -d '{"core":"Jack Henry Symitar"}'`, base, js)
+	p(`  curl -s -X POST %s/external/institutions/demo-bank/login -H "SsoToken: $TOKEN" -H "RequestedBy: jdoe"`, base)
+	p(`  curl -s -X POST %s/external/token/revoke -H "SsoToken: $TOKEN"`, base)
+	p("")
+	p("  A telephony integration reports a call (signed the Standard Webhooks way with demo-cu's ingestion key):")
+	p(`  BODY='{"callId":"demo-'"$(date +%%s)"'","phoneNumber":"+15550107777","callerName":"Pat Doe"}'; TS=$(date +%%s); `+
+		`SIG=$(printf '%%s' "msg_demo.$TS.$BODY" | openssl dgst -sha256 -mac HMAC -macopt hexkey:%s -binary | base64); `+
+		`curl -s -X POST %s/external/voice/demo-cu/calls %s -H "webhook-id: msg_demo" -H "webhook-timestamp: $TS" -H "webhook-signature: v1,$SIG" -d "$BODY"`,
+		hex.EncodeToString(ingestKey), base, js)
+	p("")
+	p("Manage it from another terminal (the same data directory):")
+	p("  VERIGATE_DATA_DIR=%s go run ./cmd/verigate admin org list", dataDir)
+	p("  VERIGATE_DATA_DIR=%s go run ./cmd/verigate admin call simulate --institution demo-cu --phone +15550105000 --name 'Sam Caller'", dataDir)
+	p("  VERIGATE_DATA_DIR=%s go run ./cmd/verigate admin audit list --limit 10", dataDir)
+	p("")
+	p("Machine-readable: go run ./cmd/verigate demo --json")
+	fmt.Fprint(w, b.String())
+}
