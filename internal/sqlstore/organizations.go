@@ -39,6 +39,9 @@ func (db *DB) CreateOrganization(ctx context.Context, o *verigate.Organization, 
 		if err != nil {
 			return err
 		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO org_numbers (org_id) VALUES ($1)`, o.ID); err != nil {
+			return err
+		}
 		return insertAudit(ctx, tx, ev)
 	})
 }

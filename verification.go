@@ -1,0 +1,191 @@
+package verigate
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Session statuses (the seed's "session", Konfir's "verification").
+const (
+	SessionPending    = "PENDING"
+	SessionProcessing = "PROCESSING"
+	SessionReviewing  = "REVIEWING"
+	SessionCompleted  = "COMPLETED"
+	SessionRejected   = "REJECTED"
+	SessionFailed     = "FAILED"
+	SessionExpired    = "EXPIRED"
+)
+
+// SessionStatuses lists every session status.
+var SessionStatuses = []string{SessionPending, SessionProcessing, SessionCompleted, SessionReviewing, SessionFailed, SessionExpired, SessionRejected}
+
+// Step statuses. VERIFIED is backed by a verified cryptographic proof;
+// COMPLETED by data a connector obtained.
+const (
+	StepPending    = "PENDING"
+	StepInitiated  = "INITIATED"
+	StepInProgress = "IN_PROGRESS"
+	StepVerified   = "VERIFIED"
+	StepCompleted  = "COMPLETED"
+	StepFailed     = "FAILED"
+	StepExpired    = "EXPIRED"
+)
+
+// StepEnded reports whether a step status is final.
+func StepEnded(status string) bool {
+	switch status {
+	case StepVerified, StepCompleted, StepFailed, StepExpired:
+		return true
+	}
+	return false
+}
+
+// SessionEnded reports whether a session status is final.
+func SessionEnded(status string) bool {
+	switch status {
+	case SessionCompleted, SessionRejected, SessionFailed, SessionExpired:
+		return true
+	}
+	return false
+}
+
+// Review policies: when a session whose steps have all ended goes to the
+// reviewer queue.
+const (
+	ReviewAlways    = "always"
+	ReviewOnFailure = "on_failure"
+	ReviewNever     = "never"
+)
+
+// Data-source kinds.
+const (
+	SourceReclaim   = "reclaim"   // the applicant proves data with a Reclaim proof
+	SourceConnector = "connector" // Verigate logs in through a connector
+)
+
+// VerificationType groups data sources (Income Verification, …).
+type VerificationType struct {
+	ID          int64  `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+}
+
+// LoginStep is one step of a source's login flow, as the SDK shows it.
+type LoginStep struct {
+	Step        int    `json:"step"`
+	Action      string `json:"action"`
+	Description string `json:"description"`
+}
+
+// DataSource is a catalog entry.
+type DataSource struct {
+	ID                 int64       `json:"id"`
+	SourceName         string      `json:"sourceName"`
+	Name               string      `json:"name"`
+	Description        string      `json:"description"`
+	LogoURL            string      `json:"logoUrl"`
+	Category           string      `json:"category"`
+	VerificationTypeID int64       `json:"verificationTypeId"`
+	Kind               string      `json:"kind"`
+	ProviderID         string      `json:"providerId"`
+	LoginFlow          []LoginStep `json:"loginFlow"`
+	TestOnly           bool        `json:"testOnly"`
+	Builtin            bool        `json:"builtin"`
+	CreatedAt          time.Time   `json:"createdAt"`
+	UpdatedAt          time.Time   `json:"updatedAt"`
+}
+
+// Session is a verification session for one applicant.
+type Session struct {
+	ID                 int64
+	OrgID              string
+	Mode               Mode
+	Status             string
+	Version            int64 // optimistic lock: bumped by every write
+	ExpiryDate         time.Time
+	Metadata           json.RawMessage
+	ApplicantID        string
+	ApplicantData      json.RawMessage
+	Instructions       string
+	ApplicantFirstName string
+	ApplicantLastName  string
+	ApplicantEmail     string
+	AllowedSources     []int64
+	SelectedPlatform   *int64
+	VerificationTypeID *int64
+	RedirectURL        string
+	LinkHash           []byte
+	CreatedBy          string
+	ReviewerID         string
+	ReviewReason       string
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+	CompletedAt        *time.Time
+	// TeamID is the organization's number.
+	TeamID int64
+}
+
+// Step is one selected source of a session.
+type Step struct {
+	ID            int64
+	SessionID     int64
+	DataSourceID  int64
+	Type          string // the source's kind
+	Status        string
+	Nonce         string // the value a Reclaim proof's context must carry
+	Metadata      json.RawMessage
+	Results       json.RawMessage
+	FailureReason string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// ProofRecord is an accepted proof.
+type ProofRecord struct {
+	Identifier string
+	StepID     int64
+	Signer     string
+	CreatedAt  time.Time
+}
+
+// Event is an outbox entry: a change announced to webhooks.
+type Event struct {
+	ID        int64
+	OrgID     string
+	Mode      Mode
+	Type      string // e.g. verification.completed
+	Subject   string // what it is about, e.g. the session id
+	Payload   json.RawMessage
+	CreatedAt time.Time
+}
+
+// StepUpdate is a step's new state, written only if its status is still
+// FromStatus.
+type StepUpdate struct {
+	Step       *Step
+	FromStatus string
+}
+
+// SessionChange is one change of a session, which a store writes in one
+// transaction or not at all: the session (only if its Version is still
+// the one read, else ECONFLICT), steps created and updated, an accepted
+// proof (ECONFLICT if its identifier was accepted before), audit and
+// outbox events.
+type SessionChange struct {
+	Session  *Session
+	NewSteps []*Step
+	Steps    []StepUpdate
+	Proof    *ProofRecord
+	Audit    []AuditEvent
+	Events   []Event
+}
+
+// SessionFilter selects sessions for the reviewer list.
+type SessionFilter struct {
+	OrgIDs    []string
+	Status    string
+	SortBy    string // createdAt, updatedAt or status
+	SortOrder string // asc or desc
+	Limit     int
+	Offset    int
+}
