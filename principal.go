@@ -13,7 +13,8 @@ const (
 	PrincipalServiceAccount PrincipalKind = "service_account"
 	PrincipalAPIKey         PrincipalKind = "api_key"
 	PrincipalAppToken       PrincipalKind = "application_token"
-	PrincipalSystem         PrincipalKind = "system" // the admin CLI and background jobs
+	PrincipalSystem         PrincipalKind = "system"    // the admin CLI and background jobs
+	PrincipalApplicant      PrincipalKind = "applicant" // a CSRF token: one session's applicant
 )
 
 // Principal is who is acting: resolved once per request by a surface's
@@ -31,6 +32,8 @@ type Principal struct {
 	// (Reconbanker's accounts) or organizations.
 	Accounts []string
 	Mode     Mode
+	// SessionID binds an applicant principal to its one session.
+	SessionID int64
 	// RequestedBy is the operator named by the caller (Confirm's
 	// RequestedBy header); recorded on audit events.
 	RequestedBy string

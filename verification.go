@@ -168,14 +168,13 @@ type StepUpdate struct {
 
 // SessionChange is one change of a session, which a store writes in one
 // transaction or not at all: the session (only if its Version is still
-// the one read, else ECONFLICT), steps created and updated, an accepted
-// proof (ECONFLICT if its identifier was accepted before), audit and
-// outbox events.
+// the one read, else ECONFLICT), steps created and updated, accepted
+// proofs (ECONFLICT if one was accepted before), audit and outbox events.
 type SessionChange struct {
 	Session  *Session
 	NewSteps []*Step
 	Steps    []StepUpdate
-	Proof    *ProofRecord
+	Proofs   []ProofRecord
 	Audit    []AuditEvent
 	Events   []Event
 }
@@ -183,9 +182,18 @@ type SessionChange struct {
 // SessionFilter selects sessions for the reviewer list.
 type SessionFilter struct {
 	OrgIDs    []string
+	Mode      Mode
 	Status    string
 	SortBy    string // createdAt, updatedAt or status
 	SortOrder string // asc or desc
 	Limit     int
 	Offset    int
+}
+
+// IdempotencyRecord is a request stored under an Idempotency-Key.
+type IdempotencyRecord struct {
+	RequestHash []byte
+	Status      int // 0 while the first request runs
+	Body        string
+	CreatedAt   time.Time
 }

@@ -63,7 +63,9 @@ func TestTamperedProofs(t *testing.T) {
 		mutate func(*Proof, *Policy)
 		want   string
 	}{
-		{"parameters", func(p *Proof, _ *Policy) { p.ClaimData.Parameters = p.ClaimData.Parameters[:len(p.ClaimData.Parameters)-2] + " }" }, "does not match the claim"},
+		{"parameters", func(p *Proof, _ *Policy) {
+			p.ClaimData.Parameters = p.ClaimData.Parameters[:len(p.ClaimData.Parameters)-2] + " }"
+		}, "does not match the claim"},
 		{"context", func(p *Proof, _ *Policy) {
 			p.ClaimData.Context = strings.Replace(p.ClaimData.Context, "srivatsanqb", "someoneelse", 1)
 		}, "does not match the claim"},

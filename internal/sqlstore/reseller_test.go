@@ -134,7 +134,7 @@ func TestStoreReseller(t *testing.T) {
 			c1.Status, c1.Verified, c1.ValidationType, c1.DecidedBy, c1.DecidedAt = verigate.CallEnrolled, true, "otp", "jdoe", &at
 			if err := db.UpdateCall(ctx, verigate.CallChange{Call: c1, FromStatus: verigate.CallAssigned, Member: m,
 				Verification: &verigate.MemberVerification{InstitutionID: "i1", PersonID: "M1", VoiceID: "v1", ValidationType: "otp", RequestedBy: "jdoe", CreatedAt: at},
-				Audit: []verigate.AuditEvent{ev("AcceptCallerVoice", "v1"), ev("FullAuthentication", "M1")}}); err != nil {
+				Audit:        []verigate.AuditEvent{ev("AcceptCallerVoice", "v1"), ev("FullAuthentication", "M1")}}); err != nil {
 				t.Fatal(err)
 			}
 			mem, err := db.GetMember(ctx, "i1", "M1")

@@ -1,0 +1,350 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/verigate/verigate"
+)
+
+func jsonText(raw json.RawMessage, empty string) string {
+	if len(raw) == 0 {
+		return empty
+	}
+	return string(raw)
+}
+
+func nullInt(p *int64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// CreateSession inserts a session (setting its ID) with its first steps,
+// audit and outbox events.
+func (db *DB) CreateSession(ctx context.Context, s *verigate.Session, steps []*verigate.Step, audit []verigate.AuditEvent, events []verigate.Event) error {
+	allowed, _ := json.Marshal(s.AllowedSources)
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO verification_sessions (org_id, mode, status, version, expiry_date,
+			metadata, applicant_id, applicant_data, instructions, applicant_first_name, applicant_last_name,
+			applicant_email, allowed_sources, selected_platform, verification_type_id, redirect_url, link_hash,
+			created_by, reviewer_id, review_reason, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, '', '', $19, $20)
+			RETURNING id`,
+			s.OrgID, string(s.Mode), s.Status, s.Version, ms(s.ExpiryDate), jsonText(s.Metadata, "{}"), s.ApplicantID,
+			jsonText(s.ApplicantData, "{}"), s.Instructions, s.ApplicantFirstName, s.ApplicantLastName, s.ApplicantEmail,
+			string(allowed), nullInt(s.SelectedPlatform), nullInt(s.VerificationTypeID), s.RedirectURL, s.LinkHash,
+			s.CreatedBy, ms(s.CreatedAt), ms(s.UpdatedAt)).Scan(&s.ID)
+		if err != nil {
+			return err
+		}
+		if err := insertSteps(ctx, tx, s.ID, steps); err != nil {
+			return err
+		}
+		return writeSideEffects(ctx, tx, strconv.FormatInt(s.ID, 10), audit, events)
+	})
+}
+
+// writeSideEffects writes audit and outbox events; a target or subject
+// left empty is the new object's id.
+func writeSideEffects(ctx context.Context, tx *sql.Tx, id string, audit []verigate.AuditEvent, events []verigate.Event) error {
+	for _, ev := range audit {
+		if ev.TargetID == "" {
+			ev.TargetID = id
+		}
+		if err := insertAudit(ctx, tx, ev); err != nil {
+			return err
+		}
+	}
+	for _, e := range events {
+		if e.Subject == "" {
+			e.Subject = id
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO events (org_id, mode, type, subject, payload, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6)`, e.OrgID, string(e.Mode), e.Type, e.Subject, jsonText(e.Payload, "{}"), ms(e.CreatedAt)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+const sessionColumns = `s.id, s.org_id, s.mode, s.status, s.version, s.expiry_date, s.metadata, s.applicant_id,
+	s.applicant_data, s.instructions, s.applicant_first_name, s.applicant_last_name, s.applicant_email,
+	s.allowed_sources, s.selected_platform, s.verification_type_id, s.redirect_url, s.link_hash, s.created_by,
+	s.reviewer_id, s.review_reason, s.created_at, s.updated_at, s.completed_at, n.number`
+
+const sessionFrom = ` FROM verification_sessions s JOIN org_numbers n ON n.org_id = s.org_id`
+
+func scanSession(r scanner) (*verigate.Session, error) {
+	var s verigate.Session
+	var mode, metadata, applicantData, allowed string
+	var expiry, created, updated int64
+	var selected, vtype, completed sql.NullInt64
+	if err := r.Scan(&s.ID, &s.OrgID, &mode, &s.Status, &s.Version, &expiry, &metadata, &s.ApplicantID,
+		&applicantData, &s.Instructions, &s.ApplicantFirstName, &s.ApplicantLastName, &s.ApplicantEmail,
+		&allowed, &selected, &vtype, &s.RedirectURL, &s.LinkHash, &s.CreatedBy, &s.ReviewerID, &s.ReviewReason,
+		&created, &updated, &completed, &s.TeamID); err != nil {
+		return nil, err
+	}
+	s.Mode, s.Metadata, s.ApplicantData = verigate.Mode(mode), json.RawMessage(metadata), json.RawMessage(applicantData)
+	if err := json.Unmarshal([]byte(allowed), &s.AllowedSources); err != nil {
+		return nil, err
+	}
+	if selected.Valid {
+		s.SelectedPlatform = &selected.Int64
+	}
+	if vtype.Valid {
+		s.VerificationTypeID = &vtype.Int64
+	}
+	s.ExpiryDate, s.CreatedAt, s.UpdatedAt, s.CompletedAt = fromMS(expiry), fromMS(created), fromMS(updated), fromNullMS(completed)
+	return &s, nil
+}
+
+// GetSession returns the session with id.
+func (db *DB) GetSession(ctx context.Context, id int64) (*verigate.Session, error) {
+	s, err := scanSession(db.ro.QueryRowContext(ctx, `SELECT `+sessionColumns+sessionFrom+` WHERE s.id = $1`, id))
+	return s, notFound(err, "Session")
+}
+
+// GetSessionByLinkHash returns the session whose link token hashes to hash.
+func (db *DB) GetSessionByLinkHash(ctx context.Context, hash []byte) (*verigate.Session, error) {
+	s, err := scanSession(db.ro.QueryRowContext(ctx, `SELECT `+sessionColumns+sessionFrom+` WHERE s.link_hash = $1`, hash))
+	return s, notFound(err, "Session")
+}
+
+var sessionSort = map[string]string{"createdAt": "s.created_at", "updatedAt": "s.updated_at", "status": "s.status"}
+
+// ListSessions returns one page of the sessions matching f and the total.
+func (db *DB) ListSessions(ctx context.Context, f verigate.SessionFilter) ([]*verigate.Session, int, error) {
+	if len(f.OrgIDs) == 0 {
+		return nil, 0, nil
+	}
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	var ph []string
+	for _, id := range f.OrgIDs {
+		ph = append(ph, arg(id))
+	}
+	cond := ` WHERE s.org_id IN (` + strings.Join(ph, ", ") + `)`
+	if f.Mode != "" {
+		cond += ` AND s.mode = ` + arg(string(f.Mode))
+	}
+	if f.Status != "" {
+		cond += ` AND s.status = ` + arg(f.Status)
+	}
+	var total int
+	if err := db.ro.QueryRowContext(ctx, `SELECT COUNT(*)`+sessionFrom+cond, args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	col, ok := sessionSort[f.SortBy]
+	if !ok {
+		col = "s.created_at"
+	}
+	dir := "DESC"
+	if f.SortOrder == "asc" {
+		dir = "ASC"
+	}
+	list, err := list(ctx, db.ro, scanSession, `SELECT `+sessionColumns+sessionFrom+cond+
+		` ORDER BY `+col+` `+dir+`, s.id `+dir+` LIMIT `+arg(f.Limit)+` OFFSET `+arg(f.Offset), args...)
+	return list, total, err
+}
+
+// DueSessions returns up to limit ids of open sessions past their expiry.
+func (db *DB) DueSessions(ctx context.Context, now time.Time, limit int) ([]int64, error) {
+	return list(ctx, db.ro, func(r scanner) (int64, error) {
+		var id int64
+		return id, r.Scan(&id)
+	}, `SELECT id FROM verification_sessions WHERE status IN ($1, $2) AND expiry_date <= $3 ORDER BY expiry_date LIMIT $4`,
+		verigate.SessionPending, verigate.SessionProcessing, ms(now), limit)
+}
+
+const stepColumns = `id, session_id, data_source_id, type, status, nonce, metadata, results, failure_reason, created_at, updated_at`
+
+func scanStep(r scanner) (*verigate.Step, error) {
+	var s verigate.Step
+	var metadata, results string
+	var created, updated int64
+	if err := r.Scan(&s.ID, &s.SessionID, &s.DataSourceID, &s.Type, &s.Status, &s.Nonce, &metadata, &results,
+		&s.FailureReason, &created, &updated); err != nil {
+		return nil, err
+	}
+	s.Metadata, s.Results = json.RawMessage(metadata), json.RawMessage(results)
+	s.CreatedAt, s.UpdatedAt = fromMS(created), fromMS(updated)
+	return &s, nil
+}
+
+// GetStep returns the step with id.
+func (db *DB) GetStep(ctx context.Context, id int64) (*verigate.Step, error) {
+	s, err := scanStep(db.ro.QueryRowContext(ctx, `SELECT `+stepColumns+` FROM verification_steps WHERE id = $1`, id))
+	return s, notFound(err, "Step")
+}
+
+// ListSteps returns a session's steps, in creation order.
+func (db *DB) ListSteps(ctx context.Context, sessionID int64) ([]*verigate.Step, error) {
+	steps, err := list(ctx, db.ro, scanStep, `SELECT `+stepColumns+` FROM verification_steps WHERE session_id = $1 ORDER BY id`, sessionID)
+	if steps == nil && err == nil {
+		steps = []*verigate.Step{}
+	}
+	return steps, err
+}
+
+// ApplySessionChange writes a SessionChange in one transaction.
+func (db *DB) ApplySessionChange(ctx context.Context, ch verigate.SessionChange) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		s := ch.Session
+		res, err := tx.ExecContext(ctx, `UPDATE verification_sessions SET status = $1, version = version + 1,
+			selected_platform = $2, link_hash = $3, reviewer_id = $4, review_reason = $5, updated_at = $6, completed_at = $7
+			WHERE id = $8 AND version = $9`,
+			s.Status, nullInt(s.SelectedPlatform), s.LinkHash, s.ReviewerID, s.ReviewReason, ms(s.UpdatedAt),
+			msPtr(s.CompletedAt), s.ID, s.Version)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return verigate.Errorf(verigate.ECONFLICT, "The session changed meanwhile; try again.")
+		}
+		if err := insertSteps(ctx, tx, s.ID, ch.NewSteps); err != nil {
+			return err
+		}
+		for _, u := range ch.Steps {
+			st := u.Step
+			res, err := tx.ExecContext(ctx, `UPDATE verification_steps SET status = $1, metadata = $2, results = $3,
+				failure_reason = $4, updated_at = $5 WHERE id = $6 AND session_id = $7 AND status = $8`,
+				st.Status, jsonText(st.Metadata, "{}"), jsonText(st.Results, "{}"), st.FailureReason, ms(st.UpdatedAt),
+				st.ID, s.ID, u.FromStatus)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return verigate.Errorf(verigate.ECONFLICT, "Step %d changed meanwhile; try again.", st.ID)
+			}
+		}
+		for _, p := range ch.Proofs {
+			_, err := tx.ExecContext(ctx, `INSERT INTO proofs (identifier, step_id, signer, created_at) VALUES ($1, $2, $3, $4)`,
+				p.Identifier, p.StepID, p.Signer, ms(p.CreatedAt))
+			if isUnique(err) {
+				return verigate.Errorf(verigate.ECONFLICT, "This proof (%s) was already accepted; a proof is accepted once.", p.Identifier)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if err := writeSideEffects(ctx, tx, strconv.FormatInt(s.ID, 10), ch.Audit, ch.Events); err != nil {
+			return err
+		}
+		s.Version++
+		return nil
+	})
+}
+
+func insertSteps(ctx context.Context, tx *sql.Tx, sessionID int64, steps []*verigate.Step) error {
+	for _, st := range steps {
+		st.SessionID = sessionID
+		if err := tx.QueryRowContext(ctx, `INSERT INTO verification_steps (session_id, data_source_id, type, status,
+			nonce, metadata, results, failure_reason, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+			sessionID, st.DataSourceID, st.Type, st.Status, st.Nonce, jsonText(st.Metadata, "{}"), jsonText(st.Results, "{}"),
+			st.FailureReason, ms(st.CreatedAt), ms(st.UpdatedAt)).Scan(&st.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ProofUsed reports whether a proof identifier was accepted before.
+func (db *DB) ProofUsed(ctx context.Context, identifier string) (bool, error) {
+	var n int
+	err := db.ro.QueryRowContext(ctx, `SELECT COUNT(*) FROM proofs WHERE identifier = $1`, identifier).Scan(&n)
+	return n > 0, err
+}
+
+// CreateCSRFToken stores a CSRF token's hash for a session.
+func (db *DB) CreateCSRFToken(ctx context.Context, hash []byte, sessionID int64, created, expires time.Time) error {
+	_, err := db.rw.ExecContext(ctx, `INSERT INTO csrf_tokens (hash, session_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
+		hash, sessionID, ms(created), ms(expires))
+	return err
+}
+
+// GetCSRFToken returns the session and expiry of a CSRF token.
+func (db *DB) GetCSRFToken(ctx context.Context, hash []byte) (sessionID int64, expires time.Time, err error) {
+	var exp int64
+	err = db.ro.QueryRowContext(ctx, `SELECT session_id, expires_at FROM csrf_tokens WHERE hash = $1`, hash).Scan(&sessionID, &exp)
+	return sessionID, fromMS(exp), notFound(err, "CSRF token")
+}
+
+
+// ClaimIdempotencyKey claims (scope, key) for a request. When the key is
+// new it is claimed (nil record); otherwise the earlier record is returned
+// (Status 0 while that request still runs). Records older than since are
+// replaced as if absent.
+func (db *DB) ClaimIdempotencyKey(ctx context.Context, scope, key string, requestHash []byte, now, since time.Time) (*verigate.IdempotencyRecord, error) {
+	var rec *verigate.IdempotencyRecord
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND created_at < $3`,
+			scope, key, ms(since)); err != nil {
+			return err
+		}
+		r := verigate.IdempotencyRecord{}
+		var created int64
+		err := tx.QueryRowContext(ctx, `SELECT request_hash, status, body, created_at FROM idempotency_keys WHERE scope = $1 AND key = $2`,
+			scope, key).Scan(&r.RequestHash, &r.Status, &r.Body, &created)
+		if err == nil {
+			r.CreatedAt = fromMS(created)
+			rec = &r
+			return nil
+		}
+		if err != sql.ErrNoRows {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO idempotency_keys (scope, key, request_hash, status, body, created_at)
+			VALUES ($1, $2, $3, 0, '', $4)`, scope, key, requestHash, ms(now))
+		if isUnique(err) {
+			return verigate.Errorf(verigate.ECONFLICT, "A request with this Idempotency-Key is in progress.")
+		}
+		return err
+	})
+	return rec, err
+}
+
+// FinishIdempotencyKey stores the response of a claimed key.
+func (db *DB) FinishIdempotencyKey(ctx context.Context, scope, key string, status int, body []byte) error {
+	_, err := db.rw.ExecContext(ctx, `UPDATE idempotency_keys SET status = $1, body = $2 WHERE scope = $3 AND key = $4`,
+		status, string(body), scope, key)
+	return err
+}
+
+// ReleaseIdempotencyKey forgets a claimed key whose request failed.
+func (db *DB) ReleaseIdempotencyKey(ctx context.Context, scope, key string) error {
+	_, err := db.rw.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status = 0`, scope, key)
+	return err
+}
+
+// PurgeExpired deletes CSRF tokens and idempotency keys past their time.
+func (db *DB) PurgeExpired(ctx context.Context, now, idempotencySince time.Time) error {
+	if _, err := db.rw.ExecContext(ctx, `DELETE FROM csrf_tokens WHERE expires_at < $1`, ms(now)); err != nil {
+		return err
+	}
+	_, err := db.rw.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < $1`, ms(idempotencySince))
+	return err
+}
+
+// ListEvents returns outbox events of an organization after id afterID.
+func (db *DB) ListEvents(ctx context.Context, orgID string, afterID int64, limit int) ([]verigate.Event, error) {
+	return list(ctx, db.ro, func(r scanner) (verigate.Event, error) {
+		var e verigate.Event
+		var mode, payload string
+		var created int64
+		err := r.Scan(&e.ID, &e.OrgID, &mode, &e.Type, &e.Subject, &payload, &created)
+		e.Mode, e.Payload, e.CreatedAt = verigate.Mode(mode), json.RawMessage(payload), fromMS(created)
+		return e, err
+	}, `SELECT id, org_id, mode, type, subject, payload, created_at FROM events WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+		orgID, afterID, limit)
+}

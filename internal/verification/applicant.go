@@ -1,0 +1,457 @@
+package verification
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/verigate/verigate"
+	"github.com/verigate/verigate/internal/reclaim"
+)
+
+// ErrBadLink answers a link token that is unknown, rotated, for another
+// session, or whose session has ended.
+var ErrBadLink = verigate.Errorf(verigate.EUNAUTHENTICATED, "This verification link is not valid, or its session has ended.")
+
+// sessionOpen reports whether an applicant may still work on a session.
+func sessionOpen(sess *verigate.Session, now time.Time) bool {
+	return !verigate.SessionEnded(sess.Status) && now.Before(sess.ExpiryDate)
+}
+
+// OpenLink exchanges a session's link token for a CSRF token (15 minutes,
+// this session only). The link keeps working until the session ends, so
+// an applicant can come back.
+func (s *Service) OpenLink(ctx context.Context, token string, sessionID int64) (string, time.Time, *verigate.Session, error) {
+	if token == "" || len(token) > 200 {
+		return "", time.Time{}, nil, ErrBadLink
+	}
+	sess, err := s.store.GetSessionByLinkHash(ctx, hashToken(token))
+	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
+		return "", time.Time{}, nil, ErrBadLink
+	} else if err != nil {
+		return "", time.Time{}, nil, err
+	}
+	now := s.now()
+	if sess.ID != sessionID || !sessionOpen(sess, now) {
+		return "", time.Time{}, nil, ErrBadLink
+	}
+	csrf := randomToken()
+	expires := now.Add(CSRFTTL)
+	if err := s.store.CreateCSRFToken(ctx, hashToken(csrf), sess.ID, now, expires); err != nil {
+		return "", time.Time{}, nil, err
+	}
+	return csrf, expires, sess, nil
+}
+
+// Applicant authenticates a CSRF token and returns the applicant principal
+// bound to its session.
+func (s *Service) Applicant(ctx context.Context, csrf string) (*verigate.Principal, error) {
+	if csrf == "" || len(csrf) > 200 {
+		return nil, verigate.Errorf(verigate.EUNAUTHENTICATED, "Invalid CSRF token.")
+	}
+	sessionID, expires, err := s.store.GetCSRFToken(ctx, hashToken(csrf))
+	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
+		return nil, verigate.Errorf(verigate.EUNAUTHENTICATED, "Invalid CSRF token.")
+	} else if err != nil {
+		return nil, err
+	}
+	if !s.now().Before(expires) {
+		return nil, verigate.Errorf(verigate.EUNAUTHENTICATED, "The CSRF token has expired; open the verification link again.")
+	}
+	sess, err := s.store.GetSession(ctx, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	return &verigate.Principal{Kind: verigate.PrincipalApplicant, ID: "session:" + sessionIDString(sess.ID),
+		OrgID: sess.OrgID, Orgs: []string{sess.OrgID}, Mode: sess.Mode, SessionID: sess.ID}, nil
+}
+
+// applicantSession returns the applicant's session when id is it.
+func (s *Service) applicantSession(ctx context.Context, id int64) (*verigate.Session, error) {
+	p := verigate.PrincipalFrom(ctx)
+	if p == nil || p.Kind != verigate.PrincipalApplicant {
+		return nil, verigate.Errorf(verigate.EUNAUTHENTICATED, "A CSRF token is required.")
+	}
+	if id != p.SessionID {
+		return nil, ErrOutsideSession
+	}
+	return s.store.GetSession(ctx, id)
+}
+
+// applicantStep returns a step of the applicant's session.
+func (s *Service) applicantStep(ctx context.Context, stepID int64) (*verigate.Step, *verigate.Session, error) {
+	p := verigate.PrincipalFrom(ctx)
+	if p == nil || p.Kind != verigate.PrincipalApplicant {
+		return nil, nil, verigate.Errorf(verigate.EUNAUTHENTICATED, "A CSRF token is required.")
+	}
+	st, err := s.store.GetStep(ctx, stepID)
+	if verigate.ErrorCode(err) == verigate.ENOTFOUND || (err == nil && st.SessionID != p.SessionID) {
+		return nil, nil, ErrOutsideSession
+	} else if err != nil {
+		return nil, nil, err
+	}
+	sess, err := s.store.GetSession(ctx, st.SessionID)
+	return st, sess, err
+}
+
+// SessionSources lists the sources the applicant may choose from.
+func (s *Service) SessionSources(ctx context.Context, sessionID int64) ([]*verigate.DataSource, error) {
+	sess, err := s.applicantSession(ctx, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	return s.sessionSources(ctx, sess)
+}
+
+// SearchSources searches the sources by text, within a session's choice
+// when sessionID is given, else within what the applicant's organization
+// offers in its mode.
+func (s *Service) SearchSources(ctx context.Context, text string, sessionID *int64) ([]*verigate.DataSource, error) {
+	if text == "" {
+		return nil, verigate.FieldError("text", "is required")
+	}
+	if len(text) > 100 {
+		return nil, verigate.FieldError("text", "must be at most 100 characters")
+	}
+	p := verigate.PrincipalFrom(ctx)
+	if p == nil || p.Kind != verigate.PrincipalApplicant {
+		return nil, verigate.Errorf(verigate.EUNAUTHENTICATED, "A CSRF token is required.")
+	}
+	id := p.SessionID
+	if sessionID != nil {
+		id = *sessionID
+	}
+	sources, err := s.SessionSources(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return search(sources, text), nil
+}
+
+// SourcesByType lists a verification type's sources available to the
+// caller (a partner key or an applicant).
+func (s *Service) SourcesByType(ctx context.Context, typeID int64) ([]*verigate.DataSource, error) {
+	p := verigate.PrincipalFrom(ctx)
+	if p == nil {
+		return nil, verigate.Errorf(verigate.EUNAUTHENTICATED, "Authentication required.")
+	}
+	if p.Kind != verigate.PrincipalApplicant && p.Kind != verigate.PrincipalSystem && !slices.Contains(p.Permissions, "sources.read") {
+		return nil, verigate.Errorf(verigate.EFORBIDDEN, "This API key lacks the sources:read scope.")
+	}
+	types, err := s.store.ListVerificationTypes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.ContainsFunc(types, func(t verigate.VerificationType) bool { return t.ID == typeID }) {
+		return nil, verigate.Errorf(verigate.ENOTFOUND, "Verification type not found")
+	}
+	avail, err := s.available(ctx, p.OrgID, p.Mode)
+	if err != nil {
+		return nil, err
+	}
+	out := []*verigate.DataSource{}
+	for _, src := range avail {
+		if src.VerificationTypeID == typeID {
+			out = append(out, src)
+		}
+	}
+	return out, nil
+}
+
+// SelectSources adds a step for each chosen source not already chosen
+// (one whose step failed or expired may be chosen again). The first
+// choice moves the session from PENDING to PROCESSING.
+func (s *Service) SelectSources(ctx context.Context, sessionID int64, sourceIDs []int64) ([]*verigate.Step, error) {
+	if len(sourceIDs) == 0 {
+		return nil, verigate.FieldError("dataSourceIds", "choose at least one source")
+	}
+	if len(sourceIDs) > MaxStepsPerSess {
+		return nil, verigate.FieldError("dataSourceIds", fmt.Sprintf("at most %d sources", MaxStepsPerSess))
+	}
+	sess, err := s.applicantSession(ctx, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	if !sessionOpen(sess, now) || sess.Status == verigate.SessionReviewing {
+		return nil, verigate.Errorf(verigate.ECONFLICT, "The session is %s; no more sources can be chosen.", sess.Status)
+	}
+	choice, err := s.sessionSources(ctx, sess)
+	if err != nil {
+		return nil, err
+	}
+	steps, err := s.store.ListSteps(ctx, sess.ID)
+	if err != nil {
+		return nil, err
+	}
+	ch := verigate.SessionChange{Session: sess}
+	for i, id := range sourceIDs {
+		src := findSource(choice, SourceRef{ID: id})
+		if src == nil {
+			return nil, verigate.FieldError(fmt.Sprintf("dataSourceIds[%d]", i), "is not a source this session offers")
+		}
+		taken := slices.ContainsFunc(steps, func(st *verigate.Step) bool {
+			return st.DataSourceID == id && st.Status != verigate.StepFailed && st.Status != verigate.StepExpired
+		}) || slices.ContainsFunc(ch.NewSteps, func(st *verigate.Step) bool { return st.DataSourceID == id })
+		if !taken {
+			ch.NewSteps = append(ch.NewSteps, s.newStep(src, now))
+		}
+	}
+	if len(steps)+len(ch.NewSteps) > MaxStepsPerSess {
+		return nil, verigate.FieldError("dataSourceIds", fmt.Sprintf("a session has at most %d steps", MaxStepsPerSess))
+	}
+	if len(ch.NewSteps) == 0 {
+		return steps, nil
+	}
+	if sess.Status == verigate.SessionPending {
+		if err := moveSession(sess, verigate.SessionProcessing); err != nil {
+			return nil, err
+		}
+		ch.Events = append(ch.Events, s.event(sess, "verification.processing", nil))
+	}
+	sess.UpdatedAt = now
+	ev := s.audit(ctx, "verification.select_sources", "verification", sessionIDString(sess.ID), sess.OrgID)
+	ev.Details = map[string]any{"dataSourceIds": sourceIDs}
+	ch.Audit = []verigate.AuditEvent{ev}
+	if err := s.store.ApplySessionChange(ctx, ch); err != nil {
+		return nil, err
+	}
+	return append(steps, ch.NewSteps...), nil
+}
+
+// Steps lists a session's steps for its applicant.
+func (s *Service) Steps(ctx context.Context, sessionID int64) ([]*verigate.Step, error) {
+	if _, err := s.applicantSession(ctx, sessionID); err != nil {
+		return nil, err
+	}
+	return s.store.ListSteps(ctx, sessionID)
+}
+
+// Step returns one step of the applicant's session.
+func (s *Service) Step(ctx context.Context, stepID int64) (*verigate.Step, error) {
+	st, _, err := s.applicantStep(ctx, stepID)
+	return st, err
+}
+
+// Initiation is what an applicant's app needs to carry a step out.
+type Initiation struct {
+	RedirectURL string
+	FormData    map[string]any
+	Metadata    map[string]any
+}
+
+// InitiateStep starts (or restarts) a step and returns how to carry it
+// out: for a reclaim source, what to request the proof with (provider,
+// app id, and the nonce the proof's context must carry); for a connector,
+// the fields of its login form.
+func (s *Service) InitiateStep(ctx context.Context, stepID int64) (*Initiation, *verigate.Step, error) {
+	st, sess, err := s.applicantStep(ctx, stepID)
+	if err != nil {
+		return nil, nil, err
+	}
+	now := s.now()
+	if !sessionOpen(sess, now) {
+		return nil, nil, verigate.Errorf(verigate.ECONFLICT, "The session is %s.", sess.Status)
+	}
+	src, err := s.sourceByID(ctx, st.DataSourceID)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := moveStep(st, verigate.StepInitiated)
+	if err != nil {
+		return nil, nil, err
+	}
+	in := &Initiation{Metadata: map[string]any{"kind": src.Kind, "sourceName": src.SourceName, "stepId": st.ID, "sessionId": sess.ID}}
+	if src.Kind == verigate.SourceReclaim {
+		ctxJSON, _ := json.Marshal(map[string]string{"contextAddress": "0x0", "contextMessage": st.Nonce})
+		in.RedirectURL = s.cfg.PublicURL + "/journey/steps/" + fmt.Sprint(st.ID) + "/reclaim"
+		in.FormData = map[string]any{"providerId": src.ProviderID, "appId": s.cfg.ReclaimAppID, "nonce": st.Nonce,
+			"context": string(ctxJSON), "callbackUrl": s.cfg.PublicURL + "/partner/step/submit"}
+		in.Metadata["loginFlow"] = src.LoginFlow
+		if sess.Mode == verigate.ModeTest {
+			in.Metadata["sandboxAttestor"] = s.SandboxAttestor()
+		}
+	} else {
+		in.RedirectURL = s.cfg.PublicURL + "/journey/steps/" + fmt.Sprint(st.ID) + "/connect"
+		in.FormData = map[string]any{"username": "", "password": ""}
+		in.Metadata["fields"] = []map[string]string{
+			{"name": "username", "label": "Username", "type": "text"},
+			{"name": "password", "label": "Password", "type": "password"},
+		}
+	}
+	meta, _ := json.Marshal(in.Metadata)
+	st.Metadata, st.UpdatedAt, sess.UpdatedAt = meta, now, now
+	if err := s.store.ApplySessionChange(ctx, verigate.SessionChange{Session: sess, Steps: []verigate.StepUpdate{u}}); err != nil {
+		return nil, nil, err
+	}
+	return in, st, nil
+}
+
+func (s *Service) sourceByID(ctx context.Context, id int64) (*verigate.DataSource, error) {
+	all, err := s.store.ListSources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, src := range all {
+		if src.ID == id {
+			return src, nil
+		}
+	}
+	return nil, verigate.Errorf(verigate.ENOTFOUND, "Data source %d not found.", id)
+}
+
+// MaxProofs bounds the proofs of one submission.
+const MaxProofs = 10
+
+// SubmitProofs verifies a step's Reclaim proofs. On success the step is
+// VERIFIED with the proven data as results, and the session settles once
+// every step has ended. A proof that fails verification fails the step
+// (EINVALID with the reason); input that is not a proof at all leaves the
+// step as it was (EINVALID).
+func (s *Service) SubmitProofs(ctx context.Context, stepID int64, proofs []reclaim.Proof) (*verigate.Step, *verigate.Session, error) {
+	if len(proofs) == 0 {
+		return nil, nil, verigate.FieldError("proofs", "at least one proof is required")
+	}
+	if len(proofs) > MaxProofs {
+		return nil, nil, verigate.FieldError("proofs", fmt.Sprintf("at most %d proofs", MaxProofs))
+	}
+	st, sess, err := s.applicantStep(ctx, stepID)
+	if err != nil {
+		return nil, nil, err
+	}
+	now := s.now()
+	if !sessionOpen(sess, now) {
+		return nil, nil, verigate.Errorf(verigate.ECONFLICT, "The session is %s.", sess.Status)
+	}
+	if st.Type != verigate.SourceReclaim {
+		return nil, nil, verigate.Errorf(verigate.EINVALID, "Step %d is a connector step; it completes through its connection, not with proofs.", st.ID)
+	}
+	if st.Status != verigate.StepInitiated && st.Status != verigate.StepInProgress {
+		return nil, nil, verigate.Errorf(verigate.ECONFLICT, "Step %d is %s; initiate it before submitting proofs.", st.ID, st.Status)
+	}
+	pol := reclaim.Policy{Attestors: s.cfg.Attestors, MinSignatures: s.cfg.MinSignatures, MaxAge: s.cfg.MaxProofAge, Now: now, Nonce: st.Nonce}
+	if sess.Mode == verigate.ModeTest {
+		pol.Attestors = append(slices.Clone(pol.Attestors), s.SandboxAttestor())
+	}
+	var results []map[string]any
+	var records []verigate.ProofRecord
+	for i, p := range proofs {
+		res, verr := s.checkProof(ctx, p, pol)
+		if verr != nil {
+			if verr.Malformed {
+				return nil, nil, verigate.Errorf(verigate.EINVALID, "proofs[%d]: %s", i, verr.Reason)
+			}
+			return s.failStep(ctx, sess, st, fmt.Sprintf("proofs[%d]: %s", i, verr.Reason))
+		}
+		records = append(records, verigate.ProofRecord{Identifier: res.Identifier, StepID: st.ID, Signer: res.Signers[0], CreatedAt: now})
+		results = append(results, map[string]any{"identifier": res.Identifier, "provider": res.Provider, "owner": res.Owner,
+			"signers": res.Signers, "timestamp": res.Timestamp.Format(time.RFC3339), "extractedParameters": res.ExtractedParameters})
+	}
+	u, err := moveStep(st, verigate.StepVerified)
+	if err != nil {
+		return nil, nil, err
+	}
+	st.Results, _ = json.Marshal(map[string]any{"proofs": results})
+	st.UpdatedAt = now
+	ch := verigate.SessionChange{Session: sess, Steps: []verigate.StepUpdate{u}, Proofs: records}
+	ev := s.audit(ctx, "step.verify", "step", fmt.Sprint(st.ID), sess.OrgID)
+	ev.Details = map[string]any{"sessionId": sess.ID, "proofs": len(records)}
+	ch.Audit = append(ch.Audit, ev)
+	ch.Events = append(ch.Events, s.event(sess, "step.verified", map[string]any{"stepId": st.ID}))
+	if err := s.settle(ctx, &ch, st); err != nil {
+		return nil, nil, err
+	}
+	if err := s.store.ApplySessionChange(ctx, ch); err != nil {
+		if verigate.ErrorCode(err) == verigate.ECONFLICT && len(records) > 0 {
+			return nil, nil, verigate.Errorf(verigate.EINVALID, "A proof was accepted meanwhile, or the step changed; nothing was recorded.")
+		}
+		return nil, nil, err
+	}
+	return st, sess, nil
+}
+
+// checkProof verifies one proof and refuses one accepted before.
+func (s *Service) checkProof(ctx context.Context, p reclaim.Proof, pol reclaim.Policy) (*reclaim.Result, *reclaim.Error) {
+	res, err := reclaim.Verify(p, pol)
+	if err != nil {
+		return nil, err.(*reclaim.Error)
+	}
+	used, uerr := s.store.ProofUsed(ctx, res.Identifier)
+	if uerr != nil {
+		return nil, &reclaim.Error{Reason: "could not check the proof against those already accepted", Malformed: true}
+	}
+	if used {
+		return nil, &reclaim.Error{Reason: "this proof (" + res.Identifier + ") was already accepted; a proof is accepted once"}
+	}
+	return res, nil
+}
+
+// failStep records a verification failure on a step and settles the
+// session; the caller gets EINVALID with the reason.
+func (s *Service) failStep(ctx context.Context, sess *verigate.Session, st *verigate.Step, reason string) (*verigate.Step, *verigate.Session, error) {
+	now := s.now()
+	u, err := moveStep(st, verigate.StepFailed)
+	if err != nil {
+		return nil, nil, err
+	}
+	st.FailureReason, st.UpdatedAt = reason, now
+	ch := verigate.SessionChange{Session: sess, Steps: []verigate.StepUpdate{u}}
+	ev := s.audit(ctx, "step.fail", "step", fmt.Sprint(st.ID), sess.OrgID)
+	ev.Outcome, ev.Details = verigate.OutcomeFailure, map[string]any{"sessionId": sess.ID, "reason": reason}
+	ch.Audit = append(ch.Audit, ev)
+	ch.Events = append(ch.Events, s.event(sess, "step.failed", map[string]any{"stepId": st.ID, "reason": reason}))
+	if err := s.settle(ctx, &ch, st); err != nil {
+		return nil, nil, err
+	}
+	if err := s.store.ApplySessionChange(ctx, ch); err != nil {
+		return nil, nil, err
+	}
+	return st, sess, verigate.Errorf(verigate.EINVALID, "Proof verification failed: %s", reason)
+}
+
+// settle adds to ch the session's move once every step has ended.
+func (s *Service) settle(ctx context.Context, ch *verigate.SessionChange, changed *verigate.Step) error {
+	sess := ch.Session
+	sess.UpdatedAt = s.now()
+	if sess.Status != verigate.SessionProcessing {
+		return nil
+	}
+	steps, err := s.store.ListSteps(ctx, sess.ID)
+	if err != nil {
+		return err
+	}
+	for i, st := range steps {
+		if st.ID == changed.ID {
+			steps[i] = changed
+		}
+	}
+	policy, _, err := s.store.ReviewPolicy(ctx, sess.OrgID)
+	if err != nil {
+		return err
+	}
+	to := settle(steps, policy)
+	if to == "" {
+		return nil
+	}
+	if err := moveSession(sess, to); err != nil {
+		return err
+	}
+	if verigate.SessionEnded(to) {
+		now := s.now()
+		sess.CompletedAt = &now
+	}
+	ch.Events = append(ch.Events, s.event(sess, "verification."+lower(to), nil))
+	return nil
+}
+
+func lower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 32
+		}
+	}
+	return string(b)
+}

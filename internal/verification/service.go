@@ -1,0 +1,191 @@
+// Package verification is the verification engine: sessions with
+// applicant links, the data-source catalog, steps per selected source,
+// Reclaim proofs, the reviewer queue and expiry. The Partner API, the
+// journey and /v1 share it.
+package verification
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/decred/dcrd/dcrec/secp256k1/v4"
+
+	"github.com/verigate/verigate"
+	"github.com/verigate/verigate/internal/reclaim"
+)
+
+// Store is the persistence the engine needs; internal/sqlstore implements it.
+type Store interface {
+	UpsertVerificationTypes(ctx context.Context, types []verigate.VerificationType) error
+	ListVerificationTypes(ctx context.Context) ([]verigate.VerificationType, error)
+	UpsertSources(ctx context.Context, sources []*verigate.DataSource, ev *verigate.AuditEvent) error
+	ListSources(ctx context.Context) ([]*verigate.DataSource, error)
+	SourceSettings(ctx context.Context, orgIDs []string) (map[string]map[int64]bool, error)
+	SetSourceEnabled(ctx context.Context, orgID string, sourceID int64, enabled bool, ev verigate.AuditEvent) error
+	SetReviewPolicy(ctx context.Context, orgID, policy string, ev verigate.AuditEvent) error
+	ReviewPolicy(ctx context.Context, orgID string) (policy string, number int64, err error)
+
+	CreateSession(ctx context.Context, s *verigate.Session, steps []*verigate.Step, audit []verigate.AuditEvent, events []verigate.Event) error
+	GetSession(ctx context.Context, id int64) (*verigate.Session, error)
+	GetSessionByLinkHash(ctx context.Context, hash []byte) (*verigate.Session, error)
+	ListSessions(ctx context.Context, f verigate.SessionFilter) ([]*verigate.Session, int, error)
+	DueSessions(ctx context.Context, now time.Time, limit int) ([]int64, error)
+	GetStep(ctx context.Context, id int64) (*verigate.Step, error)
+	ListSteps(ctx context.Context, sessionID int64) ([]*verigate.Step, error)
+	ApplySessionChange(ctx context.Context, ch verigate.SessionChange) error
+	ProofUsed(ctx context.Context, identifier string) (bool, error)
+
+	CreateCSRFToken(ctx context.Context, hash []byte, sessionID int64, created, expires time.Time) error
+	GetCSRFToken(ctx context.Context, hash []byte) (sessionID int64, expires time.Time, err error)
+	PurgeExpired(ctx context.Context, now, idempotencySince time.Time) error
+
+	GetOrganization(ctx context.Context, id string) (*verigate.Organization, error)
+	GetOrganizationByKey(ctx context.Context, key string) (*verigate.Organization, error)
+}
+
+// Config is what the engine needs from the deployment.
+type Config struct {
+	PublicURL    string // base of the manual verification link
+	DeeplinkURL  string // base of the deep link (default PublicURL + "/verification-request")
+	ReclaimAppID string
+	// Attestors are the trusted Reclaim attestors (default Reclaim's
+	// public one); test-mode sessions also trust the sandbox attestor.
+	Attestors     []string
+	MinSignatures int
+	MaxProofAge   time.Duration
+	// SecretKey derives the sandbox attestor's key.
+	SecretKey string
+}
+
+// Timing.
+const (
+	CSRFTTL          = 15 * time.Minute
+	MaxSessionLife   = 365 * 24 * time.Hour
+	SDKSessionLife   = 24 * time.Hour
+	IdempotencyTTL   = 24 * time.Hour
+	DefaultProofAge  = 24 * time.Hour
+	MaxStepsPerSess  = 20
+	MaxJSONFieldSize = 16 << 10
+)
+
+// Service is the engine.
+type Service struct {
+	store   Store
+	cfg     Config
+	sandbox *secp256k1.PrivateKey
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// New returns the engine.
+func New(store Store, cfg Config) *Service {
+	if cfg.DeeplinkURL == "" {
+		cfg.DeeplinkURL = cfg.PublicURL + "/verification-request"
+	}
+	if cfg.ReclaimAppID == "" {
+		cfg.ReclaimAppID = "verigate"
+	}
+	if len(cfg.Attestors) == 0 {
+		cfg.Attestors = []string{reclaim.PublicAttestor}
+	}
+	if cfg.MinSignatures < 1 {
+		cfg.MinSignatures = 1
+	}
+	if cfg.MaxProofAge == 0 {
+		cfg.MaxProofAge = DefaultProofAge
+	}
+	seed := sha256.Sum256([]byte("verigate sandbox attestor\x00" + cfg.SecretKey))
+	return &Service{store: store, cfg: cfg, sandbox: secp256k1.PrivKeyFromBytes(seed[:]), Now: time.Now}
+}
+
+func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Millisecond) }
+
+// SandboxAttestor is the address of the sandbox attestor, trusted for
+// test-mode sessions only.
+func (s *Service) SandboxAttestor() string { return reclaim.Address(s.sandbox.PubKey()) }
+
+func randomToken() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func hashToken(t string) []byte {
+	h := sha256.Sum256([]byte(t))
+	return h[:]
+}
+
+func sessionIDString(id int64) string { return strconv.FormatInt(id, 10) }
+
+// ErrSessionNotFound answers a session that does not exist or is outside
+// the caller's reach.
+var ErrSessionNotFound = verigate.Errorf(verigate.ENOTFOUND, "Session not found")
+
+// ErrOutsideSession answers an applicant's request about anything that is
+// not part of its own session, whether or not it exists.
+var ErrOutsideSession = verigate.Errorf(verigate.EFORBIDDEN, "This CSRF token belongs to another verification session.")
+
+// partner returns the API-key principal in ctx holding perm.
+func partner(ctx context.Context, perm verigate.Permission) (*verigate.Principal, error) {
+	p := verigate.PrincipalFrom(ctx)
+	if p == nil || p.Kind == verigate.PrincipalApplicant {
+		return nil, verigate.Errorf(verigate.EUNAUTHENTICATED, "An API key is required.")
+	}
+	if p.Kind != verigate.PrincipalSystem && !slices.Contains(p.Permissions, perm) {
+		return nil, verigate.Errorf(verigate.EFORBIDDEN, "This API key lacks the %s scope.", scopeOf(perm))
+	}
+	return p, nil
+}
+
+func scopeOf(p verigate.Permission) string {
+	b := []byte(p)
+	for i, c := range b {
+		if c == '.' {
+			b[i] = ':'
+			break
+		}
+	}
+	return string(b)
+}
+
+// sessionFor returns a session the partner principal may see.
+func (s *Service) sessionFor(ctx context.Context, p *verigate.Principal, id int64) (*verigate.Session, error) {
+	sess, err := s.store.GetSession(ctx, id)
+	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
+		return nil, ErrSessionNotFound
+	} else if err != nil {
+		return nil, err
+	}
+	if p.Kind != verigate.PrincipalSystem && (!slices.Contains(p.Orgs, sess.OrgID) || p.Mode != sess.Mode) {
+		return nil, ErrSessionNotFound
+	}
+	return sess, nil
+}
+
+func (s *Service) audit(ctx context.Context, action, targetKind, targetID, orgID string) verigate.AuditEvent {
+	return verigate.NewAuditEvent(ctx, s.now(), action, targetKind, targetID, orgID)
+}
+
+// event builds an outbox event about a session.
+func (s *Service) event(sess *verigate.Session, typ string, extra map[string]any) verigate.Event {
+	payload := map[string]any{"sessionId": sess.ID, "status": sess.Status, "applicantId": sess.ApplicantID,
+		"metadata": json.RawMessage(orEmpty(sess.Metadata))}
+	for k, v := range extra {
+		payload[k] = v
+	}
+	b, _ := json.Marshal(payload)
+	return verigate.Event{OrgID: sess.OrgID, Mode: sess.Mode, Type: typ, Subject: sessionIDString(sess.ID), Payload: b, CreatedAt: s.now()}
+}
+
+func orEmpty(raw json.RawMessage) json.RawMessage {
+	if len(raw) == 0 {
+		return json.RawMessage("{}")
+	}
+	return raw
+}
