@@ -13,13 +13,17 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/verigate/verigate/internal/access"
 	"github.com/verigate/verigate/internal/api/external"
+	"github.com/verigate/verigate/internal/api/partner"
 	"github.com/verigate/verigate/internal/calls"
 	"github.com/verigate/verigate/internal/config"
+	"github.com/verigate/verigate/internal/ratelimit"
 	"github.com/verigate/verigate/internal/server"
 	"github.com/verigate/verigate/internal/sqlstore"
+	"github.com/verigate/verigate/internal/verification"
 )
 
 // Version is set at build time with -ldflags "-X …/internal/app.Version=…".
@@ -32,7 +36,10 @@ type App struct {
 	DB     *sqlstore.DB
 	Access *access.Service
 	Calls  *calls.Service
+	Verify *verification.Service
+	Limits ratelimit.Store
 	Server *server.Server
+	now    func() time.Time
 }
 
 // Open connects to the database, applies pending migrations and builds
@@ -60,7 +67,21 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 
 // New builds the app on an open, migrated database.
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sqlstore.DB) (*App, error) {
-	a := &App{Config: cfg, Log: log, DB: db, Access: access.New(db), Calls: calls.New(db, cfg.SecretKey)}
+	a := &App{Config: cfg, Log: log, DB: db, Access: access.New(db), Calls: calls.New(db, cfg.SecretKey), now: time.Now,
+		Verify: verification.New(db, verification.Config{PublicURL: cfg.PublicURL, DeeplinkURL: cfg.DeeplinkURL,
+			ReclaimAppID: cfg.ReclaimAppID, Attestors: cfg.ReclaimAttestors, MinSignatures: cfg.ReclaimMinSignatures,
+			MaxProofAge: cfg.ReclaimMaxAge, SecretKey: cfg.SecretKey})}
+	a.Limits = ratelimit.NewMemory()
+	if cfg.RedisURL != "" {
+		opt, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("VERIGATE_REDIS_URL: %w", err)
+		}
+		a.Limits = ratelimit.NewRedis(redis.NewClient(opt), "verigate:rl:")
+	}
+	if err := a.Verify.SyncCatalog(ctx); err != nil {
+		return nil, fmt.Errorf("sync the data-source catalog: %w", err)
+	}
 	if _, err := a.Access.EnsurePlatform(ctx); err != nil {
 		return nil, fmt.Errorf("create the platform organization: %w", err)
 	}
@@ -75,13 +96,40 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sqlstore
 		a.Server.Registry().MustRegister(collectors.NewDBStatsCollector(pool, name))
 	}
 	(&external.Handler{Access: a.Access, Calls: a.Calls, PublicURL: cfg.PublicURL, Log: log}).Register(a.Server)
+	(&partner.Handler{Access: a.Access, Verification: a.Verify, Limiter: a.Limits, Idempotency: db, Log: log,
+		Now: func() time.Time { return a.now() }}).Register(a.Server)
 	return a, nil
 }
 
 // SetClock makes every service read time from now (tests use a fake).
 func (a *App) SetClock(now func() time.Time) {
+	a.now = now
 	a.Access.Now = now
 	a.Calls.Now = now
+	a.Verify.Now = now
+}
+
+// RunJobs runs the background work until ctx is done: expiring sessions
+// past their expiry date and purging spent tokens, every interval. Every
+// replica may run it; the store's optimistic locking keeps them apart.
+func (a *App) RunJobs(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if n, err := a.Verify.ExpireDue(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Error("expire sessions", "err", err)
+		} else if n > 0 {
+			a.Log.Info("expired sessions", "count", n)
+		}
+		if err := a.Verify.Purge(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Error("purge tokens", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // ready is /readyz: the database answers and no migration is pending.
@@ -120,6 +168,9 @@ func (a *App) HTTPServer() *http.Server {
 // to Config.ShutdownTimeout to finish.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	srv := a.HTTPServer()
+	jobs, stopJobs := context.WithCancel(context.Background())
+	defer stopJobs()
+	go a.RunJobs(jobs, 30*time.Second)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -128,6 +179,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 	a.Log.Info("shutting down", "timeout", a.Config.ShutdownTimeout)
+	stopJobs()
 	a.Server.Drain()
 	sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
 	defer cancel()

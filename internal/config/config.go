@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +35,12 @@ type Config struct {
 	// SQLiteSynchronous is SQLite's synchronous pragma (FULL by default).
 	SQLiteSynchronous string
 	ShutdownTimeout   time.Duration
+
+	DeeplinkURL          string
+	ReclaimAppID         string
+	ReclaimAttestors     []string
+	ReclaimMinSignatures int
+	ReclaimMaxAge        time.Duration
 
 	// SecretKeyGenerated is set when Load made a new secret key.
 	SecretKeyGenerated bool
@@ -58,6 +65,11 @@ var Vars = []Variable{
 	{"VERIGATE_BODY_LIMIT", "", "1048576", "Largest request body in bytes.", false},
 	{"VERIGATE_SQLITE_SYNCHRONOUS", "", "FULL", "SQLite synchronous pragma: FULL survives power loss; NORMAL is faster and survives process crashes.", false},
 	{"VERIGATE_SHUTDOWN_TIMEOUT", "", "30s", "How long SIGTERM waits for in-flight requests.", false},
+	{"VERIGATE_DEEPLINK_URL", "", "<public URL>/verification-request", "Base of the deep links handed to applicants' mobile apps.", false},
+	{"VERIGATE_RECLAIM_APP_ID", "", "verigate", "The Reclaim application id partners' apps request proofs with.", false},
+	{"VERIGATE_RECLAIM_ATTESTORS", "", "0x244897572368eadf65bfbc5aec98d8e5443a9072", "Trusted Reclaim attestor addresses, comma-separated (test mode also trusts the sandbox attestor).", false},
+	{"VERIGATE_RECLAIM_MIN_SIGNATURES", "", "1", "Trusted attestor signatures a proof needs.", false},
+	{"VERIGATE_RECLAIM_MAX_AGE", "", "24h", "Oldest proof accepted (age of its timestamp).", false},
 }
 
 // Error is a configuration error; the binary prints it on one line and
@@ -126,8 +138,31 @@ func load(getenv func(string) string, flags map[string]*string) (*Config, error)
 	bodyLimit := str("VERIGATE_BODY_LIMIT", "1048576")
 	c.SQLiteSynchronous = strings.ToUpper(str("VERIGATE_SQLITE_SYNCHRONOUS", "FULL"))
 	shutdown := str("VERIGATE_SHUTDOWN_TIMEOUT", "30s")
+	c.DeeplinkURL = str("VERIGATE_DEEPLINK_URL", "")
+	c.ReclaimAppID = str("VERIGATE_RECLAIM_APP_ID", "verigate")
+	attestors := str("VERIGATE_RECLAIM_ATTESTORS", "0x244897572368eadf65bfbc5aec98d8e5443a9072")
+	minSigs := str("VERIGATE_RECLAIM_MIN_SIGNATURES", "1")
+	maxAge := str("VERIGATE_RECLAIM_MAX_AGE", "24h")
 	if err != nil {
 		return nil, err
+	}
+	for _, a := range strings.Split(attestors, ",") {
+		a = strings.ToLower(strings.TrimSpace(a))
+		if !attestorPattern.MatchString(a) {
+			return nil, errorf("VERIGATE_RECLAIM_ATTESTORS: %q is not a 0x-prefixed 20-byte address", a)
+		}
+		c.ReclaimAttestors = append(c.ReclaimAttestors, a)
+	}
+	if c.ReclaimMinSignatures, err = strconv.Atoi(minSigs); err != nil || c.ReclaimMinSignatures < 1 || c.ReclaimMinSignatures > 10 {
+		return nil, errorf("VERIGATE_RECLAIM_MIN_SIGNATURES %q: want 1 to 10", minSigs)
+	}
+	if c.ReclaimMaxAge, err = time.ParseDuration(maxAge); err != nil || c.ReclaimMaxAge <= 0 {
+		return nil, errorf("VERIGATE_RECLAIM_MAX_AGE %q: want a duration such as 24h", maxAge)
+	}
+	if c.DeeplinkURL != "" {
+		if u, err := url.Parse(c.DeeplinkURL); err != nil || u.Scheme == "" {
+			return nil, errorf("VERIGATE_DEEPLINK_URL %q: want an absolute URL", c.DeeplinkURL)
+		}
 	}
 
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
@@ -173,6 +208,8 @@ func load(getenv func(string) string, flags map[string]*string) (*Config, error)
 	}
 	return c, nil
 }
+
+var attestorPattern = regexp.MustCompile(`^0x[0-9a-f]{40}$`)
 
 // Postgres reports whether the database is PostgreSQL.
 func (c *Config) Postgres() bool {

@@ -189,3 +189,6 @@ func orEmpty(raw json.RawMessage) json.RawMessage {
 	}
 	return raw
 }
+
+// AppID is the Reclaim application id partners' apps request proofs with.
+func (s *Service) AppID() string { return s.cfg.ReclaimAppID }

@@ -1,0 +1,81 @@
+package partner
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"io"
+	"net/http"
+
+	"github.com/verigate/verigate"
+	"github.com/verigate/verigate/internal/verification"
+)
+
+// idempotent gives fn Stripe's Idempotency-Key semantics, per API key: the
+// same key and body replay the first response (with Idempotent-Replayed:
+// true); the same key with another body is 400; the same key while the
+// first request still runs is 409. Only successes are kept (24 hours): a
+// failed request may be retried under the same key.
+func (h *Handler) idempotent(fn func(http.ResponseWriter, *http.Request) error) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		key := r.Header.Get("Idempotency-Key")
+		if key == "" {
+			return fn(w, r)
+		}
+		if err := verigate.ValidateText("Idempotency-Key", key, 255); err != nil {
+			return err
+		}
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return verigate.Errorf(verigate.ETOOLARGE, "Request body too large.")
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		sum := sha256.Sum256(body)
+		scope := "partner-session:" + verigate.PrincipalFrom(r.Context()).ID
+		now := h.Now()
+		rec, err := h.Idempotency.ClaimIdempotencyKey(r.Context(), scope, key, sum[:], now, now.Add(-verification.IdempotencyTTL))
+		if err != nil {
+			return err
+		}
+		if rec != nil {
+			switch {
+			case !bytes.Equal(rec.RequestHash, sum[:]):
+				return verigate.Errorf(verigate.EINVALID, "This Idempotency-Key was used with a different request body.")
+			case rec.Status == 0:
+				return verigate.Errorf(verigate.ECONFLICT, "A request with this Idempotency-Key is still in progress.")
+			}
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.Header().Set("Idempotent-Replayed", "true")
+			w.WriteHeader(rec.Status)
+			io.WriteString(w, rec.Body)
+			return nil
+		}
+		rec2 := &bufferedWriter{header: http.Header{}, code: http.StatusOK}
+		if err := fn(rec2, r); err != nil || rec2.code >= 300 {
+			if rerr := h.Idempotency.ReleaseIdempotencyKey(r.Context(), scope, key); rerr != nil {
+				h.Log.Error("release idempotency key", "err", rerr)
+			}
+			if err != nil {
+				return err
+			}
+		} else if err := h.Idempotency.FinishIdempotencyKey(r.Context(), scope, key, rec2.code, rec2.body.Bytes()); err != nil {
+			return err
+		}
+		for k, v := range rec2.header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec2.code)
+		w.Write(rec2.body.Bytes())
+		return nil
+	}
+}
+
+// bufferedWriter holds a response so it can be stored before it is sent.
+type bufferedWriter struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+}
+
+func (b *bufferedWriter) Header() http.Header         { return b.header }
+func (b *bufferedWriter) Write(p []byte) (int, error) { return b.body.Write(p) }
+func (b *bufferedWriter) WriteHeader(code int)        { b.code = code }

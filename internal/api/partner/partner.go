@@ -1,0 +1,203 @@
+// Package partner is the Partner API (/partner, seed 001): verification
+// sessions created with an API key (x-api-key), and the applicant's side
+// of a session authenticated by a CSRF token (x-csrf-token) obtained from
+// the session's link. Errors are NestJS-shaped:
+// {"statusCode":N,"message":"…","error":"…"}.
+package partner
+
+import (
+	"context"
+	"log/slog"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/verigate/verigate"
+	"github.com/verigate/verigate/internal/access"
+	"github.com/verigate/verigate/internal/api/httpapi"
+	"github.com/verigate/verigate/internal/ratelimit"
+	"github.com/verigate/verigate/internal/server"
+	"github.com/verigate/verigate/internal/verification"
+)
+
+// Idempotency stores Idempotency-Key records; internal/sqlstore implements it.
+type Idempotency interface {
+	ClaimIdempotencyKey(ctx context.Context, scope, key string, requestHash []byte, now, since time.Time) (*verigate.IdempotencyRecord, error)
+	FinishIdempotencyKey(ctx context.Context, scope, key string, status int, body []byte) error
+	ReleaseIdempotencyKey(ctx context.Context, scope, key string) error
+}
+
+// Handler serves /partner.
+type Handler struct {
+	Access       *access.Service
+	Verification *verification.Service
+	Limiter      ratelimit.Store
+	Idempotency  Idempotency
+	Log          *slog.Logger
+	// Now is the clock (the services share it).
+	Now func() time.Time
+}
+
+// ApplicantRateLimit limits each session's applicant (CSRF) requests.
+var ApplicantRateLimit = verigate.RateLimitPolicy{TTL: time.Minute, Limit: 300, BlockDuration: time.Minute}
+
+type auth int
+
+const (
+	authAPIKey auth = iota
+	authCSRF
+	authEither // an API key or a CSRF token
+	authLink   // the session's link token, in the query
+)
+
+// Register mounts the surface.
+func (h *Handler) Register(s *server.Server) {
+	route := func(pattern string, a auth, fn func(http.ResponseWriter, *http.Request) error) {
+		s.Handle(pattern, h.wrap(a, fn))
+	}
+	route("POST /partner/session", authAPIKey, h.idempotent(h.createSession))
+	route("GET /partner/session/{sessionId}", authAPIKey, h.getSession)
+	route("POST /partner/session/{sessionId}/link", authAPIKey, h.rotateLink)
+	route("POST /partner/sdk/session", authAPIKey, h.sdkSession)
+	route("GET /partner/reviewer/sessions", authAPIKey, h.reviewerSessions)
+	route("POST /partner/reviewer/sessions/{sessionId}/approve", authAPIKey, h.approve)
+	route("POST /partner/reviewer/sessions/{sessionId}/reject", authAPIKey, h.reject)
+	route("GET /partner/types", authEither, h.types)
+	route("GET /partner/sources/type/{verificationTypeId}", authEither, h.sourcesByType)
+	route("GET /partner/sources/session/{sessionId}", authCSRF, h.sessionSources)
+	route("GET /partner/sources/search", authCSRF, h.searchSources)
+	route("POST /partner/step/select-data-source", authCSRF, h.selectSources)
+	route("GET /partner/steps/session/{sessionId}", authCSRF, h.sessionSteps)
+	route("POST /partner/step/initiate", authCSRF, h.initiate)
+	route("GET /partner/steps/{stepId}", authCSRF, h.step)
+	route("POST /partner/step/submit", authCSRF, h.submit)
+	route("GET /partner/verification/verify", authLink, h.verifyLink)
+	s.Surface("/partner/", h.writeError)
+}
+
+// wrap authenticates, rate-limits, runs fn and renders its error.
+func (h *Handler) wrap(a auth, fn func(http.ResponseWriter, *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h.serve(w, r, a, fn); err != nil {
+			h.writeError(w, r, err)
+		}
+	})
+}
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, a auth, fn func(http.ResponseWriter, *http.Request) error) error {
+	ctx := r.Context()
+	key, csrf := r.Header.Get("x-api-key"), r.Header.Get("x-csrf-token")
+	var p *verigate.Principal
+	var limitKey string
+	policy := ApplicantRateLimit
+	switch {
+	case a == authLink:
+		return fn(w, r)
+	case key != "" && (a == authAPIKey || a == authEither):
+		k, principal, err := h.Access.VerifyAPIKey(ctx, key)
+		if err != nil {
+			if verigate.ErrorCode(err) == verigate.EUNAUTHENTICATED {
+				return verigate.Errorf(verigate.EUNAUTHENTICATED, "Invalid API key")
+			}
+			return err
+		}
+		p, limitKey, policy = principal, "partner:key:"+k.ID, k.RateLimit
+	case csrf != "" && (a == authCSRF || a == authEither):
+		principal, err := h.Verification.Applicant(ctx, csrf)
+		if err != nil {
+			return err
+		}
+		p, limitKey = principal, "partner:session:"+strconv.FormatInt(principal.SessionID, 10)
+	case a == authCSRF:
+		return verigate.Errorf(verigate.EUNAUTHENTICATED, "Missing x-csrf-token header")
+	default:
+		return verigate.Errorf(verigate.EUNAUTHENTICATED, "Missing x-api-key header")
+	}
+	if err := h.limit(w, r, limitKey, policy); err != nil {
+		return err
+	}
+	return fn(w, r.WithContext(verigate.WithPrincipal(ctx, p)))
+}
+
+// limit applies a rate policy and sets the X-RateLimit-* headers.
+func (h *Handler) limit(w http.ResponseWriter, r *http.Request, key string, p verigate.RateLimitPolicy) error {
+	res, err := h.Limiter.Hit(r.Context(), key, ratelimit.Policy{TTL: p.TTL, Limit: p.Limit, BlockDuration: p.BlockDuration}, h.Now())
+	if err != nil {
+		// A limiter outage must not take the API down: log, and let it pass.
+		h.Log.Error("rate limiter", "err", err, "request_id", verigate.RequestIDFrom(r.Context()))
+		return nil
+	}
+	hd := w.Header()
+	hd.Set("X-RateLimit-Limit", strconv.Itoa(res.Limit))
+	hd.Set("X-RateLimit-Remaining", strconv.Itoa(res.Remaining))
+	if res.Allowed {
+		hd.Set("X-RateLimit-Reset", strconv.Itoa(ceilSeconds(res.Reset)))
+		return nil
+	}
+	secs := ceilSeconds(res.RetryAfter)
+	hd.Set("X-RateLimit-Reset", strconv.Itoa(secs))
+	e := verigate.Errorf(verigate.ERATELIMITED, "Rate limit exceeded. Try again in %d seconds.", secs)
+	e.RetryAfter = time.Duration(secs) * time.Second
+	return e
+}
+
+func ceilSeconds(d time.Duration) int { return int(math.Ceil(d.Seconds())) }
+
+// errorBody is NestJS's error shape.
+type errorBody struct {
+	StatusCode int    `json:"statusCode"`
+	Message    string `json:"message"`
+	Error      string `json:"error"`
+}
+
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status := httpapi.Status(verigate.ErrorCode(err))
+	body := errorBody{StatusCode: status, Message: verigate.ErrorMessage(err), Error: http.StatusText(status)}
+	if status == http.StatusInternalServerError {
+		h.Log.Error("internal error", "err", err, "request_id", verigate.RequestIDFrom(r.Context()), "path", r.URL.Path)
+		body.Message = "Internal server error"
+	}
+	if status == http.StatusTooManyRequests {
+		// As the vendor writes it: the status text in message, the detail in error.
+		body.Message, body.Error = "Too Many Requests", verigate.ErrorMessage(err)
+	}
+	if d := verigate.RetryAfter(err); d > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(ceilSeconds(d)))
+	}
+	httpapi.WriteJSON(w, status, body)
+}
+
+func ok(w http.ResponseWriter, status int, v any) error {
+	httpapi.WriteJSON(w, status, v)
+	return nil
+}
+
+// pathID reads a numeric path parameter.
+func pathID(r *http.Request, name string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, verigate.FieldError(name, "must be a positive whole number")
+	}
+	return id, nil
+}
+
+// timeLayout is how NestJS serializes dates: ISO 8601 with milliseconds.
+const timeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+func formatTimePtr(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := formatTime(*t)
+	return &s
+}
+
+func strPtr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

@@ -1,0 +1,211 @@
+package partner
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/verigate/verigate"
+	"github.com/verigate/verigate/internal/api/httpapi"
+	"github.com/verigate/verigate/internal/reclaim"
+)
+
+func (h *Handler) types(w http.ResponseWriter, r *http.Request) error {
+	types, err := h.Verification.Types(r.Context())
+	if err != nil {
+		return err
+	}
+	if types == nil {
+		types = []verigate.VerificationType{}
+	}
+	return ok(w, http.StatusOK, struct {
+		Success bool                        `json:"success"`
+		Data    []verigate.VerificationType `json:"data"`
+	}{true, types})
+}
+
+func (h *Handler) sourcesByType(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "verificationTypeId")
+	if err != nil {
+		return err
+	}
+	list, err := h.Verification.SourcesByType(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return ok(w, http.StatusOK, struct {
+		Success bool         `json:"success"`
+		Data    []sourceJSON `json:"data"`
+	}{true, toSources(list)})
+}
+
+func (h *Handler) sessionSources(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "sessionId")
+	if err != nil {
+		return err
+	}
+	list, err := h.Verification.SessionSources(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return ok(w, http.StatusOK, toSources(list))
+}
+
+func (h *Handler) searchSources(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	var sessionID *int64
+	if s := q.Get("sessionId"); s != "" {
+		id, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || id <= 0 {
+			return verigate.FieldError("sessionId", "must be a positive whole number")
+		}
+		sessionID = &id
+	}
+	list, err := h.Verification.SearchSources(r.Context(), strings.TrimSpace(q.Get("text")), sessionID)
+	if err != nil {
+		return err
+	}
+	return ok(w, http.StatusOK, toSources(list))
+}
+
+type selectRequest struct {
+	DataSourceIDs []int64 `json:"dataSourceIds"`
+	SessionID     int64   `json:"sessionId"`
+}
+
+func (h *Handler) selectSources(w http.ResponseWriter, r *http.Request) error {
+	var in selectRequest
+	if err := httpapi.DecodeJSON(r, &in, false); err != nil {
+		return err
+	}
+	if in.SessionID <= 0 {
+		return verigate.FieldError("sessionId", "is required")
+	}
+	if _, err := h.Verification.SelectSources(r.Context(), in.SessionID, in.DataSourceIDs); err != nil {
+		return err
+	}
+	return ok(w, http.StatusCreated, statusBody{Status: "success"})
+}
+
+func (h *Handler) sessionSteps(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "sessionId")
+	if err != nil {
+		return err
+	}
+	steps, err := h.Verification.Steps(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	type data struct {
+		Steps []stepJSON `json:"steps"`
+	}
+	return ok(w, http.StatusOK, struct {
+		Status string `json:"status"`
+		Data   data   `json:"data"`
+	}{"success", data{toSteps(steps)}})
+}
+
+type stepRequest struct {
+	StepID int64 `json:"stepId"`
+}
+
+func (h *Handler) initiate(w http.ResponseWriter, r *http.Request) error {
+	var in stepRequest
+	if err := httpapi.DecodeJSON(r, &in, false); err != nil {
+		return err
+	}
+	if in.StepID <= 0 {
+		return verigate.FieldError("stepId", "is required")
+	}
+	init, _, err := h.Verification.InitiateStep(r.Context(), in.StepID)
+	if err != nil {
+		return err
+	}
+	type data struct {
+		RedirectURL string         `json:"redirectUrl"`
+		FormData    map[string]any `json:"formData"`
+		Metadata    map[string]any `json:"metadata"`
+	}
+	return ok(w, http.StatusCreated, struct {
+		Status string `json:"status"`
+		Data   data   `json:"data"`
+	}{"success", data{init.RedirectURL, init.FormData, init.Metadata}})
+}
+
+func (h *Handler) step(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "stepId")
+	if err != nil {
+		return err
+	}
+	st, err := h.Verification.Step(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return ok(w, http.StatusOK, toStep(st))
+}
+
+type submitRequest struct {
+	StepID int64             `json:"stepId"`
+	Proofs []json.RawMessage `json:"proofs"`
+}
+
+func (h *Handler) submit(w http.ResponseWriter, r *http.Request) error {
+	var in submitRequest
+	if err := httpapi.DecodeJSON(r, &in, false); err != nil {
+		return err
+	}
+	if in.StepID <= 0 {
+		return verigate.FieldError("stepId", "is required")
+	}
+	proofs := make([]reclaim.Proof, 0, len(in.Proofs))
+	for i, raw := range in.Proofs {
+		var p reclaim.Proof
+		if err := json.Unmarshal(raw, &p); err != nil {
+			return verigate.FieldError("proofs["+strconv.Itoa(i)+"]", "is not a Reclaim proof object")
+		}
+		proofs = append(proofs, p)
+	}
+	st, sess, err := h.Verification.SubmitProofs(r.Context(), in.StepID, proofs)
+	if err != nil {
+		return err
+	}
+	type data struct {
+		Step          stepJSON `json:"step"`
+		SessionStatus string   `json:"sessionStatus"`
+	}
+	return ok(w, http.StatusCreated, struct {
+		Status string `json:"status"`
+		Data   data   `json:"data"`
+	}{"success", data{toStep(st), sess.Status}})
+}
+
+// verifyLink exchanges the link token for a CSRF token: JSON for an app
+// that asks for it (Accept: application/json), else a cookie and a
+// redirect into the hosted journey.
+func (h *Handler) verifyLink(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	id, err := strconv.ParseInt(q.Get("sessionId"), 10, 64)
+	if err != nil || id <= 0 {
+		return verigate.FieldError("sessionId", "must be a positive whole number")
+	}
+	csrf, expires, sess, err := h.Verification.OpenLink(r.Context(), q.Get("token"), id)
+	if err != nil {
+		return err
+	}
+	if strings.Contains(r.Header.Get("Accept"), "application/json") {
+		return ok(w, http.StatusOK, struct {
+			CSRFToken string `json:"csrfToken"`
+			ExpiresAt string `json:"expiresAt"`
+			SessionID int64  `json:"sessionId"`
+		}{csrf, formatTime(expires), sess.ID})
+	}
+	http.SetCookie(w, &http.Cookie{Name: CSRFCookie, Value: csrf, Path: "/", Expires: expires, SameSite: http.SameSiteStrictMode,
+		Secure: r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https"})
+	http.Redirect(w, r, "/journey/sessions/"+strconv.FormatInt(sess.ID, 10), http.StatusSeeOther)
+	return nil
+}
+
+// CSRFCookie carries the CSRF token to the hosted journey's pages, which
+// send it back as the x-csrf-token header (double submit).
+const CSRFCookie = "vg_csrf"
