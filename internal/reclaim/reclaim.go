@@ -252,12 +252,22 @@ func Verify(p Proof, pol Policy) (*Result, error) {
 		}
 		res.ExtractedParameters, _ = res.Context["extractedParameters"].(map[string]any)
 	}
-	if pol.Nonce != "" {
-		if got, _ := res.Context["contextMessage"].(string); got != pol.Nonce {
-			return nil, failed("the proof's context does not carry this step's nonce (contextMessage %q)", truncate(got))
-		}
+	if err := CheckNonce(res, pol.Nonce); err != nil {
+		return nil, err
 	}
 	return res, nil
+}
+
+// CheckNonce fails a verified proof whose context's contextMessage is not
+// nonce ("" checks nothing).
+func CheckNonce(res *Result, nonce string) *Error {
+	if nonce == "" {
+		return nil
+	}
+	if got, _ := res.Context["contextMessage"].(string); got != nonce {
+		return failed("the proof's context does not carry this step's nonce (contextMessage %q)", truncate(got))
+	}
+	return nil
 }
 
 func truncate(s string) string {

@@ -280,7 +280,6 @@ func (db *DB) GetCSRFToken(ctx context.Context, hash []byte) (sessionID int64, e
 	return sessionID, fromMS(exp), notFound(err, "CSRF token")
 }
 
-
 // ClaimIdempotencyKey claims (scope, key) for a request. When the key is
 // new it is claimed (nil record); otherwise the earlier record is returned
 // (Status 0 while that request still runs). Records older than since are

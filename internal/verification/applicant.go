@@ -372,8 +372,11 @@ func (s *Service) SubmitProofs(ctx context.Context, stepID int64, proofs []recla
 	return st, sess, nil
 }
 
-// checkProof verifies one proof and refuses one accepted before.
+// checkProof verifies one proof, refuses one accepted before, then checks
+// it carries the step's nonce (in that order, so a replay says so).
 func (s *Service) checkProof(ctx context.Context, p reclaim.Proof, pol reclaim.Policy) (*reclaim.Result, *reclaim.Error) {
+	nonce := pol.Nonce
+	pol.Nonce = ""
 	res, err := reclaim.Verify(p, pol)
 	if err != nil {
 		return nil, err.(*reclaim.Error)
@@ -384,6 +387,9 @@ func (s *Service) checkProof(ctx context.Context, p reclaim.Proof, pol reclaim.P
 	}
 	if used {
 		return nil, &reclaim.Error{Reason: "this proof (" + res.Identifier + ") was already accepted; a proof is accepted once"}
+	}
+	if err := reclaim.CheckNonce(res, nonce); err != nil {
+		return nil, err
 	}
 	return res, nil
 }

@@ -32,11 +32,36 @@ func (s *Service) SyncCatalog(ctx context.Context) error {
 	if err := s.store.UpsertVerificationTypes(ctx, c.Types); err != nil {
 		return err
 	}
+	existing, err := s.store.ListSources(ctx)
+	if err != nil {
+		return err
+	}
+	byName := map[string]*verigate.DataSource{}
+	for _, e := range existing {
+		byName[e.SourceName] = e
+	}
+	// Write only what differs, so that a start changes nothing when the
+	// catalog did not.
 	now := s.now()
+	var changed []*verigate.DataSource
 	for _, src := range c.Sources {
 		src.Builtin, src.CreatedAt, src.UpdatedAt = true, now, now
+		if e := byName[src.SourceName]; e == nil || !sameEntry(e, src) {
+			changed = append(changed, src)
+		}
 	}
-	return s.store.UpsertSources(ctx, c.Sources, nil)
+	if len(changed) == 0 {
+		return nil
+	}
+	return s.store.UpsertSources(ctx, changed, nil)
+}
+
+func sameEntry(a, b *verigate.DataSource) bool {
+	fa, _ := json.Marshal(a.LoginFlow)
+	fb, _ := json.Marshal(b.LoginFlow)
+	return a.ID == b.ID && a.Name == b.Name && a.Description == b.Description && a.LogoURL == b.LogoURL &&
+		a.Category == b.Category && a.VerificationTypeID == b.VerificationTypeID && a.Kind == b.Kind &&
+		a.ProviderID == b.ProviderID && a.TestOnly == b.TestOnly && bytes.Equal(fa, fb)
 }
 
 // Types returns the verification types.
@@ -265,4 +290,6 @@ func (s *Service) sourceByName(ctx context.Context, name string) (*verigate.Data
 }
 
 // Sources lists the catalog as the admin sees it.
-func (s *Service) Sources(ctx context.Context) ([]*verigate.DataSource, error) { return s.store.ListSources(ctx) }
+func (s *Service) Sources(ctx context.Context) ([]*verigate.DataSource, error) {
+	return s.store.ListSources(ctx)
+}

@@ -38,10 +38,10 @@ func (h *Handler) idempotent(fn func(http.ResponseWriter, *http.Request) error) 
 		}
 		if rec != nil {
 			switch {
-			case !bytes.Equal(rec.RequestHash, sum[:]):
-				return verigate.Errorf(verigate.EINVALID, "This Idempotency-Key was used with a different request body.")
 			case rec.Status == 0:
 				return verigate.Errorf(verigate.ECONFLICT, "A request with this Idempotency-Key is still in progress.")
+			case !bytes.Equal(rec.RequestHash, sum[:]):
+				return verigate.Errorf(verigate.EINVALID, "This Idempotency-Key was used with a different request body.")
 			}
 			w.Header().Set("Content-Type", "application/json; charset=utf-8")
 			w.Header().Set("Idempotent-Replayed", "true")
