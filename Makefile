@@ -12,6 +12,9 @@ test: fmt vet check-libc lint-openapi
 	@echo "store contract suite engines:"
 	@$(GO) test -count=1 -run '^TestStore' -v ./internal/sqlstore 2>&1 \
 		| grep -E -- '--- (PASS|FAIL|SKIP): TestStore[A-Za-z]*/(sqlite|postgres) |not tested' | sed 's/^ */  /'
+	@echo "rate-limit store suite:"
+	@$(GO) test -count=1 -run '^TestThrottlerSemantics$$' -v ./internal/ratelimit 2>&1 \
+		| grep -E -- '--- (PASS|FAIL|SKIP): TestThrottlerSemantics/|not tested' | sed 's/^ */  /'
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

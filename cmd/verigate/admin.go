@@ -35,6 +35,11 @@ const adminUsage = `Usage: verigate admin <command> [flags]   (every command tak
   api-key list --org KEY
   api-key revoke ID
   audit list [--org KEY] [--action A] [--limit N]
+  org review-policy KEY always|on_failure|never   when finished sessions go to the reviewer queue
+  sources list                          the data-source catalog
+  sources import FILE                   add or update sources from a JSON file ({"sources":[…]})
+  sources enable|disable --org KEY --source NAME
+  proof sandbox --step ID               a sandbox-signed Reclaim proof for a test-mode step
   call simulate --institution KEY --phone +1… [--name NAME]   put a sandbox call into the queue
   call ingest-secret --institution KEY   the secret a telephony integration signs call reports with
 
@@ -64,6 +69,12 @@ var adminCmds = map[string]adminCmd{
 	"api-key revoke":      {positional: "ID", setup: keyRevoke},
 	"audit list":          {setup: auditList},
 	"call simulate":       {setup: callSimulate},
+	"org review-policy":   {positional: "KEY", setup: orgReviewPolicy},
+	"sources list":        {setup: sourcesList},
+	"sources import":      {positional: "FILE", setup: sourcesImport},
+	"sources enable":      {setup: sourcesEnable(true)},
+	"sources disable":     {setup: sourcesEnable(false)},
+	"proof sandbox":       {setup: proofSandbox},
 	"call ingest-secret":  {setup: callIngestSecret},
 }
 

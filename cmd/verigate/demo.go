@@ -9,10 +9,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/access"
 	"github.com/verigate/verigate/internal/app"
+	"github.com/verigate/verigate/internal/verification"
 )
 
 // demoState is what `verigate demo --json` prints. Later surfaces add
@@ -25,6 +27,18 @@ type demoState struct {
 	APIKeys      []demoAPIKey      `json:"apiKeys"`
 	// Calls are queued afresh at every start, so the printed lines work.
 	Calls []demoCall `json:"calls"`
+	// Verification is a test-mode session made at every start: its link
+	// is the applicant link.
+	Verification *demoVerification `json:"verification"`
+}
+
+type demoVerification struct {
+	SessionID      int64  `json:"sessionId"`
+	ApplicantLink  string `json:"applicantLink"`
+	DeepLink       string `json:"deepLink"`
+	LinkToken      string `json:"linkToken"`
+	SandboxSource  int64  `json:"sandboxSourceId"`
+	ReviewPolicyOf string `json:"reviewPolicyOf"`
 }
 
 type demoCall struct {
@@ -113,6 +127,9 @@ func demo(ctx context.Context, args []string, e *env) error {
 	if st.Calls, err = queueDemoCalls(verigate.WithPrincipal(ctx, cliPrincipal), a); err != nil {
 		return fmt.Errorf("queue the demo calls: %w", err)
 	}
+	if st.Verification, err = demoSession(ctx, a, st); err != nil {
+		return fmt.Errorf("create the demo session: %w", err)
+	}
 	if *asJSON {
 		if err := json.NewEncoder(e.stdout).Encode(st); err != nil {
 			return err
@@ -168,7 +185,7 @@ var demoPeople = []struct{ role, username, org string }{
 }
 
 // demoScopes are the scopes of the demo's API keys.
-var demoScopes = []string{"verifications:create", "verifications:read", "verifications:review", "sources:read"}
+var demoScopes = []string{"verifications:create", "verifications:read", "verifications:update", "verifications:review", "sources:read"}
 
 func seedDemo(ctx context.Context, a *app.App) (*demoState, error) {
 	if _, err := a.Access.Organization(ctx, demoResellerKey); err == nil {
@@ -210,6 +227,10 @@ func seedDemo(ctx context.Context, a *app.App) (*demoState, error) {
 		}
 		st.Users = append(st.Users, u)
 	}
+	// Finished sessions wait for a reviewer, so the tour can approve one.
+	if err := a.Verify.SetReviewPolicy(ctx, demoResellerKey, verigate.ReviewAlways); err != nil {
+		return nil, err
+	}
 	for _, mode := range []verigate.Mode{verigate.ModeLive, verigate.ModeTest} {
 		key, k, err := a.Access.CreateAPIKey(ctx, access.APIKeyInput{OrgKey: demoResellerKey, UserEmail: st.Reseller.ServiceAccount.Email,
 			Name: "demo " + string(mode), Scopes: demoScopes, Mode: mode})
@@ -219,6 +240,40 @@ func seedDemo(ctx context.Context, a *app.App) (*demoState, error) {
 		st.APIKeys = append(st.APIKeys, demoAPIKey{Key: key, Scopes: k.Scopes, Organization: demoResellerKey, Mode: string(mode)})
 	}
 	return st, nil
+}
+
+// demoSession creates a test-mode session with the demo's test key and
+// returns its applicant link.
+func demoSession(ctx context.Context, a *app.App, st *demoState) (*demoVerification, error) {
+	var key string
+	for _, k := range st.APIKeys {
+		if k.Mode == string(verigate.ModeTest) {
+			key = k.Key
+		}
+	}
+	_, p, err := a.Access.VerifyAPIKey(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	sess, token, err := a.Verify.CreateSession(verigate.WithPrincipal(ctx, p), verification.SessionInput{
+		ExpiryDate: a.Verify.Now().Add(7 * 24 * time.Hour).UTC().Format(time.RFC3339), ApplicantID: "demo-applicant",
+		ApplicantFirstName: "John", ApplicantLastName: "Doe", ApplicantEmail: "john.doe@example.com",
+		Instructions: "Prove your income with the sandbox provider."})
+	if err != nil {
+		return nil, err
+	}
+	manual, deep := a.Verify.Links(sess, token)
+	v := &demoVerification{SessionID: sess.ID, ApplicantLink: manual, DeepLink: deep, LinkToken: token, ReviewPolicyOf: demoResellerKey}
+	sources, err := a.Verify.Sources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, src := range sources {
+		if src.SourceName == "Sandbox Reclaim" {
+			v.SandboxSource = src.ID
+		}
+	}
+	return v, nil
 }
 
 // queueDemoCalls puts fresh sandbox calls into the demo institutions'

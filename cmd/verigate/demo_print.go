@@ -70,10 +70,46 @@ func printDemo(w io.Writer, st *demoState, dataDir string, ingestKey []byte) {
 		`curl -s -X POST %s/external/voice/demo-cu/calls %s -H "webhook-id: msg_demo" -H "webhook-timestamp: $TS" -H "webhook-signature: v1,$SIG" -d "$BODY"`,
 		hex.EncodeToString(ingestKey), base, js)
 	p("")
+	var testKey string
+	for _, k := range st.APIKeys {
+		if k.Mode == "test" {
+			testKey = k.Key
+		}
+	}
+	v := st.Verification
+	p("Applicant link (a test-mode session; open it, or exchange it for a CSRF token as below):")
+	p("  %s", v.ApplicantLink)
+	p("")
+	p("Partner API (/partner) — the seed's typical workflow on a new test-mode session, in order:")
+	csrf := `-H "x-csrf-token: $CSRF"`
+	key := `-H "x-api-key: $KEY"`
+	p(`  KEY=%s`, testKey)
+	p(`  SESSION=$(curl -s -X POST %s/partner/session %s %s -H "Idempotency-Key: demo-$(date +%%s)" -d '{"params":{"expiryDate":"'$(date -u -d '+7 days' +%%Y-%%m-%%dT%%H:%%M:%%SZ)'","applicantId":"applicant-42","applicantFirstName":"Jane","applicantLastName":"Roe","applicantEmail":"jane.roe@example.com","metadata":{"loanId":"L-1001"}}}'); echo "$SESSION"`, base, key, js)
+	p(`  SID=$(echo "$SESSION" | sed -E 's/.*"data":\{"id":([0-9]+).*/\1/'); LINK=$(echo "$SESSION" | sed -E 's/.*"token":"([^"]+)".*/\1/')`)
+	p(`  CSRF=$(curl -s "%s/partner/verification/verify?token=$LINK&sessionId=$SID" -H "Accept: application/json" | sed -E 's/.*"csrfToken":"([^"]+)".*/\1/'); echo $CSRF`, base)
+	p(`  curl -s %s/partner/sources/session/$SID %s`, base, csrf)
+	p(`  curl -s "%s/partner/sources/search?text=sandbox&sessionId=$SID" %s`, base, csrf)
+	p(`  curl -s -X POST %s/partner/step/select-data-source %s %s -d '{"dataSourceIds":[%d],"sessionId":'$SID'}'`, base, csrf, js, v.SandboxSource)
+	p(`  STEP=$(curl -s %s/partner/steps/session/$SID %s | sed -E 's/.*"steps":\[\{"id":([0-9]+).*/\1/'); echo $STEP`, base, csrf)
+	p(`  curl -s -X POST %s/partner/step/initiate %s %s -d '{"stepId":'$STEP'}'`, base, csrf, js)
+	p(`  PROOF=$(VERIGATE_DATA_DIR=%s go run ./cmd/verigate admin proof sandbox --step $STEP)`, dataDir)
+	p(`  curl -s -X POST %s/partner/step/submit %s %s -d '{"stepId":'$STEP',"proofs":['"$PROOF"']}'`, base, csrf, js)
+	p(`  curl -s %s/partner/steps/$STEP %s`, base, csrf)
+	p(`  curl -s -X POST %s/partner/session/$SID/link %s`, base, key)
+	p(`  curl -s "%s/partner/reviewer/sessions?status=REVIEWING&limit=5" %s`, base, key)
+	p(`  curl -s -X POST %s/partner/reviewer/sessions/$SID/approve %s`, base, key)
+	p(`  curl -s %s/partner/session/$SID %s`, base, key)
+	p(`  curl -s -X POST %s/partner/sdk/session %s %s -d '{"sourceName":"PayPal"}'`, base, key, js)
+	p(`  curl -s %s/partner/types %s`, base, key)
+	p(`  curl -s %s/partner/sources/type/1 %s`, base, key)
+	p(`  (demo-reseller's review policy is "always": a finished session waits for the reviewer. A session rejected with a reason:`)
+	p(`   curl -s -X POST %s/partner/reviewer/sessions/<id>/reject %s %s -d '{"reason":"documents do not match"}')`, base, key, js)
+	p("")
 	p("Manage it from another terminal (the same data directory):")
 	p("  VERIGATE_DATA_DIR=%s go run ./cmd/verigate admin org list", dataDir)
 	p("  VERIGATE_DATA_DIR=%s go run ./cmd/verigate admin call simulate --institution demo-cu --phone +15550105000 --name 'Sam Caller'", dataDir)
 	p("  VERIGATE_DATA_DIR=%s go run ./cmd/verigate admin audit list --limit 10", dataDir)
+	p("  VERIGATE_DATA_DIR=%s go run ./cmd/verigate admin sources list", dataDir)
 	p("")
 	p("Machine-readable: go run ./cmd/verigate demo --json")
 	fmt.Fprint(w, b.String())

@@ -201,10 +201,10 @@ func (db *DB) ApplySessionChange(ctx context.Context, ch verigate.SessionChange)
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		s := ch.Session
 		res, err := tx.ExecContext(ctx, `UPDATE verification_sessions SET status = $1, version = version + 1,
-			selected_platform = $2, link_hash = $3, reviewer_id = $4, review_reason = $5, updated_at = $6, completed_at = $7
-			WHERE id = $8 AND version = $9`,
+			selected_platform = $2, link_hash = $3, reviewer_id = $4, review_reason = $5, updated_at = $6, completed_at = $7,
+			verification_type_id = $8 WHERE id = $9 AND version = $10`,
 			s.Status, nullInt(s.SelectedPlatform), s.LinkHash, s.ReviewerID, s.ReviewReason, ms(s.UpdatedAt),
-			msPtr(s.CompletedAt), s.ID, s.Version)
+			msPtr(s.CompletedAt), nullInt(s.VerificationTypeID), s.ID, s.Version)
 		if err != nil {
 			return err
 		}

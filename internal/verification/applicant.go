@@ -198,6 +198,10 @@ func (s *Service) SelectSources(ctx context.Context, sessionID int64, sourceIDs 
 		if !taken {
 			ch.NewSteps = append(ch.NewSteps, s.newStep(src, now))
 		}
+		if sess.VerificationTypeID == nil {
+			t := src.VerificationTypeID
+			sess.VerificationTypeID = &t
+		}
 	}
 	if len(steps)+len(ch.NewSteps) > MaxStepsPerSess {
 		return nil, verigate.FieldError("dataSourceIds", fmt.Sprintf("a session has at most %d steps", MaxStepsPerSess))

@@ -177,6 +177,21 @@ func (s *Service) CreateSession(ctx context.Context, in SessionInput) (*verigate
 		}
 		sess.VerificationTypeID = in.VerificationTypeID
 	}
+	if sess.VerificationTypeID == nil && len(sess.AllowedSources) > 0 {
+		// The type of the allowed sources, when they share one.
+		var t int64
+		for _, id := range sess.AllowedSources {
+			src := findSource(avail, SourceRef{ID: id})
+			if t != 0 && src.VerificationTypeID != t {
+				t = -1
+				break
+			}
+			t = src.VerificationTypeID
+		}
+		if t > 0 {
+			sess.VerificationTypeID = &t
+		}
+	}
 	token := randomToken()
 	sess.LinkHash = hashToken(token)
 	ev := s.audit(ctx, "verification.create", "verification", "", org.ID)

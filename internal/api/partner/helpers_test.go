@@ -95,7 +95,11 @@ func (f *fixture) startStep(t *testing.T, c created, csrf string, source int64) 
 	if r := f.e.Do("POST", "/partner/step/select-data-source", map[string]any{"dataSourceIds": []int64{source}, "sessionId": c.Data.ID}, "x-csrf-token", csrf); r.Status != 201 {
 		t.Fatalf("select: %d %s", r.Status, r.Body)
 	}
-	var steps struct{ Data struct{ Steps []struct{ ID, DataSourceID int64 } } }
+	var steps struct {
+		Data struct {
+			Steps []struct{ ID, DataSourceID int64 }
+		}
+	}
 	f.e.Do("GET", fmt.Sprintf("/partner/steps/session/%d", c.Data.ID), nil, "x-csrf-token", csrf).Decode(t, &steps)
 	var id int64
 	for _, s := range steps.Data.Steps {
@@ -137,4 +141,3 @@ func wantError(t *testing.T, resp *apptest.Response, status int, contains string
 		t.Fatalf("error %s lacks %q", resp.Body, contains)
 	}
 }
-
