@@ -18,8 +18,10 @@ import (
 	"github.com/verigate/verigate/internal/access"
 	"github.com/verigate/verigate/internal/api/external"
 	"github.com/verigate/verigate/internal/api/partner"
+	v1 "github.com/verigate/verigate/internal/api/v1"
 	"github.com/verigate/verigate/internal/calls"
 	"github.com/verigate/verigate/internal/config"
+	"github.com/verigate/verigate/internal/connect"
 	"github.com/verigate/verigate/internal/ratelimit"
 	"github.com/verigate/verigate/internal/server"
 	"github.com/verigate/verigate/internal/sqlstore"
@@ -31,15 +33,16 @@ var Version = "dev"
 
 // App is a running Verigate.
 type App struct {
-	Config *config.Config
-	Log    *slog.Logger
-	DB     *sqlstore.DB
-	Access *access.Service
-	Calls  *calls.Service
-	Verify *verification.Service
-	Limits ratelimit.Store
-	Server *server.Server
-	now    func() time.Time
+	Config  *config.Config
+	Log     *slog.Logger
+	DB      *sqlstore.DB
+	Access  *access.Service
+	Calls   *calls.Service
+	Verify  *verification.Service
+	Limits  ratelimit.Store
+	Connect *connect.Service
+	Server  *server.Server
+	now     func() time.Time
 }
 
 // Open connects to the database, applies pending migrations and builds
@@ -72,13 +75,17 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sqlstore
 			ReclaimAppID: cfg.ReclaimAppID, Attestors: cfg.ReclaimAttestors, MinSignatures: cfg.ReclaimMinSignatures,
 			MaxProofAge: cfg.ReclaimMaxAge, SecretKey: cfg.SecretKey})}
 	a.Limits = ratelimit.NewMemory()
+	var broker connect.Broker = connect.NewMemoryBroker()
 	if cfg.RedisURL != "" {
 		opt, err := redis.ParseURL(cfg.RedisURL)
 		if err != nil {
 			return nil, fmt.Errorf("VERIGATE_REDIS_URL: %w", err)
 		}
-		a.Limits = ratelimit.NewRedis(redis.NewClient(opt), "verigate:rl:")
+		client := redis.NewClient(opt)
+		a.Limits = ratelimit.NewRedis(client, "verigate:rl:")
+		broker = connect.NewRedisBroker(context.Background(), client, "verigate:wake:")
 	}
+	a.Connect = connect.New(db, cfg.SecretKey, broker)
 	if err := a.Verify.SyncCatalog(ctx); err != nil {
 		return nil, fmt.Errorf("sync the data-source catalog: %w", err)
 	}
@@ -98,6 +105,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sqlstore
 	(&external.Handler{Access: a.Access, Calls: a.Calls, PublicURL: cfg.PublicURL, Log: log}).Register(a.Server)
 	(&partner.Handler{Access: a.Access, Verification: a.Verify, Limiter: a.Limits, Idempotency: db, Log: log,
 		Now: func() time.Time { return a.now() }}).Register(a.Server)
+	(&v1.Handler{Access: a.Access, Connect: a.Connect, Limiter: a.Limits, Log: log, Now: func() time.Time { return a.now() },
+		Draining: a.Server.Draining()}).Register(a.Server)
 	return a, nil
 }
 
@@ -107,6 +116,7 @@ func (a *App) SetClock(now func() time.Time) {
 	a.Access.Now = now
 	a.Calls.Now = now
 	a.Verify.Now = now
+	a.Connect.Now = now
 }
 
 // RunJobs runs the background work until ctx is done: expiring sessions
@@ -158,7 +168,7 @@ func (a *App) HTTPServer() *http.Server {
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    32 << 10,
+		MaxHeaderBytes:    128 << 10,
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}
 }
@@ -171,6 +181,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	jobs, stopJobs := context.WithCancel(context.Background())
 	defer stopJobs()
 	go a.RunJobs(jobs, 30*time.Second)
+	go a.Connect.Run(jobs, time.Second, a.Log)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -41,6 +41,7 @@ type Server struct {
 	metrics   *metrics
 	handler   http.Handler
 	draining  atomic.Bool
+	drained   chan struct{}
 	renderers []surface
 }
 
@@ -55,7 +56,7 @@ func New(opts Options) *Server {
 	if opts.Registry == nil {
 		opts.Registry = prometheus.NewRegistry()
 	}
-	s := &Server{opts: opts, mux: http.NewServeMux(), metrics: newMetrics(opts.Registry)}
+	s := &Server{opts: opts, mux: http.NewServeMux(), metrics: newMetrics(opts.Registry), drained: make(chan struct{})}
 	s.handler = s.requestID(s.observe(s.recoverPanics(s.secureHeaders(s.limitBody(s.mux)))))
 	s.registerOps()
 	return s
@@ -131,7 +132,15 @@ func (s *Server) Registry() *prometheus.Registry { return s.opts.Registry }
 
 // Drain makes /readyz answer 503 from now on, so a load balancer stops
 // sending traffic while in-flight requests finish.
-func (s *Server) Drain() { s.draining.Store(true) }
+func (s *Server) Drain() {
+	if s.draining.CompareAndSwap(false, true) {
+		close(s.drained)
+	}
+}
+
+// Draining is closed once shutdown begins; long-lived responses (event
+// streams) end on it so that shutdown need not wait for them.
+func (s *Server) Draining() <-chan struct{} { return s.drained }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -304,3 +305,5 @@ func list[T any](ctx context.Context, q queryer, scan func(scanner) (T, error), 
 	}
 	return out, rows.Err()
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -81,4 +81,3 @@ func TestSearchRanking(t *testing.T) {
 		t.Fatal("matched nothing-like text")
 	}
 }
-

@@ -1,0 +1,178 @@
+// Package v1 is the machine API (/v1, Reconbanker's seed 002): scoped API
+// keys (Authorization: Api-Key … or x-api-key, never Bearer) driving
+// connections (Reconbanker's "accounts") and their one-time codes. Errors
+// are {"error":{"code":"…","message":"…"}}.
+package v1
+
+import (
+	"errors"
+	"log/slog"
+	"math"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/verigate/verigate"
+	"github.com/verigate/verigate/internal/access"
+	"github.com/verigate/verigate/internal/api/httpapi"
+	"github.com/verigate/verigate/internal/connect"
+	"github.com/verigate/verigate/internal/ratelimit"
+	"github.com/verigate/verigate/internal/server"
+)
+
+// Handler serves /v1.
+type Handler struct {
+	Access   *access.Service
+	Connect  *connect.Service
+	Limiter  ratelimit.Store
+	Log      *slog.Logger
+	Now      func() time.Time
+	Draining <-chan struct{} // closed at shutdown: event streams end
+	// OTPLimit bounds codes per account (default 5 per 10 minutes).
+	OTPLimit ratelimit.Policy
+}
+
+// DefaultOTPLimit is the per-account code limit.
+var DefaultOTPLimit = ratelimit.Policy{TTL: 10 * time.Minute, Limit: 5, BlockDuration: 10 * time.Minute}
+
+// Register mounts the surface.
+func (h *Handler) Register(s *server.Server) {
+	if h.OTPLimit.Limit == 0 {
+		h.OTPLimit = DefaultOTPLimit
+	}
+	route := func(pattern string, fn func(http.ResponseWriter, *http.Request) error) {
+		s.Handle(pattern, h.wrap(fn))
+	}
+	route("POST /v1/accounts", h.createAccount)
+	route("GET /v1/accounts", h.listAccounts)
+	route("GET /v1/accounts/{accountId}", h.getAccount)
+	route("GET /v1/accounts/{accountId}/status", h.status)
+	route("POST /v1/accounts/{accountId}/otp", h.submitOTP)
+	route("POST /v1/accounts/{accountId}/refresh", h.refresh)
+	route("GET /v1/accounts/{accountId}/events", h.events)
+	s.Surface("/v1/", h.writeError)
+}
+
+// apiError is an error with the surface's own code.
+type apiError struct {
+	status  int
+	code    string
+	message string
+}
+
+func (e *apiError) Error() string { return e.code + ": " + e.message }
+
+var (
+	errUnauthorized = &apiError{http.StatusUnauthorized, "UNAUTHORIZED", "No API key was sent."}
+	errInvalidKey   = &apiError{http.StatusUnauthorized, "INVALID_API_KEY", "The API key is unknown, malformed, or revoked."}
+)
+
+// apiKey reads the key from Authorization (scheme Api-Key, any case) or
+// x-api-key. A Bearer token is not an API key and is never read.
+func apiKey(r *http.Request) (string, error) {
+	var fromAuth string
+	if auth := r.Header.Get("Authorization"); auth != "" {
+		scheme, rest, _ := strings.Cut(auth, " ")
+		if strings.EqualFold(scheme, "Api-Key") {
+			fromAuth = strings.TrimSpace(rest)
+		}
+	}
+	fromHeader := strings.TrimSpace(r.Header.Get("x-api-key"))
+	switch {
+	case fromAuth != "" && fromHeader != "" && fromAuth != fromHeader:
+		return "", errInvalidKey
+	case fromAuth != "":
+		return fromAuth, nil
+	case fromHeader != "":
+		return fromHeader, nil
+	}
+	return "", errUnauthorized
+}
+
+func (h *Handler) wrap(fn func(http.ResponseWriter, *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key, err := apiKey(r)
+		if err == nil {
+			var k *verigate.APIKey
+			var p *verigate.Principal
+			if k, p, err = h.Access.VerifyAPIKey(r.Context(), key); err == nil {
+				if err = h.limit(w, r, "v1:key:"+k.ID, ratelimit.Policy{TTL: k.RateLimit.TTL, Limit: k.RateLimit.Limit, BlockDuration: k.RateLimit.BlockDuration}); err == nil {
+					err = fn(w, r.WithContext(verigate.WithPrincipal(r.Context(), p)))
+				}
+			} else if verigate.ErrorCode(err) == verigate.EUNAUTHENTICATED {
+				err = errInvalidKey
+			}
+		}
+		if err != nil {
+			h.writeError(w, r, err)
+		}
+	})
+}
+
+// limit applies a rate policy, with the IETF RateLimit headers.
+func (h *Handler) limit(w http.ResponseWriter, r *http.Request, key string, p ratelimit.Policy) error {
+	res, err := h.Limiter.Hit(r.Context(), key, p, h.Now())
+	if err != nil {
+		h.Log.Error("rate limiter", "err", err, "request_id", verigate.RequestIDFrom(r.Context()))
+		return nil
+	}
+	reset := res.Reset
+	if !res.Allowed {
+		reset = res.RetryAfter
+	}
+	secs := int(math.Ceil(reset.Seconds()))
+	w.Header().Set("RateLimit-Policy", strconv.Itoa(p.Limit)+";w="+strconv.Itoa(int(p.TTL.Seconds())))
+	w.Header().Set("RateLimit", "limit="+strconv.Itoa(res.Limit)+", remaining="+strconv.Itoa(res.Remaining)+", reset="+strconv.Itoa(secs))
+	if res.Allowed {
+		return nil
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	return &apiError{http.StatusTooManyRequests, "RATE_LIMITED", "Too many requests; try again in " + strconv.Itoa(secs) + " seconds."}
+}
+
+type fieldDetail struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+type errorBody struct {
+	Error struct {
+		Code    string        `json:"code"`
+		Message string        `json:"message"`
+		Details []fieldDetail `json:"details,omitempty"`
+	} `json:"error"`
+}
+
+var codes = map[string]string{
+	verigate.EINVALID: "VALIDATION_ERROR", verigate.EUNAUTHENTICATED: "INVALID_API_KEY", verigate.EFORBIDDEN: "FORBIDDEN",
+	verigate.ENOTFOUND: "NOT_FOUND", verigate.ECONFLICT: "CONFLICT", verigate.ERATELIMITED: "RATE_LIMITED",
+	verigate.ETOOLARGE: "PAYLOAD_TOO_LARGE", verigate.EUNSUPPORTED: "UNSUPPORTED_MEDIA_TYPE", server.EMETHOD: "METHOD_NOT_ALLOWED",
+	verigate.EUNAVAILABLE: "UNAVAILABLE",
+}
+
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var body errorBody
+	status := http.StatusInternalServerError
+	var ae *apiError
+	if errors.As(err, &ae) {
+		status, body.Error.Code, body.Error.Message = ae.status, ae.code, ae.message
+	} else if code := verigate.ErrorCode(err); codes[code] != "" {
+		status, body.Error.Code, body.Error.Message = httpapi.Status(code), codes[code], verigate.ErrorMessage(err)
+		var ve *verigate.Error
+		if errors.As(err, &ve) {
+			for f, m := range ve.Fields {
+				body.Error.Details = append(body.Error.Details, fieldDetail{Field: f, Message: m})
+			}
+			sort.Slice(body.Error.Details, func(i, j int) bool { return body.Error.Details[i].Field < body.Error.Details[j].Field })
+		}
+	} else {
+		h.Log.Error("internal error", "err", err, "request_id", verigate.RequestIDFrom(r.Context()), "path", r.URL.Path)
+		body.Error.Code, body.Error.Message = "INTERNAL_ERROR", "Internal error."
+	}
+	if d := verigate.RetryAfter(err); d > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(d.Seconds()))))
+	}
+	httpapi.WriteJSON(w, status, body)
+}

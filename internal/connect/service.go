@@ -1,0 +1,317 @@
+// Package connect runs connections (Reconbanker's "accounts"): logins at
+// connector data sources that may stop to ask for a one-time code. A
+// worker drives each login step by step from the database, so a login
+// survives restarts and several replicas share the work.
+package connect
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/verigate/verigate"
+)
+
+// Store is the persistence connect needs; internal/sqlstore implements it.
+type Store interface {
+	CreateConnection(ctx context.Context, c *verigate.Connection, ch verigate.ConnectionChange) error
+	ApplyConnectionChange(ctx context.Context, ch verigate.ConnectionChange) error
+	GetConnection(ctx context.Context, id string) (*verigate.Connection, error)
+	ListConnections(ctx context.Context, orgIDs []string, mode verigate.Mode, limit, offset int) ([]*verigate.Connection, error)
+	DueConnections(ctx context.Context, now time.Time, limit int) ([]*verigate.Connection, error)
+	PendingRequest(ctx context.Context, connectionID string) (*verigate.AssistanceRequest, error)
+	ExpiredRequests(ctx context.Context, now time.Time, limit int) ([]*verigate.AssistanceRequest, error)
+	ConnectionEvents(ctx context.Context, connectionID string, afterID int64, limit int) ([]verigate.ConnectionEvent, error)
+	ListSources(ctx context.Context) ([]*verigate.DataSource, error)
+}
+
+// Timing.
+const (
+	AssistanceTTL = 5 * time.Minute  // a pending request expires after this
+	MaxAttempts   = 3                // wrong codes before the login fails
+	Lease         = 30 * time.Second // how long a worker holds a connection
+)
+
+// WorkerTopic is the broker topic that wakes the worker.
+const WorkerTopic = "worker"
+
+// Service is the connections core.
+type Service struct {
+	store      Store
+	seal       *Sealer
+	broker     Broker
+	connectors map[string]Connector // by source name
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+	// OnEnded is told when a connection created by a verification step
+	// connects or fails, so the step can end.
+	OnEnded func(ctx context.Context, c *verigate.Connection)
+}
+
+// New returns a Service with the Sandbox Bank connector.
+func New(store Store, secret string, broker Broker) *Service {
+	return &Service{store: store, seal: NewSealer(secret), broker: broker, Now: time.Now,
+		connectors: map[string]Connector{"Sandbox Bank": SandboxBank{}}}
+}
+
+// Register adds (or replaces) the connector for a source name.
+func (s *Service) Register(sourceName string, c Connector) { s.connectors[sourceName] = c }
+
+func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Millisecond) }
+
+// ErrNotFound answers a connection that does not exist or is outside the
+// key's reach (another tenant's, or the other mode's).
+var ErrNotFound = verigate.Errorf(verigate.ENOTFOUND, "Account not found")
+
+// ErrNoPending answers a code for a connection that waits for none.
+var ErrNoPending = verigate.Errorf(verigate.ENOTFOUND, "No pending assistance request for this account")
+
+// authorize checks the principal holds perm and may use connection c: a
+// connection outside its organizations or mode is ENOTFOUND; one of its
+// organizations that the key's account list leaves out is EFORBIDDEN.
+func authorize(ctx context.Context, perm verigate.Permission, c *verigate.Connection) error {
+	p := verigate.PrincipalFrom(ctx)
+	if p == nil {
+		return verigate.Errorf(verigate.EUNAUTHENTICATED, "Authentication required.")
+	}
+	if p.Kind == verigate.PrincipalSystem {
+		return nil
+	}
+	if c != nil && (!slices.Contains(p.Orgs, c.OrgID) || p.Mode != c.Mode) {
+		return ErrNotFound
+	}
+	if !slices.Contains(p.Permissions, perm) {
+		return verigate.Errorf(verigate.EFORBIDDEN, "This API key lacks the %s scope.", strings.Replace(scopeName(perm), ".", ":", 1))
+	}
+	if c != nil && len(p.Accounts) > 0 && !slices.Contains(p.Accounts, c.ID) && !slices.Contains(p.Accounts, c.OrgID) {
+		return verigate.Errorf(verigate.EFORBIDDEN, "This API key is not allowed for this account.")
+	}
+	return nil
+}
+
+// scopeName is the /v1 spelling of a permission.
+func scopeName(p verigate.Permission) string {
+	switch p {
+	case "connections.read":
+		return "accounts.read"
+	case "connections.write":
+		return "accounts.write"
+	}
+	return string(p)
+}
+
+// connection returns a connection the principal may use with perm.
+func (s *Service) connection(ctx context.Context, perm verigate.Permission, id string) (*verigate.Connection, error) {
+	c, err := s.store.GetConnection(ctx, id)
+	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
+		return nil, ErrNotFound
+	} else if err != nil {
+		return nil, err
+	}
+	if err := authorize(ctx, perm, c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// CreateInput is a new connection.
+type CreateInput struct {
+	SourceID    int64
+	Credentials Credentials
+	Label       string
+	StepID      *int64
+}
+
+// Create opens a connection and queues its first login.
+func (s *Service) Create(ctx context.Context, in CreateInput) (*verigate.Connection, error) {
+	if err := authorize(ctx, "connections.write", nil); err != nil {
+		return nil, err
+	}
+	p := verigate.PrincipalFrom(ctx)
+	if in.SourceID <= 0 {
+		return nil, verigate.FieldError("source_id", "is required")
+	}
+	if len(in.Credentials) == 0 || len(in.Credentials) > 10 {
+		return nil, verigate.FieldError("credentials", "give the login form's fields (at most 10)")
+	}
+	for k, v := range in.Credentials {
+		if k == "" || len(k) > 64 || len(v) > 1024 {
+			return nil, verigate.FieldError("credentials."+k, "must be at most 1024 characters")
+		}
+	}
+	if in.Label != "" {
+		if err := verigate.ValidateText("label", in.Label, 100); err != nil {
+			return nil, err
+		}
+	}
+	sources, err := s.store.ListSources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(sources, func(src *verigate.DataSource) bool { return src.ID == in.SourceID })
+	if i < 0 || sources[i].Kind != verigate.SourceConnector || (sources[i].TestOnly && p.Mode != verigate.ModeTest) {
+		return nil, verigate.FieldError("source_id", "is not a connector source available to this key")
+	}
+	if s.connectors[sources[i].SourceName] == nil {
+		return nil, verigate.FieldError("source_id", "has no connector installed on this server")
+	}
+	now := s.now()
+	c := &verigate.Connection{ID: verigate.NewID(), OrgID: p.OrgID, UserID: p.UserID, APIKeyID: p.ID, Mode: p.Mode,
+		SourceID: in.SourceID, Label: in.Label, Status: verigate.ConnQueued, NextRunAt: &now, StepID: in.StepID,
+		ConnectorState: json.RawMessage("{}"), Data: json.RawMessage("{}"), CreatedAt: now, UpdatedAt: now}
+	creds, _ := json.Marshal(in.Credentials)
+	c.Credentials = s.seal.Seal(c.ID, creds)
+	ev := verigate.NewAuditEvent(ctx, now, "connection.create", "connection", c.ID, c.OrgID)
+	ev.Details = map[string]any{"sourceId": in.SourceID}
+	if err := s.store.CreateConnection(ctx, c, verigate.ConnectionChange{Connection: c, Audit: []verigate.AuditEvent{ev}}); err != nil {
+		return nil, err
+	}
+	s.broker.Publish(ctx, WorkerTopic)
+	return c, nil
+}
+
+// Visible reports whether the principal's organizations and mode reach a
+// connection (ErrNotFound if not), whatever its scopes.
+func (s *Service) Visible(ctx context.Context, id string) error {
+	c, err := s.store.GetConnection(ctx, id)
+	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
+		return ErrNotFound
+	} else if err != nil {
+		return err
+	}
+	p := verigate.PrincipalFrom(ctx)
+	if p == nil || (p.Kind != verigate.PrincipalSystem && (!slices.Contains(p.Orgs, c.OrgID) || p.Mode != c.Mode)) {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// Get returns a connection.
+func (s *Service) Get(ctx context.Context, id string) (*verigate.Connection, error) {
+	return s.connection(ctx, "connections.read", id)
+}
+
+// List returns the connections in the key's reach (and account list).
+func (s *Service) List(ctx context.Context, limit, offset int) ([]*verigate.Connection, error) {
+	if err := authorize(ctx, "connections.read", nil); err != nil {
+		return nil, err
+	}
+	if limit < 1 || limit > 100 {
+		return nil, verigate.FieldError("limit", "must be between 1 and 100")
+	}
+	if offset < 0 {
+		return nil, verigate.FieldError("offset", "must not be negative")
+	}
+	p := verigate.PrincipalFrom(ctx)
+	list, err := s.store.ListConnections(ctx, p.Orgs, p.Mode, limit, offset)
+	if err != nil || len(p.Accounts) == 0 {
+		return list, err
+	}
+	out := list[:0]
+	for _, c := range list {
+		if slices.Contains(p.Accounts, c.ID) || slices.Contains(p.Accounts, c.OrgID) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// Status returns a connection and its pending request (nil when none).
+func (s *Service) Status(ctx context.Context, id string) (*verigate.Connection, *verigate.AssistanceRequest, error) {
+	c, err := s.connection(ctx, "status.read", id)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := s.store.PendingRequest(ctx, id)
+	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
+		return c, nil, nil
+	}
+	return c, r, err
+}
+
+// SubmitCode accepts a one-time code for delivery to the waiting login.
+// The outcome shows later in the status, the stream and the events.
+func (s *Service) SubmitCode(ctx context.Context, id, code string) error {
+	if code == "" || len([]rune(code)) > 32 {
+		return verigate.FieldError("code", "must be 1 to 32 characters")
+	}
+	c, err := s.connection(ctx, "otp.write", id)
+	if err != nil {
+		return err
+	}
+	r, err := s.store.PendingRequest(ctx, id)
+	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
+		return ErrNoPending
+	} else if err != nil {
+		return err
+	}
+	if r.Code != nil {
+		return verigate.Errorf(verigate.ECONFLICT, "A code for this request is already being delivered.")
+	}
+	now := s.now()
+	r.Code = s.seal.Seal(c.ID, []byte(code))
+	c.NextRunAt, c.UpdatedAt = &now, now
+	ev := verigate.NewAuditEvent(ctx, now, "connection.submit_code", "connection", c.ID, c.OrgID)
+	ev.Details = map[string]any{"requestId": r.ID}
+	if err := s.store.ApplyConnectionChange(ctx, verigate.ConnectionChange{Connection: c, Request: r, Audit: []verigate.AuditEvent{ev}}); err != nil {
+		return err
+	}
+	s.broker.Publish(ctx, WorkerTopic)
+	return nil
+}
+
+// Refresh starts a new login for a connection whose session has ended.
+func (s *Service) Refresh(ctx context.Context, id string) (*verigate.Connection, error) {
+	c, err := s.connection(ctx, "connections.write", id)
+	if err != nil {
+		return nil, err
+	}
+	if verigate.SessionRunning(c.Status) {
+		return nil, verigate.Errorf(verigate.ECONFLICT, "A login session is already running for this account.")
+	}
+	now := s.now()
+	c.Status, c.NextRunAt, c.LeaseUntil, c.FailureReason, c.ConnectorState, c.UpdatedAt = verigate.ConnQueued, &now, nil, "", json.RawMessage("{}"), now
+	ev := verigate.NewAuditEvent(ctx, now, "connection.refresh", "connection", c.ID, c.OrgID)
+	if err := s.store.ApplyConnectionChange(ctx, verigate.ConnectionChange{Connection: c, Audit: []verigate.AuditEvent{ev}}); err != nil {
+		return nil, err
+	}
+	s.broker.Publish(ctx, WorkerTopic)
+	return c, nil
+}
+
+// Events returns a connection's stream events after afterID.
+func (s *Service) Events(ctx context.Context, id string, afterID int64) ([]verigate.ConnectionEvent, error) {
+	if _, err := s.connection(ctx, "status.read", id); err != nil {
+		return nil, err
+	}
+	return s.store.ConnectionEvents(ctx, id, afterID, 500)
+}
+
+// Subscribe wakes on each change of a connection.
+func (s *Service) Subscribe(id string) (<-chan struct{}, func()) {
+	return s.broker.Subscribe("conn:" + id)
+}
+
+func newRequestID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return "req_" + hex.EncodeToString(b)
+}
+
+func (s *Service) sourceName(ctx context.Context, id int64) (string, error) {
+	sources, err := s.store.ListSources(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, src := range sources {
+		if src.ID == id {
+			return src.SourceName, nil
+		}
+	}
+	return "", fmt.Errorf("data source %d not found", id)
+}
