@@ -9,11 +9,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/access"
 	"github.com/verigate/verigate/internal/app"
+	"github.com/verigate/verigate/internal/connect"
 	"github.com/verigate/verigate/internal/verification"
 )
 
@@ -30,7 +32,24 @@ type demoState struct {
 	// Verification is a test-mode session made at every start: its link
 	// is the applicant link.
 	Verification *demoVerification `json:"verification"`
+	// Connections holds a Sandbox Bank login waiting for a code, made at
+	// every start.
+	Connections []demoConnection `json:"connections"`
 }
+
+type demoConnection struct {
+	AccountID   string            `json:"accountId"`
+	Source      string            `json:"source"`
+	SourceID    int64             `json:"sourceId"`
+	Credentials map[string]string `json:"credentials"`
+}
+
+// The machine keys: exactly the seed's two scopes, and one that may also
+// open and list accounts.
+var (
+	otpScopes     = []string{"otp:write", "status:read"}
+	machineScopes = []string{"accounts:read", "accounts:write", "otp:write", "status:read"}
+)
 
 type demoVerification struct {
 	SessionID      int64  `json:"sessionId"`
@@ -129,6 +148,9 @@ func demo(ctx context.Context, args []string, e *env) error {
 	}
 	if st.Verification, err = demoSession(ctx, a, st); err != nil {
 		return fmt.Errorf("create the demo session: %w", err)
+	}
+	if st.Connections, err = demoConnections(ctx, a, st); err != nil {
+		return fmt.Errorf("open the demo connection: %w", err)
 	}
 	if *asJSON {
 		if err := json.NewEncoder(e.stdout).Encode(st); err != nil {
@@ -239,19 +261,59 @@ func seedDemo(ctx context.Context, a *app.App) (*demoState, error) {
 		}
 		st.APIKeys = append(st.APIKeys, demoAPIKey{Key: key, Scopes: k.Scopes, Organization: demoResellerKey, Mode: string(mode)})
 	}
+	// Sandbox Bank is test-only, so the machine keys are test keys.
+	for _, scopes := range [][]string{otpScopes, machineScopes} {
+		key, k, err := a.Access.CreateAPIKey(ctx, access.APIKeyInput{OrgKey: demoResellerKey, UserEmail: st.Reseller.ServiceAccount.Email,
+			Name: "demo machine", Scopes: scopes, Mode: verigate.ModeTest})
+		if err != nil {
+			return nil, err
+		}
+		st.APIKeys = append(st.APIKeys, demoAPIKey{Key: key, Scopes: k.Scopes, Organization: demoResellerKey, Mode: string(verigate.ModeTest)})
+	}
 	return st, nil
+}
+
+// demoKey returns the demo key with exactly these scopes.
+func (st *demoState) demoKey(scopes []string) string {
+	for _, k := range st.APIKeys {
+		if strings.Join(k.Scopes, ",") == strings.Join(scopes, ",") && k.Mode == string(verigate.ModeTest) {
+			return k.Key
+		}
+	}
+	return ""
+}
+
+// demoConnections opens a Sandbox Bank login that waits for a code.
+func demoConnections(ctx context.Context, a *app.App, st *demoState) ([]demoConnection, error) {
+	_, p, err := a.Access.VerifyAPIKey(ctx, st.demoKey(machineScopes))
+	if err != nil {
+		return nil, err
+	}
+	sources, err := a.Verify.Sources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var bank int64
+	for _, src := range sources {
+		if src.SourceName == "Sandbox Bank" {
+			bank = src.ID
+		}
+	}
+	creds := map[string]string{"username": "otp", "password": "pass"}
+	c, err := a.Connect.Create(verigate.WithPrincipal(ctx, p), connect.CreateInput{SourceID: bank, Credentials: creds, Label: "demo login"})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := a.Connect.Work(ctx); err != nil { // the login now waits for its code
+		return nil, err
+	}
+	return []demoConnection{{AccountID: c.ID, Source: "Sandbox Bank", SourceID: bank, Credentials: creds}}, nil
 }
 
 // demoSession creates a test-mode session with the demo's test key and
 // returns its applicant link.
 func demoSession(ctx context.Context, a *app.App, st *demoState) (*demoVerification, error) {
-	var key string
-	for _, k := range st.APIKeys {
-		if k.Mode == string(verigate.ModeTest) {
-			key = k.Key
-		}
-	}
-	_, p, err := a.Access.VerifyAPIKey(ctx, key)
+	_, p, err := a.Access.VerifyAPIKey(ctx, st.demoKey(demoScopes))
 	if err != nil {
 		return nil, err
 	}

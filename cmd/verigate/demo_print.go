@@ -70,12 +70,7 @@ func printDemo(w io.Writer, st *demoState, dataDir string, ingestKey []byte) {
 		`curl -s -X POST %s/external/voice/demo-cu/calls %s -H "webhook-id: msg_demo" -H "webhook-timestamp: $TS" -H "webhook-signature: v1,$SIG" -d "$BODY"`,
 		hex.EncodeToString(ingestKey), base, js)
 	p("")
-	var testKey string
-	for _, k := range st.APIKeys {
-		if k.Mode == "test" {
-			testKey = k.Key
-		}
-	}
+	testKey := st.demoKey(demoScopes)
 	v := st.Verification
 	p("Applicant link (a test-mode session; open it, or exchange it for a CSRF token as below):")
 	p("  %s", v.ApplicantLink)
@@ -104,6 +99,23 @@ func printDemo(w io.Writer, st *demoState, dataDir string, ingestKey []byte) {
 	p(`  curl -s %s/partner/sources/type/1 %s`, base, key)
 	p(`  (demo-reseller's review policy is "always": a finished session waits for the reviewer. A session rejected with a reason:`)
 	p(`   curl -s -X POST %s/partner/reviewer/sessions/<id>/reject %s %s -d '{"reason":"documents do not match"}')`, base, key, js)
+	p("")
+	conn := st.Connections[0]
+	otpKey, mKey := st.demoKey(otpScopes), st.demoKey(machineScopes)
+	p("Machine API (/v1) — account %s is a Sandbox Bank login waiting for a 6-digit code (123456 is right):", conn.AccountID)
+	p(`  curl -s %s/v1/accounts/%s/status -H "Authorization: Api-Key %s"`, base, conn.AccountID, otpKey)
+	p(`  curl -s -X POST %s/v1/accounts/%s/otp -H "Authorization: Api-Key %s" %s -d '{"code":"123456"}'`, base, conn.AccountID, otpKey, js)
+	p(`  curl -s %s/v1/accounts/%s/status -H "Authorization: Api-Key %s"`, base, conn.AccountID, otpKey)
+	p(`  curl -s -N --max-time 3 %s/v1/accounts/%s/events -H "x-api-key: %s"`, base, conn.AccountID, otpKey)
+	p(`  MKEY=%s`, mKey)
+	p(`  ACCT=$(curl -s -X POST %s/v1/accounts -H "x-api-key: $MKEY" %s -d '{"source_id":%d,"credentials":{"username":"twice","password":"pass"},"label":"two codes"}' | sed -E 's/.*"account_id":"([^"]+)".*/\1/'); echo $ACCT`, base, js, conn.SourceID)
+	p(`  sleep 1; curl -s %s/v1/accounts/$ACCT/status -H "x-api-key: $MKEY"`, base)
+	p(`  curl -s -X POST %s/v1/accounts/$ACCT/otp -H "x-api-key: $MKEY" %s -d '{"code":"123456"}'; sleep 1`, base, js)
+	p(`  curl -s -X POST %s/v1/accounts/$ACCT/otp -H "x-api-key: $MKEY" %s -d '{"code":"654321"}'; sleep 1`, base, js)
+	p(`  curl -s %s/v1/accounts/$ACCT -H "x-api-key: $MKEY"`, base)
+	p(`  curl -s -X POST %s/v1/accounts/$ACCT/refresh -H "x-api-key: $MKEY"`, base)
+	p(`  curl -s "%s/v1/accounts?limit=10" -H "x-api-key: $MKEY"`, base)
+	p("  (Sandbox Bank users, password pass: good, otp, alpha (code AB12CD34), twice (123456 then 654321), locked, slow.)")
 	p("")
 	p("Manage it from another terminal (the same data directory):")
 	p("  VERIGATE_DATA_DIR=%s go run ./cmd/verigate admin org list", dataDir)

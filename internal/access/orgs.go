@@ -142,33 +142,13 @@ func (s *Service) OrgActive(ctx context.Context, id string) (bool, error) {
 }
 
 func (s *Service) orgActive(ctx context.Context, id string) (bool, error) {
-	for depth := 0; id != "" && depth < 8; depth++ {
-		o, err := s.store.GetOrganization(ctx, id)
-		if err != nil {
-			return false, err
-		}
-		if o.Status != verigate.StatusActive {
-			return false, nil
-		}
-		id = o.ParentID
-	}
-	return true, nil
+	return s.store.OrgChainActive(ctx, id)
 }
 
 // Reach returns the organization ids a member of orgID may act on: the
 // organization itself and all its descendants.
 func (s *Service) Reach(ctx context.Context, orgID string) ([]string, error) {
-	out := []string{orgID}
-	for i := 0; i < len(out) && i < 100_000; i++ {
-		children, err := s.store.ListOrganizations(ctx, verigate.OrgFilter{ParentID: out[i]})
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range children {
-			out = append(out, c.ID)
-		}
-	}
-	return out, nil
+	return s.store.OrgReach(ctx, orgID)
 }
 
 // OrgUpdate names the fields to change; nil leaves one as it is.

@@ -20,6 +20,8 @@ type Store interface {
 	GetOrganization(ctx context.Context, id string) (*verigate.Organization, error)
 	GetOrganizationByKey(ctx context.Context, key string) (*verigate.Organization, error)
 	ListOrganizations(ctx context.Context, f verigate.OrgFilter) ([]*verigate.Organization, error)
+	OrgReach(ctx context.Context, id string) ([]string, error)
+	OrgChainActive(ctx context.Context, id string) (bool, error)
 
 	CreateUser(ctx context.Context, u *verigate.User, ev verigate.AuditEvent) error
 	GetUser(ctx context.Context, id string) (*verigate.User, error)

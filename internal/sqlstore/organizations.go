@@ -78,3 +78,24 @@ func (db *DB) ListOrganizations(ctx context.Context, f verigate.OrgFilter) ([]*v
 	return list(ctx, db.ro, scanOrg, `SELECT `+orgColumns+` FROM organizations
 		WHERE ($1 = '' OR kind = $1) AND ($2 = '' OR parent_id = $2) ORDER BY key`, string(f.Kind), f.ParentID)
 }
+
+// OrgReach returns an organization's id and those of all its descendants
+// (the tree is at most platform → reseller → institution deep).
+func (db *DB) OrgReach(ctx context.Context, id string) ([]string, error) {
+	return list(ctx, db.ro, func(r scanner) (string, error) {
+		var s string
+		return s, r.Scan(&s)
+	}, `SELECT id FROM organizations WHERE id = $1 OR parent_id = $1
+		OR parent_id IN (SELECT id FROM organizations WHERE parent_id = $1) ORDER BY id`, id)
+}
+
+// OrgChainActive reports whether an organization and its ancestors are all
+// active, in one query.
+func (db *DB) OrgChainActive(ctx context.Context, id string) (bool, error) {
+	var n int
+	err := db.ro.QueryRowContext(ctx, `SELECT COUNT(*) FROM organizations o
+		LEFT JOIN organizations p ON p.id = o.parent_id
+		LEFT JOIN organizations g ON g.id = p.parent_id
+		WHERE o.id = $1 AND o.status = 'active' AND (p.id IS NULL OR p.status = 'active') AND (g.id IS NULL OR g.status = 'active')`, id).Scan(&n)
+	return n == 1, err
+}

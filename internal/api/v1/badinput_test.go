@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/access"
 	"github.com/verigate/verigate/internal/app/apptest"
 	"github.com/verigate/verigate/internal/sqlstore"
@@ -113,4 +114,9 @@ func TestOTPRateLimit(t *testing.T) {
 	if r := f.otp(t, id, "123456"); r.Status != 202 {
 		t.Fatalf("after the window: %d %s", r.Status, r.Body)
 	}
+}
+
+// accessInput is a key with every scope and a rate limit no benchmark reaches.
+func accessInput(limit int) access.APIKeyInput {
+	return access.APIKeyInput{Scopes: allScopes, RateLimit: &verigate.RateLimitPolicy{TTL: time.Second, Limit: limit, BlockDuration: time.Second}}
 }

@@ -25,7 +25,7 @@ type fixture struct {
 	sandbox int64
 }
 
-func newFixture(t *testing.T, e *apptest.Env) *fixture {
+func newFixture(t testing.TB, e *apptest.Env) *fixture {
 	e.SeedReseller("acme", "acme-cu")
 	f := &fixture{e: e, key: makeKey(t, e, "acme", access.APIKeyInput{Scopes: allScopes})}
 	srcs, _ := e.App.Verify.Sources(e.System)
@@ -37,7 +37,7 @@ func newFixture(t *testing.T, e *apptest.Env) *fixture {
 	return f
 }
 
-func makeKey(t *testing.T, e *apptest.Env, org string, in access.APIKeyInput) string {
+func makeKey(t testing.TB, e *apptest.Env, org string, in access.APIKeyInput) string {
 	t.Helper()
 	in.OrgKey, in.UserEmail = org, "svc@"+org+".test"
 	if in.Mode == "" {
@@ -50,7 +50,7 @@ func makeKey(t *testing.T, e *apptest.Env, org string, in access.APIKeyInput) st
 	return k
 }
 
-func (f *fixture) connect(t *testing.T, username string) string {
+func (f *fixture) connect(t testing.TB, username string) string {
 	t.Helper()
 	r := f.e.Do("POST", "/v1/accounts", map[string]any{"source_id": f.sandbox, "credentials": map[string]string{"username": username, "password": "pass"}, "label": username},
 		"Authorization", "Api-Key "+f.key)
@@ -60,7 +60,7 @@ func (f *fixture) connect(t *testing.T, username string) string {
 	return r.JSON(t)["account_id"].(string)
 }
 
-func (f *fixture) work(t *testing.T) {
+func (f *fixture) work(t testing.TB) {
 	t.Helper()
 	if _, err := f.e.App.Connect.Work(context.Background()); err != nil {
 		t.Fatal(err)

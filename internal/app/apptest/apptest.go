@@ -39,7 +39,7 @@ func (c *Clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.U
 
 // Env is a running app under test.
 type Env struct {
-	T     *testing.T
+	T     testing.TB
 	App   *app.App
 	Clock *Clock
 	V     *openapitest.Validator
@@ -54,7 +54,7 @@ func Each(t *testing.T, fn func(t *testing.T, e *Env)) {
 }
 
 // New builds an app on db.
-func New(t *testing.T, db *sqlstore.DB) *Env {
+func New(t testing.TB, db *sqlstore.DB) *Env {
 	cfg, err := config.Load(func(k string) string {
 		return map[string]string{"VERIGATE_SECRET_KEY": strings.Repeat("t", 32), "VERIGATE_PUBLIC_URL": "https://verigate.test"}[k]
 	})
@@ -80,7 +80,7 @@ type Response struct {
 }
 
 // JSON decodes the body into a generic map.
-func (r *Response) JSON(t *testing.T) map[string]any {
+func (r *Response) JSON(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.Body, &m); err != nil {
@@ -90,7 +90,7 @@ func (r *Response) JSON(t *testing.T) map[string]any {
 }
 
 // Decode decodes the body into v.
-func (r *Response) Decode(t *testing.T, v any) {
+func (r *Response) Decode(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.Body, v); err != nil {
 		t.Fatalf("decode response: %v\n%s", err, r.Body)
