@@ -337,3 +337,64 @@ func TestSeedWorkedExample(t *testing.T) {
 	c.cmd.Process.Signal(syscall.SIGTERM)
 	c.wait(t)
 }
+
+// TestSeedMachineExamples runs the seed's two /v1 curl examples against the
+// demo: the status with a pending code, the code (202), the status without.
+func TestSeedMachineExamples(t *testing.T) {
+	c := startChild(t, t.TempDir(), nil, "demo", "--json")
+	line, err := c.stdout.ReadString('\n')
+	if err != nil {
+		t.Fatalf("demo: %v\n%s", err, c.logs())
+	}
+	var demo demoState
+	json.Unmarshal([]byte(line), &demo)
+	key := demo.demoKey(otpScopes)
+	if key == "" || len(demo.Connections) != 1 {
+		t.Fatalf("demo JSON lacks the machine key or the connection: %s", line)
+	}
+	acct := demo.Connections[0].AccountID
+	do := func(method, path, body string) (int, string) {
+		req, _ := http.NewRequest(method, demo.BaseURL+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Api-Key "+key)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	code, body := do("GET", "/v1/accounts/"+acct+"/status", "")
+	if code != 200 || !strings.Contains(body, `"session_running":true,"pending_assistance":{"id":"req_`) || !strings.Contains(body, `"descriptor":{"length":6,"type":"numeric","purpose":"login"},"attempts":0`) {
+		t.Fatalf("status with a pending code: %d %s", code, body)
+	}
+	if code, body := do("POST", "/v1/accounts/"+acct+"/otp", `{ "code": "123456" }`); code != 202 || body != "{\"submitted\":true}\n" {
+		t.Fatalf("otp: %d %s", code, body)
+	}
+	want := `{"account_id":"` + acct + `","session_running":false,"pending_assistance":null}` + "\n"
+	for i := 0; ; i++ {
+		if _, body = do("GET", "/v1/accounts/"+acct+"/status", ""); body == want {
+			break
+		}
+		if i == 100 {
+			t.Fatalf("status never settled: %s", body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// An open event stream does not hold shutdown up.
+	req, _ := http.NewRequest("GET", demo.BaseURL+"/v1/accounts/"+acct+"/events", nil)
+	req.Header.Set("x-api-key", key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("stream: %v %v", resp, err)
+	}
+	defer resp.Body.Close()
+	start := time.Now()
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	if code := c.wait(t); code != 0 || time.Since(start) > 10*time.Second {
+		t.Fatalf("exit %d after %v with a stream open\n%s", code, time.Since(start), c.logs())
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/access"
 	"github.com/verigate/verigate/internal/api/external"
 	"github.com/verigate/verigate/internal/api/partner"
@@ -103,7 +104,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sqlstore
 		a.Server.Registry().MustRegister(collectors.NewDBStatsCollector(pool, name))
 	}
 	(&external.Handler{Access: a.Access, Calls: a.Calls, PublicURL: cfg.PublicURL, Log: log}).Register(a.Server)
-	(&partner.Handler{Access: a.Access, Verification: a.Verify, Limiter: a.Limits, Idempotency: db, Log: log,
+	a.Connect.OnEnded = func(ctx context.Context, c *verigate.Connection) {
+		if err := a.Verify.EndConnectorStep(ctx, *c.StepID, c.Status == verigate.ConnConnected, c.Data, c.FailureReason); err != nil {
+			a.Log.Error("end connector step", "err", err, "step", *c.StepID)
+		}
+	}
+	(&partner.Handler{Access: a.Access, Verification: a.Verify, Connect: a.Connect, Limiter: a.Limits, Idempotency: db, Log: log,
 		Now: func() time.Time { return a.now() }}).Register(a.Server)
 	(&v1.Handler{Access: a.Access, Connect: a.Connect, Limiter: a.Limits, Log: log, Now: func() time.Time { return a.now() },
 		Draining: a.Server.Draining()}).Register(a.Server)

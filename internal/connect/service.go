@@ -191,6 +191,26 @@ func (s *Service) Visible(ctx context.Context, id string) error {
 	return nil
 }
 
+// CreateForStep opens a connection for a verification step's connector
+// source, on behalf of the session's applicant (no API key: the session's
+// organization and mode own it).
+func (s *Service) CreateForStep(ctx context.Context, orgID string, mode verigate.Mode, sessionID, stepID, sourceID int64, creds Credentials) (*verigate.Connection, error) {
+	applicant := &verigate.Principal{Kind: verigate.PrincipalApplicant, ID: fmt.Sprintf("session:%d", sessionID), OrgID: orgID,
+		Orgs: []string{orgID}, Mode: mode, Permissions: []verigate.Permission{"connections.write"}}
+	return s.Create(verigate.WithPrincipal(ctx, applicant), CreateInput{SourceID: sourceID, Credentials: creds, Label: fmt.Sprintf("session %d", sessionID), StepID: &stepID})
+}
+
+// SubmitCodeForStep delivers a code to the connection of an applicant's
+// step; the step (already checked to be the applicant's) names it.
+func (s *Service) SubmitCodeForStep(ctx context.Context, accountID, code string) error {
+	return s.SubmitCode(verigate.WithPrincipal(ctx, verigate.System), accountID, code)
+}
+
+// StatusForStep returns the status of a step's connection.
+func (s *Service) StatusForStep(ctx context.Context, accountID string) (*verigate.Connection, *verigate.AssistanceRequest, error) {
+	return s.Status(verigate.WithPrincipal(ctx, verigate.System), accountID)
+}
+
 // Get returns a connection.
 func (s *Service) Get(ctx context.Context, id string) (*verigate.Connection, error) {
 	return s.connection(ctx, "connections.read", id)

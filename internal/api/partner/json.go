@@ -38,6 +38,8 @@ type stepJSON struct {
 	FailureReason *string         `json:"failureReason"`
 	CreatedAt     string          `json:"createdAt"`
 	UpdatedAt     string          `json:"updatedAt"`
+	// Connection is a connector step's login, when it has one.
+	Connection *connectionJSON `json:"connection,omitempty"`
 }
 
 func toStep(s *verigate.Step) stepJSON {

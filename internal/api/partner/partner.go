@@ -16,6 +16,7 @@ import (
 	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/access"
 	"github.com/verigate/verigate/internal/api/httpapi"
+	"github.com/verigate/verigate/internal/connect"
 	"github.com/verigate/verigate/internal/ratelimit"
 	"github.com/verigate/verigate/internal/server"
 	"github.com/verigate/verigate/internal/verification"
@@ -32,6 +33,7 @@ type Idempotency interface {
 type Handler struct {
 	Access       *access.Service
 	Verification *verification.Service
+	Connect      *connect.Service
 	Limiter      ratelimit.Store
 	Idempotency  Idempotency
 	Log          *slog.Logger
@@ -72,6 +74,8 @@ func (h *Handler) Register(s *server.Server) {
 	route("POST /partner/step/initiate", authCSRF, h.initiate)
 	route("GET /partner/steps/{stepId}", authCSRF, h.step)
 	route("POST /partner/step/submit", authCSRF, h.submit)
+	route("POST /partner/step/connect", authCSRF, h.connectStep)
+	route("POST /partner/step/otp", authCSRF, h.stepOTP)
 	route("GET /partner/verification/verify", authLink, h.verifyLink)
 	s.Surface("/partner/", h.writeError)
 }

@@ -142,7 +142,9 @@ func (h *Handler) step(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return ok(w, http.StatusOK, toStep(st))
+	out := toStep(st)
+	out.Connection = h.connection(r, st)
+	return ok(w, http.StatusOK, out)
 }
 
 type submitRequest struct {

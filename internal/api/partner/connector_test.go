@@ -1,0 +1,69 @@
+package partner_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/verigate/verigate/internal/app/apptest"
+)
+
+// TestConnectorStep runs a session's Sandbox Bank step through its
+// connection: connect, answer the code, the step completes with the data.
+func TestConnectorStep(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		f := newFixture(t, e)
+		var bank int64
+		srcs, _ := e.App.Verify.Sources(e.System)
+		for _, s := range srcs {
+			if s.SourceName == "Sandbox Bank" {
+				bank = s.ID
+			}
+		}
+		c := f.createSession(t, f.test, nil)
+		csrf := f.csrf(t, c)
+		h := []string{"x-csrf-token", csrf}
+		step := f.startStep(t, c, csrf, bank)
+		wantError(t, e.Do("POST", "/partner/step/otp", map[string]any{"stepId": step, "code": "123456"}, h...), 409, "connect it first")
+		r := e.Do("POST", "/partner/step/connect", map[string]any{"stepId": step, "credentials": map[string]string{"username": "otp", "password": "pass"}}, h...)
+		if r.Status != 201 {
+			t.Fatalf("connect: %d %s", r.Status, r.Body)
+		}
+		e.App.Connect.Work(context.Background())
+		var st struct {
+			Status     string
+			Connection struct {
+				Status            string
+				PendingAssistance *struct{ Descriptor struct{ Length int } }
+			}
+		}
+		e.Do("GET", fmt.Sprintf("/partner/steps/%d", step), nil, h...).Decode(t, &st)
+		if st.Status != "IN_PROGRESS" || st.Connection.Status != "awaiting_code" || st.Connection.PendingAssistance.Descriptor.Length != 6 {
+			t.Fatalf("step waiting for a code: %+v", st)
+		}
+		if r := e.Do("POST", "/partner/step/otp", map[string]any{"stepId": step, "code": "123456"}, h...); r.Status != 202 {
+			t.Fatalf("otp: %d %s", r.Status, r.Body)
+		}
+		e.App.Connect.Work(context.Background())
+		var done map[string]any
+		e.Do("GET", fmt.Sprintf("/partner/steps/%d", step), nil, h...).Decode(t, &done)
+		if done["status"] != "COMPLETED" || done["results"].(map[string]any)["data"] == nil {
+			t.Fatalf("step after the code: %v", done)
+		}
+		var sess struct{ Data map[string]any }
+		e.Do("GET", fmt.Sprintf("/partner/session/%d", c.Data.ID), nil, "x-api-key", f.test).Decode(t, &sess)
+		if sess.Data["status"] != "COMPLETED" {
+			t.Fatalf("session: %v", sess.Data["status"])
+		}
+		// A wrong password fails the step, and the session goes to review.
+		c2 := f.createSession(t, f.test, nil)
+		csrf2 := f.csrf(t, c2)
+		step2 := f.startStep(t, c2, csrf2, bank)
+		e.Do("POST", "/partner/step/connect", map[string]any{"stepId": step2, "credentials": map[string]string{"username": "good", "password": "nope"}}, "x-csrf-token", csrf2)
+		e.App.Connect.Work(context.Background())
+		e.Do("GET", fmt.Sprintf("/partner/session/%d", c2.Data.ID), nil, "x-api-key", f.test).Decode(t, &sess)
+		if sess.Data["status"] != "REVIEWING" {
+			t.Fatalf("session after a failed login: %v", sess.Data["status"])
+		}
+	})
+}
