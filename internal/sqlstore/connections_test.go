@@ -1,0 +1,87 @@
+package sqlstore_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/verigate/verigate"
+	"github.com/verigate/verigate/internal/sqlstore"
+	"github.com/verigate/verigate/internal/sqlstore/storetest"
+)
+
+// TestStoreConnections is the contract for connections, assistance
+// requests and connection events.
+func TestStoreConnections(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		for _, o := range []*verigate.Organization{org("p1", "platform", verigate.OrgPlatform, ""), org("r1", "acme", verigate.OrgReseller, "p1")} {
+			db.CreateOrganization(ctx, o, ev("organization.create", o.ID))
+		}
+		db.UpsertVerificationTypes(ctx, []verigate.VerificationType{{ID: 4, Name: "Bank", Description: "d"}})
+		db.UpsertSources(ctx, []*verigate.DataSource{{ID: 18, SourceName: "Sandbox Bank", Name: "Sandbox Bank", Kind: "connector",
+			VerificationTypeID: 4, CreatedAt: t0, UpdatedAt: t0}}, nil)
+		c := &verigate.Connection{ID: "c1", OrgID: "r1", UserID: "u", APIKeyID: "k", Mode: verigate.ModeTest, SourceID: 18,
+			Credentials: []byte{1, 2}, Status: verigate.ConnQueued, NextRunAt: &t0, CreatedAt: t0, UpdatedAt: t0}
+		if err := db.CreateConnection(ctx, c, verigate.ConnectionChange{Connection: c}); err != nil {
+			t.Fatal(err)
+		}
+		due, err := db.DueConnections(ctx, t0, 10)
+		if err != nil || len(due) != 1 {
+			t.Fatalf("due: %v %v", due, err)
+		}
+		lease := t0.Add(30 * time.Second)
+		c.LeaseUntil = &lease
+		if err := db.ApplyConnectionChange(ctx, verigate.ConnectionChange{Connection: c}); err != nil {
+			t.Fatal(err)
+		}
+		if due, _ := db.DueConnections(ctx, t0.Add(time.Second), 10); len(due) != 0 {
+			t.Fatal("a leased connection is due")
+		}
+		if due, _ := db.DueConnections(ctx, t0.Add(31*time.Second), 10); len(due) != 1 {
+			t.Fatal("a connection whose lease ran out is not due")
+		}
+		stale := *c
+		stale.Version--
+		code(t, db.ApplyConnectionChange(ctx, verigate.ConnectionChange{Connection: &stale}), verigate.ECONFLICT)
+
+		r := &verigate.AssistanceRequest{ID: "req_1", ConnectionID: "c1", Type: "otp", Descriptor: verigate.Descriptor{Length: 6, Type: "numeric", Purpose: "login"},
+			Status: verigate.AssistPending, CreatedAt: t0, ExpiresAt: t0.Add(5 * time.Minute)}
+		c.Status, c.NextRunAt, c.LeaseUntil = verigate.ConnAwaiting, nil, nil
+		stream := []verigate.ConnectionEvent{{ConnectionID: "c1", Type: "assistance_required", Data: json.RawMessage(`{"request_id":"req_1"}`), CreatedAt: t0}}
+		if err := db.ApplyConnectionChange(ctx, verigate.ConnectionChange{Connection: c, NewRequest: r, Stream: stream}); err != nil {
+			t.Fatal(err)
+		}
+		// At most one pending request per connection.
+		r2 := *r
+		r2.ID = "req_2"
+		code(t, db.ApplyConnectionChange(ctx, verigate.ConnectionChange{Connection: c, NewRequest: &r2}), verigate.ECONFLICT)
+		got, err := db.PendingRequest(ctx, "c1")
+		if err != nil || got.ID != "req_1" || got.Descriptor.Purpose != "login" {
+			t.Fatalf("pending: %+v %v", got, err)
+		}
+		if exp, _ := db.ExpiredRequests(ctx, t0.Add(6*time.Minute), 10); len(exp) != 1 {
+			t.Fatal("expired request not found")
+		}
+		got.Status = verigate.AssistFulfilled
+		c.Status = verigate.ConnConnected
+		if err := db.ApplyConnectionChange(ctx, verigate.ConnectionChange{Connection: c, Request: got, NewRequest: &r2}); err != nil {
+			t.Fatalf("fulfil one, open the next: %v", err)
+		}
+		evs, _ := db.ConnectionEvents(ctx, "c1", 0, 10)
+		if len(evs) != 1 || evs[0].Type != "assistance_required" {
+			t.Fatalf("events: %+v", evs)
+		}
+		if more, _ := db.ConnectionEvents(ctx, "c1", evs[0].ID, 10); len(more) != 0 {
+			t.Fatal("events after the last")
+		}
+		list, _ := db.ListConnections(ctx, []string{"r1"}, verigate.ModeTest, 10, 0)
+		if len(list) != 1 || list[0].Status != verigate.ConnConnected || string(list[0].Credentials) != "\x01\x02" {
+			t.Fatalf("list: %+v", list)
+		}
+		if live, _ := db.ListConnections(ctx, []string{"r1"}, verigate.ModeLive, 10, 0); len(live) != 0 {
+			t.Fatal("a test connection listed as live")
+		}
+	})
+}
