@@ -11,16 +11,17 @@ import (
 
 // User is a person or a service account in one organization.
 type User struct {
-	ID             string    `json:"id"`
-	OrgID          string    `json:"organizationId"`
-	Email          string    `json:"email"`
-	Username       string    `json:"username"`
-	PasswordHash   string    `json:"-"`
-	ServiceAccount bool      `json:"serviceAccount"`
-	Roles          []string  `json:"roles"`
-	Status         string    `json:"status"`
-	CreatedAt      time.Time `json:"createdAt"`
-	UpdatedAt      time.Time `json:"updatedAt"`
+	ID             string     `json:"id"`
+	OrgID          string     `json:"organizationId"`
+	Email          string     `json:"email"`
+	Username       string     `json:"username"`
+	PasswordHash   string     `json:"-"`
+	ServiceAccount bool       `json:"serviceAccount"`
+	Roles          []string   `json:"roles"`
+	Status         string     `json:"status"`
+	CreatedAt      time.Time  `json:"createdAt"`
+	UpdatedAt      time.Time  `json:"updatedAt"`
+	DeletedAt      *time.Time `json:"-"`
 }
 
 // Password length bounds. Long passwords are accepted whole, never

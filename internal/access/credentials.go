@@ -160,7 +160,10 @@ func (s *Service) CreateAPIKey(ctx context.Context, in APIKeyInput) (string, *ve
 		return "", nil, err
 	}
 	// The key acts as u: it may not carry a scope u does not hold.
-	held := UserPermissions(u)
+	held, err := s.Permissions(ctx, u)
+	if err != nil {
+		return "", nil, err
+	}
 	for _, sc := range scopes {
 		if p, _ := verigate.ScopePermission(sc); !slices.Contains(held, p) {
 			return "", nil, verigate.Errorf(verigate.EFORBIDDEN, "User %s does not hold %s, so a key acting as it cannot carry scope %s.", email, p, sc)
@@ -240,7 +243,10 @@ func (s *Service) VerifyAPIKey(ctx context.Context, key string) (*verigate.APIKe
 	} else if !active {
 		return nil, nil, ErrInvalidAPIKey
 	}
-	held := UserPermissions(u)
+	held, err := s.Permissions(ctx, u)
+	if err != nil {
+		return nil, nil, err
+	}
 	var perms []verigate.Permission
 	for _, sc := range k.Scopes {
 		if p, ok := verigate.ScopePermission(sc); ok && slices.Contains(held, p) {

@@ -171,6 +171,27 @@ func (s *Service) UpdateOrganization(ctx context.Context, key string, in OrgUpda
 	if err != nil {
 		return nil, err
 	}
+	return s.update(ctx, o, in)
+}
+
+// UpdateAccount changes a child institution of an organization.
+func (s *Service) UpdateAccount(ctx context.Context, orgID, accountID string, in OrgUpdate) (*verigate.Organization, error) {
+	if in.Name != nil {
+		if err := verigate.ValidateText("name", strings.TrimSpace(*in.Name), 200); err != nil {
+			return nil, err
+		}
+	}
+	if in.Core != nil && len(*in.Core) > 100 {
+		return nil, verigate.FieldError("core", "must be at most 100 characters")
+	}
+	a, err := s.Account(ctx, orgID, accountID, "accounts.update")
+	if err != nil {
+		return nil, err
+	}
+	return s.update(ctx, a, in)
+}
+
+func (s *Service) update(ctx context.Context, o *verigate.Organization, in OrgUpdate) (*verigate.Organization, error) {
 	changes := map[string]any{}
 	if in.Name != nil {
 		o.Name = strings.TrimSpace(*in.Name)
@@ -187,4 +208,59 @@ func (s *Service) UpdateOrganization(ctx context.Context, key string, in OrgUpda
 		return nil, err
 	}
 	return o, nil
+}
+
+// OrganizationByID returns an organization by id, if the caller may read it.
+func (s *Service) OrganizationByID(ctx context.Context, id string) (*verigate.Organization, error) {
+	o, err := s.store.GetOrganization(ctx, id)
+	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
+		return nil, verigate.Errorf(verigate.ENOTFOUND, "Organization not found.")
+	} else if err != nil {
+		return nil, err
+	}
+	if err := authorize(ctx, "organizations.read", o, "Organization"); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// Accounts lists an organization's child institutions (ExactPay's
+// accounts) whose key or name contains q, by key.
+func (s *Service) Accounts(ctx context.Context, orgID, q string) ([]*verigate.Organization, error) {
+	if _, err := s.OrganizationByID(ctx, orgID); err != nil {
+		return nil, err
+	}
+	if err := authorize(ctx, "accounts.read", &verigate.Organization{ID: orgID}, "Organization"); err != nil {
+		return nil, err
+	}
+	children, err := s.store.ListOrganizations(ctx, verigate.OrgFilter{ParentID: orgID})
+	if err != nil {
+		return nil, err
+	}
+	q = strings.ToLower(strings.TrimSpace(q))
+	out := []*verigate.Organization{}
+	for _, c := range children {
+		if q == "" || strings.Contains(strings.ToLower(c.Key), q) || strings.Contains(strings.ToLower(c.Name), q) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// Account returns one child institution of an organization.
+func (s *Service) Account(ctx context.Context, orgID, accountID string, perm verigate.Permission) (*verigate.Organization, error) {
+	notFound := verigate.Errorf(verigate.ENOTFOUND, "Account not found.")
+	if _, err := s.OrganizationByID(ctx, orgID); err != nil {
+		return nil, err
+	}
+	a, err := s.store.GetOrganization(ctx, accountID)
+	if verigate.ErrorCode(err) == verigate.ENOTFOUND || (err == nil && a.ParentID != orgID) {
+		return nil, notFound
+	} else if err != nil {
+		return nil, err
+	}
+	if err := authorize(ctx, perm, a, "Account"); err != nil {
+		return nil, err
+	}
+	return a, nil
 }

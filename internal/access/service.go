@@ -15,6 +15,8 @@ import (
 // Store is the persistence access needs; internal/sqlstore implements it.
 // Every mutation takes the audit event to write in the same transaction.
 type Store interface {
+	RoleStore
+	TokenStore
 	CreateOrganization(ctx context.Context, o *verigate.Organization, ev verigate.AuditEvent) error
 	UpdateOrganization(ctx context.Context, o *verigate.Organization, ev verigate.AuditEvent) error
 	GetOrganization(ctx context.Context, id string) (*verigate.Organization, error)
@@ -27,6 +29,7 @@ type Store interface {
 	GetUser(ctx context.Context, id string) (*verigate.User, error)
 	GetUserByEmail(ctx context.Context, email string) (*verigate.User, error)
 	ListUsers(ctx context.Context, orgID string) ([]*verigate.User, error)
+	UpdateUser(ctx context.Context, u *verigate.User, ev verigate.AuditEvent) error
 	SetPasswordHash(ctx context.Context, userID, hash string, ev verigate.AuditEvent) error
 
 	SigninFailures(ctx context.Context, email string) (failures int, lockedUntilMS int64, err error)

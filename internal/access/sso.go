@@ -105,8 +105,12 @@ func (s *Service) VerifySSOToken(ctx context.Context, secret string) (*SSOSessio
 	if err != nil {
 		return nil, err
 	}
+	perms, err := s.Permissions(ctx, u)
+	if err != nil {
+		return nil, err
+	}
 	p := &verigate.Principal{Kind: verigate.PrincipalServiceAccount, ID: u.ID, UserID: u.ID, OrgID: u.OrgID,
-		Permissions: UserPermissions(u), Orgs: reach, Mode: verigate.ModeLive}
+		Permissions: perms, Orgs: reach, Mode: verigate.ModeLive}
 	return &SSOSession{Token: t, User: u, Org: org, Principal: p}, nil
 }
 
@@ -175,6 +179,14 @@ func (s *Service) RedeemLoginToken(ctx context.Context, secret string) (*verigat
 		return nil, err
 	} else if !active {
 		return nil, bad
+	}
+	// Disabling the user who issued it kills it too.
+	if issuer, err := s.store.GetUser(ctx, t.IssuedBy); err == nil {
+		if active, err := s.userActive(ctx, issuer); err != nil {
+			return nil, err
+		} else if !active || issuer.DeletedAt != nil {
+			return nil, bad
+		}
 	}
 	return t, nil
 }

@@ -3,6 +3,7 @@ package access
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"github.com/verigate/verigate"
 )
@@ -10,6 +11,7 @@ import (
 // UserInput describes a new user.
 type UserInput struct {
 	OrgKey         string
+	OrgID          string // instead of OrgKey
 	Email          string
 	Username       string
 	Password       string
@@ -32,17 +34,15 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (*verigate.User,
 	if len(in.Roles) == 0 {
 		return nil, verigate.FieldError("role", "at least one role is required")
 	}
-	var roles []string
-	for _, r := range in.Roles {
-		if !verigate.IsBuiltinRole(r) {
-			return nil, verigate.FieldError("role", "unknown role "+r+"; built-in roles are owner, admin, operator, reviewer, developer, viewer")
-		}
-		if !slices.Contains(roles, r) {
-			roles = append(roles, r)
-		}
+	var org *verigate.Organization
+	if in.OrgID != "" {
+		org, err = s.store.GetOrganization(ctx, in.OrgID)
+	} else {
+		org, err = s.store.GetOrganizationByKey(ctx, in.OrgKey)
 	}
-	org, err := s.store.GetOrganizationByKey(ctx, in.OrgKey)
-	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
+	if verigate.ErrorCode(err) == verigate.ENOTFOUND && in.OrgID != "" {
+		return nil, verigate.Errorf(verigate.ENOTFOUND, "Account not found.")
+	} else if verigate.ErrorCode(err) == verigate.ENOTFOUND {
 		return nil, verigate.Errorf(verigate.EINVALID, "Organization %q does not exist.", in.OrgKey)
 	} else if err != nil {
 		return nil, err
@@ -50,15 +50,9 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (*verigate.User,
 	if err := authorize(ctx, "users.create", org, "Organization"); err != nil {
 		return nil, err
 	}
-	// A creator never grants more than it holds.
-	if p := verigate.PrincipalFrom(ctx); p.Kind != verigate.PrincipalSystem {
-		for _, r := range roles {
-			for _, perm := range verigate.RolePermissions(r) {
-				if !slices.Contains(p.Permissions, perm) {
-					return nil, verigate.Errorf(verigate.EFORBIDDEN, "Role %s grants %s, which you do not hold.", r, perm)
-				}
-			}
-		}
+	roles, err := s.checkRoles(ctx, in.Roles, org.ID)
+	if err != nil {
+		return nil, err
 	}
 	now := s.now()
 	u := &verigate.User{ID: verigate.NewID(), OrgID: org.ID, Email: email, Username: in.Username,
@@ -70,19 +64,6 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (*verigate.User,
 		return nil, err
 	}
 	return u, nil
-}
-
-// UserPermissions returns the union of a user's role permissions.
-func UserPermissions(u *verigate.User) []verigate.Permission {
-	var out []verigate.Permission
-	for _, r := range u.Roles {
-		for _, p := range verigate.RolePermissions(r) {
-			if !slices.Contains(out, p) {
-				out = append(out, p)
-			}
-		}
-	}
-	return out
 }
 
 // userActive reports whether u and its organization chain are active.
@@ -104,4 +85,179 @@ func (s *Service) ListUsers(ctx context.Context, orgKey string) ([]*verigate.Use
 		users = []*verigate.User{}
 	}
 	return users, err
+}
+
+// checkRoles resolves role ids for a user of organization orgID and checks
+// the caller may grant everything they carry.
+func (s *Service) checkRoles(ctx context.Context, ids []string, orgID string) ([]string, error) {
+	if len(ids) > 20 {
+		return nil, verigate.FieldError("roles", "at most 20 roles")
+	}
+	var roles []string
+	for _, r := range ids {
+		if !verigate.IsBuiltinRole(r) && !uuidLike(r) {
+			return nil, verigate.FieldError("role", "unknown role "+r+"; built-in roles are owner, admin, operator, reviewer, developer, viewer")
+		}
+		perms, err := s.rolePermissions(ctx, r, orgID)
+		if err != nil {
+			return nil, err
+		}
+		if err := grantable(ctx, perms); err != nil {
+			return nil, err
+		}
+		if !slices.Contains(roles, r) {
+			roles = append(roles, r)
+		}
+	}
+	return roles, nil
+}
+
+func uuidLike(s string) bool { return len(s) == 36 && strings.Count(s, "-") == 4 }
+
+// user returns a (not deleted) user the caller may act on with perm; one
+// outside its reach answers as missing.
+func (s *Service) user(ctx context.Context, id string, perm verigate.Permission) (*verigate.User, error) {
+	notFound := verigate.Errorf(verigate.ENOTFOUND, "User not found.")
+	if !uuidLike(id) {
+		return nil, notFound
+	}
+	u, err := s.store.GetUser(ctx, id)
+	if verigate.ErrorCode(err) == verigate.ENOTFOUND || (err == nil && u.DeletedAt != nil) {
+		return nil, notFound
+	} else if err != nil {
+		return nil, err
+	}
+	if err := authorize(ctx, perm, &verigate.Organization{ID: u.OrgID}, "User"); err != nil {
+		return nil, err
+	}
+	// Nobody manages someone who may do more than they may.
+	if perm != "users.read" {
+		p := verigate.PrincipalFrom(ctx)
+		theirs, err := s.Permissions(ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		if p.Kind != verigate.PrincipalSystem {
+			for _, x := range theirs {
+				if !slices.Contains(p.Permissions, x) {
+					return nil, verigate.Errorf(verigate.EFORBIDDEN, "This user holds %s, which you do not; you cannot manage them.", x)
+				}
+			}
+		}
+	}
+	return u, nil
+}
+
+// User returns a user.
+func (s *Service) User(ctx context.Context, id string) (*verigate.User, error) {
+	return s.user(ctx, id, "users.read")
+}
+
+// UsersIn lists the users of the organizations in the caller's reach (or
+// of one of them), by email.
+func (s *Service) UsersIn(ctx context.Context, orgID string) ([]*verigate.User, error) {
+	p := verigate.PrincipalFrom(ctx)
+	if err := authorize(ctx, "users.read", nil, "User"); err != nil {
+		return nil, err
+	}
+	orgs := p.Orgs
+	if orgID != "" {
+		if err := authorize(ctx, "users.read", &verigate.Organization{ID: orgID}, "Account"); err != nil {
+			return nil, err
+		}
+		orgs = []string{orgID}
+	}
+	out := []*verigate.User{}
+	for _, o := range orgs {
+		users, err := s.store.ListUsers(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, users...)
+	}
+	return out, nil
+}
+
+// UserUpdate names the profile fields to change.
+type UserUpdate struct {
+	Email    *string
+	Username *string
+}
+
+// UpdateUser changes a user's email or username.
+func (s *Service) UpdateUser(ctx context.Context, id string, in UserUpdate) (*verigate.User, error) {
+	u, err := s.user(ctx, id, "users.update")
+	if err != nil {
+		return nil, err
+	}
+	if in.Email != nil {
+		if u.Email, err = verigate.NormalizeEmail(*in.Email); err != nil {
+			return nil, err
+		}
+	}
+	if in.Username != nil {
+		if err := verigate.ValidateUsername("username", *in.Username); err != nil {
+			return nil, err
+		}
+		u.Username = *in.Username
+	}
+	u.UpdatedAt = s.now()
+	if err := s.store.UpdateUser(ctx, u, s.audit(ctx, "user.update", "user", u.ID, u.OrgID)); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// SetRoles replaces a user's roles; the caller must hold everything they
+// grant.
+func (s *Service) SetRoles(ctx context.Context, id string, roles []string) (*verigate.User, error) {
+	if len(roles) == 0 {
+		return nil, verigate.FieldError("roles", "at least one role is required")
+	}
+	u, err := s.user(ctx, id, "users.set-permissions")
+	if err != nil {
+		return nil, err
+	}
+	if u.Roles, err = s.checkRoles(ctx, roles, u.OrgID); err != nil {
+		return nil, err
+	}
+	u.UpdatedAt = s.now()
+	ev := s.audit(ctx, "user.set_roles", "user", u.ID, u.OrgID)
+	ev.Details = map[string]any{"roles": u.Roles}
+	if err := s.store.UpdateUser(ctx, u, ev); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// DisableUser disables a user: every credential of theirs (tokens,
+// application tokens, SSO sessions, dashboard login tokens, API keys)
+// stops working at once, since each is checked against the user on use.
+func (s *Service) DisableUser(ctx context.Context, id string) (*verigate.User, error) {
+	u, err := s.user(ctx, id, "users.disable")
+	if err != nil {
+		return nil, err
+	}
+	if p := verigate.PrincipalFrom(ctx); p.UserID == u.ID {
+		return nil, verigate.Errorf(verigate.ECONFLICT, "You cannot disable yourself.")
+	}
+	u.Status, u.UpdatedAt = verigate.StatusDisabled, s.now()
+	if err := s.store.UpdateUser(ctx, u, s.audit(ctx, "user.disable", "user", u.ID, u.OrgID)); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// DeleteUser deletes a user: disabled, hidden, and its email freed.
+func (s *Service) DeleteUser(ctx context.Context, id string) error {
+	u, err := s.user(ctx, id, "users.delete")
+	if err != nil {
+		return err
+	}
+	if p := verigate.PrincipalFrom(ctx); p.UserID == u.ID {
+		return verigate.Errorf(verigate.ECONFLICT, "You cannot delete yourself.")
+	}
+	now := s.now()
+	u.Status, u.UpdatedAt, u.DeletedAt, u.Email = verigate.StatusDisabled, now, &now, u.ID+"@deleted.invalid"
+	return s.store.UpdateUser(ctx, u, s.audit(ctx, "user.delete", "user", u.ID, u.OrgID))
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/access"
+	"github.com/verigate/verigate/internal/api/embedded"
 	"github.com/verigate/verigate/internal/api/external"
 	"github.com/verigate/verigate/internal/api/partner"
 	v1 "github.com/verigate/verigate/internal/api/v1"
@@ -111,6 +112,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sqlstore
 	}
 	(&partner.Handler{Access: a.Access, Verification: a.Verify, Connect: a.Connect, Limiter: a.Limits, Idempotency: db, Log: log,
 		Now: func() time.Time { return a.now() }}).Register(a.Server)
+	(&embedded.Handler{Access: a.Access, Log: log}).Register(a.Server)
 	(&v1.Handler{Access: a.Access, Connect: a.Connect, Limiter: a.Limits, Log: log, Now: func() time.Time { return a.now() },
 		Draining: a.Server.Draining()}).Register(a.Server)
 	return a, nil

@@ -10,7 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/app"
+	"github.com/verigate/verigate/internal/authz"
 	"github.com/verigate/verigate/internal/config"
 	"github.com/verigate/verigate/internal/openapi/openapitest"
 )
@@ -75,5 +77,30 @@ func TestReady(t *testing.T) {
 	rec = v.Serve(t, a.Server, httptest.NewRequest("GET", "/readyz", nil))
 	if rec.Code != 503 {
 		t.Fatalf("/readyz with the database closed = %d %s", rec.Code, rec.Body)
+	}
+}
+
+// TestPermissionTable: every registered route has a rule in the one
+// permission table, and every rule a route.
+func TestPermissionTable(t *testing.T) {
+	a := openApp(t)
+	served := a.Server.Routes()
+	for _, r := range served {
+		rule, ok := authz.Routes[r]
+		if !ok {
+			t.Errorf("route %q has no rule in authz.Routes", r)
+			continue
+		}
+		if rule.Permission != "" && !verigate.IsPermission(rule.Permission) {
+			t.Errorf("route %q needs %q, which is not in the catalogue", r, rule.Permission)
+		}
+		if rule.Permission == "" && rule.Guard == "" {
+			t.Errorf("route %q has an empty rule", r)
+		}
+	}
+	for r := range authz.Routes {
+		if !slices.Contains(served, r) {
+			t.Errorf("rule for %q, which is not served", r)
+		}
 	}
 }

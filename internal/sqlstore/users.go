@@ -10,7 +10,7 @@ import (
 
 // Roles are gathered with a subquery so one row carries one user.
 const userSelect = `SELECT u.id, u.org_id, u.email, u.username, u.password_hash, u.service_account, u.status,
-	u.created_at, u.updated_at, COALESCE((SELECT ` + "%s" + ` FROM user_roles r WHERE r.user_id = u.id), '')
+	u.created_at, u.updated_at, u.deleted_at, COALESCE((SELECT ` + "%s" + ` FROM user_roles r WHERE r.user_id = u.id), '')
 	FROM users u `
 
 func (db *DB) userSelect() string {
@@ -24,12 +24,13 @@ func (db *DB) userSelect() string {
 func scanUser(row scanner) (*verigate.User, error) {
 	var u verigate.User
 	var created, updated int64
+	var deleted sql.NullInt64
 	var roles string
 	if err := row.Scan(&u.ID, &u.OrgID, &u.Email, &u.Username, &u.PasswordHash, &u.ServiceAccount, &u.Status,
-		&created, &updated, &roles); err != nil {
+		&created, &updated, &deleted, &roles); err != nil {
 		return nil, err
 	}
-	u.CreatedAt, u.UpdatedAt = fromMS(created), fromMS(updated)
+	u.CreatedAt, u.UpdatedAt, u.DeletedAt = fromMS(created), fromMS(updated), fromNullMS(deleted)
 	u.Roles = []string{}
 	if roles != "" {
 		u.Roles = strings.Split(roles, ",")
@@ -70,9 +71,36 @@ func (db *DB) GetUserByEmail(ctx context.Context, email string) (*verigate.User,
 	return u, notFound(err, "User")
 }
 
-// ListUsers returns the users of an organization, by email.
+// ListUsers returns the (not deleted) users of an organization, by email.
 func (db *DB) ListUsers(ctx context.Context, orgID string) ([]*verigate.User, error) {
-	return list(ctx, db.ro, scanUser, db.userSelect()+`WHERE u.org_id = $1 ORDER BY u.email`, orgID)
+	return list(ctx, db.ro, scanUser, db.userSelect()+`WHERE u.org_id = $1 AND u.deleted_at IS NULL ORDER BY u.email`, orgID)
+}
+
+// UpdateUser saves a user's email, username, status and roles, and the
+// deletion mark.
+func (db *DB) UpdateUser(ctx context.Context, u *verigate.User, ev verigate.AuditEvent) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET email = $1, username = $2, status = $3, updated_at = $4, deleted_at = $5
+			WHERE id = $6`, u.Email, u.Username, u.Status, ms(u.UpdatedAt), msPtr(u.DeletedAt), u.ID)
+		if isUnique(err) {
+			return verigate.Errorf(verigate.ECONFLICT, "A user with email %q already exists.", u.Email)
+		}
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return verigate.Errorf(verigate.ENOTFOUND, "User not found.")
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM user_roles WHERE user_id = $1`, u.ID); err != nil {
+			return err
+		}
+		for _, r := range u.Roles {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO user_roles (user_id, role) VALUES ($1, $2)`, u.ID, r); err != nil {
+				return err
+			}
+		}
+		return insertAudit(ctx, tx, ev)
+	})
 }
 
 // SetPasswordHash replaces a user's password hash (a rehash on sign-in

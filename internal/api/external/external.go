@@ -14,6 +14,7 @@ import (
 	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/access"
 	"github.com/verigate/verigate/internal/api/httpapi"
+	"github.com/verigate/verigate/internal/authz"
 	"github.com/verigate/verigate/internal/calls"
 	"github.com/verigate/verigate/internal/server"
 )
@@ -85,6 +86,10 @@ func (h *Handler) wrap(a auth, fn func(http.ResponseWriter, *http.Request) error
 				return
 			}
 			r = r.WithContext(context.WithValue(verigate.WithPrincipal(r.Context(), sess.sso.Principal), sessionKey, sess))
+			if err := authz.Check(r.Pattern, sess.sso.Principal); err != nil {
+				h.writeError(w, r, err)
+				return
+			}
 			if err := fn(w, r); err != nil {
 				h.writeError(w, r, err)
 				return

@@ -16,6 +16,7 @@ import (
 	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/access"
 	"github.com/verigate/verigate/internal/api/httpapi"
+	"github.com/verigate/verigate/internal/authz"
 	"github.com/verigate/verigate/internal/connect"
 	"github.com/verigate/verigate/internal/ratelimit"
 	"github.com/verigate/verigate/internal/server"
@@ -119,6 +120,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, a auth, fn func(
 		return verigate.Errorf(verigate.EUNAUTHENTICATED, "Missing x-api-key header")
 	}
 	if err := h.limit(w, r, limitKey, policy); err != nil {
+		return err
+	}
+	if err := authz.Check(r.Pattern, p); err != nil {
 		return err
 	}
 	return fn(w, r.WithContext(verigate.WithPrincipal(ctx, p)))

@@ -17,6 +17,7 @@ import (
 	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/access"
 	"github.com/verigate/verigate/internal/api/httpapi"
+	"github.com/verigate/verigate/internal/authz"
 	"github.com/verigate/verigate/internal/connect"
 	"github.com/verigate/verigate/internal/ratelimit"
 	"github.com/verigate/verigate/internal/server"
@@ -99,7 +100,9 @@ func (h *Handler) wrap(fn func(http.ResponseWriter, *http.Request) error) http.H
 			var p *verigate.Principal
 			if k, p, err = h.Access.VerifyAPIKey(r.Context(), key); err == nil {
 				if err = h.limit(w, r, "v1:key:"+k.ID, ratelimit.Policy{TTL: k.RateLimit.TTL, Limit: k.RateLimit.Limit, BlockDuration: k.RateLimit.BlockDuration}); err == nil {
-					err = fn(w, r.WithContext(verigate.WithPrincipal(r.Context(), p)))
+					if err = authz.Check(r.Pattern, p); err == nil {
+						err = fn(w, r.WithContext(verigate.WithPrincipal(r.Context(), p)))
+					}
 				}
 			} else if verigate.ErrorCode(err) == verigate.EUNAUTHENTICATED {
 				err = errInvalidKey

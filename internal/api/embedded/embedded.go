@@ -1,0 +1,146 @@
+// Package embedded is the Embedded API (seed 003, ExactPay's model): a
+// user signs in for a token (Authorization: <token>), mints application
+// tokens narrowed to a purpose, and manages users, roles, its organization
+// and its accounts (child institutions). Errors are
+// {"code","message","type","requestId"}.
+package embedded
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/verigate/verigate"
+	"github.com/verigate/verigate/internal/access"
+	"github.com/verigate/verigate/internal/api/httpapi"
+	"github.com/verigate/verigate/internal/authz"
+	"github.com/verigate/verigate/internal/server"
+)
+
+// Handler serves the Embedded API.
+type Handler struct {
+	Access *access.Service
+	Log    *slog.Logger
+}
+
+// Register mounts the surface.
+func (h *Handler) Register(s *server.Server) {
+	route := func(pattern string, fn func(http.ResponseWriter, *http.Request) error) {
+		s.Handle(pattern, h.wrap(fn, true))
+	}
+	s.Handle("POST /token", h.wrap(h.createToken, false))
+	route("POST /application/{applicationId}/token", h.mintAppToken)
+	route("GET /application/{applicationId}/token", h.listAppTokens)
+	route("DELETE /application/{applicationId}/token/{tokenId}", h.revokeAppToken)
+	route("GET /users", h.listUsers)
+	route("POST /users", h.createUser)
+	route("GET /users/{id}", h.getUser)
+	route("PUT /users/{id}", h.updateUser)
+	route("DELETE /users/{id}", h.deleteUser)
+	route("POST /users/{id}/disable", h.disableUser)
+	route("PUT /users/{id}/roles", h.setRoles)
+	route("GET /roles", h.listRoles)
+	route("POST /roles", h.createRole)
+	route("GET /roles/{id}", h.getRole)
+	route("PUT /roles/{id}", h.updateRole)
+	route("DELETE /roles/{id}", h.deleteRole)
+	route("GET /organization/{orgId}", h.getOrganization)
+	route("PUT /organization/{orgId}", h.updateOrganization)
+	route("GET /organization/{orgId}/account", h.listAccounts)
+	route("GET /organization/{orgId}/account/search", h.searchAccounts)
+	route("GET /organization/{orgId}/account/{accountId}", h.getAccount)
+	route("PUT /organization/{orgId}/account/{accountId}", h.updateAccount)
+	for _, prefix := range []string{"/application/", "/users/", "/roles/", "/organization/"} {
+		s.Surface(prefix, h.writeError)
+	}
+}
+
+// token reads Authorization: the token alone, as ExactPay sends it, or
+// after "Bearer " (which generic HTTP clients add).
+func token(r *http.Request) string {
+	v := strings.TrimSpace(r.Header.Get("Authorization"))
+	if scheme, rest, ok := strings.Cut(v, " "); ok && strings.EqualFold(scheme, "Bearer") {
+		return strings.TrimSpace(rest)
+	}
+	return v
+}
+
+type ctxKey int
+
+const tokenKey ctxKey = 0
+
+func (h *Handler) wrap(fn func(http.ResponseWriter, *http.Request) error, auth bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !auth {
+			if err := fn(w, r); err != nil {
+				h.writeError(w, r, err)
+			}
+			return
+		}
+		secret := token(r)
+		if secret == "" {
+			h.writeError(w, r, verigate.Errorf(verigate.EUNAUTHENTICATED, "An Authorization header with a token is required."))
+			return
+		}
+		t, p, err := h.Access.VerifyToken(r.Context(), secret)
+		if err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		ctx := context.WithValue(verigate.WithPrincipal(r.Context(), p), tokenKey, t)
+		if err := authz.Check(r.Pattern, p); err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		if err := fn(w, r.WithContext(ctx)); err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		if err := h.Access.SlideToken(ctx, t); err != nil {
+			h.Log.Error("slide token", "err", err)
+		}
+	})
+}
+
+// errorBody is ExactPay's error shape; requestId is the X-Request-Id.
+type errorBody struct {
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	Type      string `json:"type"`
+	RequestID string `json:"requestId"`
+}
+
+var errorKinds = map[string][2]string{
+	verigate.EINVALID:         {"validation_error", "invalid_request_error"},
+	verigate.EUNAUTHENTICATED: {"unauthorized", "authentication_error"},
+	verigate.EFORBIDDEN:       {"forbidden", "authorization_error"},
+	verigate.ENOTFOUND:        {"not_found", "invalid_request_error"},
+	verigate.ECONFLICT:        {"conflict", "invalid_request_error"},
+	verigate.ERATELIMITED:     {"rate_limited", "rate_limit_error"},
+	verigate.ETOOLARGE:        {"payload_too_large", "invalid_request_error"},
+	verigate.EUNSUPPORTED:     {"unsupported_media_type", "invalid_request_error"},
+	server.EMETHOD:            {"method_not_allowed", "invalid_request_error"},
+}
+
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := verigate.ErrorCode(err)
+	status := httpapi.Status(code)
+	kind, ok := errorKinds[code]
+	if !ok {
+		kind = [2]string{"internal_error", "api_error"}
+		h.Log.Error("internal error", "err", err, "request_id", verigate.RequestIDFrom(r.Context()), "path", r.URL.Path)
+	}
+	httpapi.WriteJSON(w, status, errorBody{Code: kind[0], Message: verigate.ErrorMessage(err), Type: kind[1],
+		RequestID: verigate.RequestIDFrom(r.Context())})
+}
+
+func ok(w http.ResponseWriter, status int, v any) error {
+	httpapi.WriteJSON(w, status, v)
+	return nil
+}
+
+func noContent(w http.ResponseWriter) error {
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

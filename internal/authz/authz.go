@@ -1,0 +1,141 @@
+// Package authz is the one permission table of the whole server: every
+// route of every surface names the permission it needs, or how else it is
+// guarded. Each surface checks it after authenticating a request (the
+// services check again, with the organization); a route missing from the
+// table is refused, and a test fails, so nothing is unguarded by omission.
+package authz
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/verigate/verigate"
+)
+
+// Guard says how a route without a permission is guarded.
+type Guard string
+
+const (
+	Public        Guard = "public"        // no credential (ops endpoints)
+	Credentials   Guard = "credentials"   // the request carries its own (sign-in)
+	Authenticated Guard = "authenticated" // any authenticated principal
+	Applicant     Guard = "applicant"     // a CSRF token: the session's applicant
+	LinkToken     Guard = "link"          // a session's link token
+	Signed        Guard = "signed"        // a Standard Webhooks signature
+)
+
+// Rule is what one route needs: a permission (of the principal), or a guard.
+// A rule with both lets an applicant in too.
+type Rule struct {
+	Permission verigate.Permission
+	Guard      Guard
+}
+
+func perm(p verigate.Permission) Rule { return Rule{Permission: p} }
+
+// Routes is the table, by the pattern each route is registered with.
+var Routes = map[string]Rule{
+	"GET /healthz":      {Guard: Public},
+	"GET /readyz":       {Guard: Public},
+	"GET /metrics":      {Guard: Public},
+	"GET /openapi.json": {Guard: Public},
+	"GET /docs":         {Guard: Public},
+
+	"POST /external/token/request":                {Guard: Credentials},
+	"POST /external/token/revoke":                 {Guard: Authenticated},
+	"POST /external/token/request/user":           perm("organizations.read"),
+	"GET /external/institutions":                  perm("organizations.read"),
+	"POST /external/institutions":                 perm("organizations.create"),
+	"GET /external/institutions/{key}":            perm("organizations.read"),
+	"PUT /external/institutions/{key}":            perm("organizations.update"),
+	"POST /external/institutions/{key}/login":     perm("organizations.read"),
+	"GET /external/calls/queue":                   perm("calls.read"),
+	"POST /external/calls/assign":                 perm("calls.assign"),
+	"GET /external/calls/{voiceId}/details":       perm("calls.read"),
+	"POST /external/calls/{voiceId}/enroll":       perm("calls.enroll"),
+	"POST /external/calls/{voiceId}/reject-voice": perm("calls.reject"),
+	"POST /external/voice/{institutionKey}/calls": {Guard: Signed},
+
+	"POST /partner/session":                               perm("verifications.create"),
+	"GET /partner/session/{sessionId}":                    perm("verifications.read"),
+	"POST /partner/session/{sessionId}/link":              perm("verifications.update"),
+	"POST /partner/sdk/session":                           perm("verifications.create"),
+	"GET /partner/reviewer/sessions":                      perm("verifications.read"),
+	"POST /partner/reviewer/sessions/{sessionId}/approve": perm("verifications.review"),
+	"POST /partner/reviewer/sessions/{sessionId}/reject":  perm("verifications.review"),
+	"GET /partner/types":                                  {Permission: "sources.read", Guard: Applicant},
+	"GET /partner/sources/type/{verificationTypeId}":      {Permission: "sources.read", Guard: Applicant},
+	"GET /partner/sources/session/{sessionId}":            {Guard: Applicant},
+	"GET /partner/sources/search":                         {Guard: Applicant},
+	"POST /partner/step/select-data-source":               {Guard: Applicant},
+	"GET /partner/steps/session/{sessionId}":              {Guard: Applicant},
+	"POST /partner/step/initiate":                         {Guard: Applicant},
+	"GET /partner/steps/{stepId}":                         {Guard: Applicant},
+	"POST /partner/step/submit":                           {Guard: Applicant},
+	"POST /partner/step/connect":                          {Guard: Applicant},
+	"POST /partner/step/otp":                              {Guard: Applicant},
+	"GET /partner/verification/verify":                    {Guard: LinkToken},
+
+	"POST /v1/accounts":                     perm("connections.write"),
+	"GET /v1/accounts":                      perm("connections.read"),
+	"GET /v1/accounts/{accountId}":          perm("connections.read"),
+	"GET /v1/accounts/{accountId}/status":   perm("status.read"),
+	"POST /v1/accounts/{accountId}/otp":     perm("otp.write"),
+	"POST /v1/accounts/{accountId}/refresh": perm("connections.write"),
+	"GET /v1/accounts/{accountId}/events":   perm("status.read"),
+
+	"POST /token": {Guard: Credentials},
+	"POST /application/{applicationId}/token":             perm("application-tokens.create"),
+	"GET /application/{applicationId}/token":              perm("application-tokens.read"),
+	"DELETE /application/{applicationId}/token/{tokenId}": perm("application-tokens.delete"),
+	"GET /users":                                    perm("users.read"),
+	"POST /users":                                   perm("users.create"),
+	"GET /users/{id}":                               perm("users.read"),
+	"PUT /users/{id}":                               perm("users.update"),
+	"DELETE /users/{id}":                            perm("users.delete"),
+	"POST /users/{id}/disable":                      perm("users.disable"),
+	"PUT /users/{id}/roles":                         perm("users.set-permissions"),
+	"GET /roles":                                    perm("roles.read"),
+	"POST /roles":                                   perm("roles.create"),
+	"GET /roles/{id}":                               perm("roles.read"),
+	"PUT /roles/{id}":                               perm("roles.update"),
+	"DELETE /roles/{id}":                            perm("roles.delete"),
+	"GET /organization/{orgId}":                     perm("organizations.read"),
+	"PUT /organization/{orgId}":                     perm("organizations.update"),
+	"GET /organization/{orgId}/account":             perm("accounts.read"),
+	"GET /organization/{orgId}/account/search":      perm("accounts.read"),
+	"GET /organization/{orgId}/account/{accountId}": perm("accounts.read"),
+	"PUT /organization/{orgId}/account/{accountId}": perm("accounts.update"),
+}
+
+// Check tells whether the authenticated principal p passes the route's
+// rule. A route missing from the table is refused.
+func Check(pattern string, p *verigate.Principal) error {
+	rule, ok := Routes[pattern]
+	if !ok {
+		return verigate.Errorf(verigate.EFORBIDDEN, "This route has no permission rule.")
+	}
+	if p == nil {
+		return verigate.Errorf(verigate.EUNAUTHENTICATED, "Authentication required.")
+	}
+	if p.Kind == verigate.PrincipalSystem {
+		return nil
+	}
+	if p.Kind == verigate.PrincipalApplicant {
+		if rule.Guard == Applicant {
+			return nil
+		}
+		return verigate.Errorf(verigate.EFORBIDDEN, "A CSRF token cannot be used here.")
+	}
+	switch {
+	case rule.Permission != "":
+		if slices.Contains(p.Permissions, rule.Permission) {
+			return nil
+		}
+		return verigate.Errorf(verigate.EFORBIDDEN, "Missing permission %s (API-key scope %s).", rule.Permission,
+			strings.Replace(string(rule.Permission), ".", ":", 1))
+	case rule.Guard == Applicant:
+		return verigate.Errorf(verigate.EFORBIDDEN, "This route is for the session's applicant (x-csrf-token).")
+	}
+	return nil // Public, Credentials, Authenticated, LinkToken, Signed: the surface checked the credential
+}
