@@ -117,6 +117,28 @@ func printDemo(w io.Writer, st *demoState, dataDir string, ingestKey []byte) {
 	p(`  curl -s "%s/v1/accounts?limit=10" -H "x-api-key: $MKEY"`, base)
 	p("  (Sandbox Bank users, password pass: good, otp, alpha (code AB12CD34), twice (123456 then 654321), locked, slow.)")
 	p("")
+	var owner demoUser
+	for _, u := range st.Users {
+		if u.Role == "owner" {
+			owner = u
+		}
+	}
+	p("Embedded API (ExactPay's tokens) — sign in as %s, then send the token as Authorization:", owner.Email)
+	p(`  TOK=$(curl -s -X POST %s/token -H 'Accept: application/json' %s -d '{"email":"%s","password":"%s"}' | sed -E 's/.*"token":"([^"]+)".*/\1/'); echo $TOK`, base, js, owner.Email, owner.Password)
+	p(`  ORG=$(curl -s -X POST %s/token %s -d '{"email":"%s","password":"%s"}' | sed -E 's/.*"account":"([^"]+)".*/\1/'); echo $ORG`, base, js, owner.Email, owner.Password)
+	p(`  curl -s %s/organization/$ORG -H "Authorization: $TOK"`, base)
+	p(`  curl -s %s/organization/$ORG/account -H "Authorization: $TOK"`, base)
+	p(`  curl -s "%s/organization/$ORG/account/search?q=cu" -H "Authorization: $TOK"`, base)
+	p(`  APP=$(curl -s -X POST %s/application/reports/token -H "Authorization: $TOK" %s -d '{"label":"read-only reports","permissions":["users.read","roles.read"]}' | sed -E 's/.*"token":"([^"]+)".*/\1/'); echo $APP`, base, js)
+	p(`  curl -s %s/users -H "Authorization: $APP"`, base)
+	p(`  curl -s -X POST %s/roles -H "Authorization: $APP" %s -d '{"name":"x","permissions":["users.read"]}'   # 403: the token may only read`, base, js)
+	p(`  curl -s "%s/application/reports/token?sort=-createdAt" -H "Authorization: $TOK"`, base)
+	p(`  ROLE=$(curl -s -X POST %s/roles -H "Authorization: $TOK" %s -d '{"name":"auditor-'$(date +%%s)'","permissions":["users.read","audit.read"]}' | sed -E 's/.*"id":"([^"]+)".*/\1/'); echo $ROLE`, base, js)
+	p(`  curl -s %s/roles -H "Authorization: $TOK"`, base)
+	p(`  USER=$(curl -s -X POST %s/users -H "Authorization: $TOK" %s -d '{"email":"aud'$(date +%%s)'@demo-reseller.test","username":"aud","password":"a long password","roles":["'$ROLE'"]}' | sed -E 's/.*"id":"([^"]+)".*/\1/'); echo $USER`, base, js)
+	p(`  curl -s -X PUT %s/users/$USER/roles -H "Authorization: $TOK" %s -d '{"roles":["viewer"]}'`, base, js)
+	p(`  curl -s -X POST %s/users/$USER/disable -H "Authorization: $TOK"`, base)
+	p("")
 	p("Manage it from another terminal (the same data directory):")
 	p("  VERIGATE_DATA_DIR=%s go run ./cmd/verigate admin org list", dataDir)
 	p("  VERIGATE_DATA_DIR=%s go run ./cmd/verigate admin call simulate --institution demo-cu --phone +15550105000 --name 'Sam Caller'", dataDir)

@@ -7,7 +7,6 @@ package authz
 
 import (
 	"slices"
-	"strings"
 
 	"github.com/verigate/verigate"
 )
@@ -132,8 +131,7 @@ func Check(pattern string, p *verigate.Principal) error {
 		if slices.Contains(p.Permissions, rule.Permission) {
 			return nil
 		}
-		return verigate.Errorf(verigate.EFORBIDDEN, "Missing permission %s (API-key scope %s).", rule.Permission,
-			strings.Replace(string(rule.Permission), ".", ":", 1))
+		return verigate.Errorf(verigate.EFORBIDDEN, "Missing permission %s.", rule.Permission)
 	case rule.Guard == Applicant:
 		return verigate.Errorf(verigate.EFORBIDDEN, "This route is for the session's applicant (x-csrf-token).")
 	}

@@ -52,8 +52,8 @@ func TestTokenEndpoint(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
 		e.SeedReseller("acme", "acme-cu")
 		email := person(t, e, "acme", "olivia", verigate.RoleOwner)
-		// The seed's curl: a JSON body with email and password.
-		r := e.Do("POST", "/token", `{"email": "`+email+`", "password": "password of olivia"}`, "Accept", "application/json", "Content-Type", "application/json")
+		// The seed's curl: its JSON body with email and password (and its trailing comma).
+		r := e.Do("POST", "/token", "{\n     \"email\": \""+email+"\",\n     \"password\": \"password of olivia\",\n}", "Accept", "application/json", "Content-Type", "application/json")
 		if r.Status != 200 {
 			t.Fatalf("POST /token: %d %s", r.Status, r.Body)
 		}

@@ -75,16 +75,22 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"PUT /users/{id}", func() request { return request{"PUT", "/users/" + newUser(), map[string]any{"username": "renamed"}} }, 200, 404},
 		{"DELETE /users/{id}", func() request { return request{"DELETE", "/users/" + newUser(), nil} }, 204, 404},
 		{"POST /users/{id}/disable", func() request { return request{"POST", "/users/" + newUser() + "/disable", nil} }, 200, 404},
-		{"PUT /users/{id}/roles", func() request { return request{"PUT", "/users/" + newUser() + "/roles", map[string]any{"roles": []string{"developer"}}} }, 200, 404},
+		{"PUT /users/{id}/roles", func() request {
+			return request{"PUT", "/users/" + newUser() + "/roles", map[string]any{"roles": []string{"developer"}}}
+		}, 200, 404},
 		{"GET /roles", func() request { return request{"GET", "/roles", nil} }, 200, 200},
 		{"POST /roles", func() request {
 			return request{"POST", "/roles", map[string]any{"name": "x" + unique(), "permissions": []string{"users.read"}, "account": acme.ID}}
 		}, 201, 404},
 		{"GET /roles/{id}", func() request { return request{"GET", "/roles/" + newRole(), nil} }, 200, 404},
-		{"PUT /roles/{id}", func() request { return request{"PUT", "/roles/" + newRole(), map[string]any{"name": "y" + unique(), "permissions": []string{}}} }, 200, 404},
+		{"PUT /roles/{id}", func() request {
+			return request{"PUT", "/roles/" + newRole(), map[string]any{"name": "y" + unique(), "permissions": []string{}}}
+		}, 200, 404},
 		{"DELETE /roles/{id}", func() request { return request{"DELETE", "/roles/" + newRole(), nil} }, 204, 404},
 		{"GET /organization/{orgId}", func() request { return request{"GET", "/organization/" + acme.ID, nil} }, 200, 404},
-		{"PUT /organization/{orgId}", func() request { return request{"PUT", "/organization/" + acme.ID, map[string]any{"core": "c" + unique()}} }, 200, 404},
+		{"PUT /organization/{orgId}", func() request {
+			return request{"PUT", "/organization/" + acme.ID, map[string]any{"core": "c" + unique()}}
+		}, 200, 404},
 		{"GET /organization/{orgId}/account", func() request { return request{"GET", "/organization/" + acme.ID + "/account", nil} }, 200, 404},
 		{"GET /organization/{orgId}/account/search", func() request { return request{"GET", "/organization/" + acme.ID + "/account/search?q=acme", nil} }, 200, 404},
 		{"GET /organization/{orgId}/account/{accountId}", func() request { return request{"GET", "/organization/" + acme.ID + "/account/" + cu.ID, nil} }, 200, 404},

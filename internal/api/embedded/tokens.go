@@ -37,7 +37,7 @@ type tokenResponse struct {
 
 func (h *Handler) createToken(w http.ResponseWriter, r *http.Request) error {
 	var in tokenRequest
-	if err := httpapi.DecodeJSON(r, &in, false); err != nil {
+	if err := httpapi.DecodeJSONLenient(r, &in); err != nil { // ExactPay's own example has a trailing comma
 		return err
 	}
 	if in.Email == "" || in.Password == "" {

@@ -24,6 +24,14 @@ import (
 // data (EINVALID, naming the field where there is one). An empty body
 // decodes as {} when allowEmpty.
 func DecodeJSON(r *http.Request, v any, allowEmpty bool) error {
+	return decode(r, v, allowEmpty, false)
+}
+
+// DecodeJSONLenient is DecodeJSON that also forgives trailing commas
+// before a closing brace or bracket, as some vendor examples are written.
+func DecodeJSONLenient(r *http.Request, v any) error { return decode(r, v, false, true) }
+
+func decode(r *http.Request, v any, allowEmpty, lenient bool) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
@@ -43,6 +51,9 @@ func DecodeJSON(r *http.Request, v any, allowEmpty bool) error {
 			return nil
 		}
 		return verigate.Errorf(verigate.EINVALID, "A JSON request body is required.")
+	}
+	if lenient {
+		body = StripTrailingCommas(body)
 	}
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()
@@ -168,4 +179,37 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	w.Write(append(b, '\n')) // a failed write is a gone client; nothing to do
 
+}
+
+// StripTrailingCommas removes commas that stand (white space aside) right
+// before a closing } or ], outside strings.
+func StripTrailingCommas(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	inString, escaped := false, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == ',':
+			j := i + 1
+			for j < len(b) && (b[j] == ' ' || b[j] == '\t' || b[j] == '\n' || b[j] == '\r') {
+				j++
+			}
+			if j < len(b) && (b[j] == '}' || b[j] == ']') {
+				continue
+			}
+		}
+		out = append(out, c)
+	}
+	return out
 }
