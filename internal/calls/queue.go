@@ -142,19 +142,9 @@ func (s *Service) Enroll(ctx context.Context, inst *verigate.Organization, voice
 	if !slices.Contains(verigate.ValidationTypes, validationType) {
 		return nil, verigate.FieldError("validationType", "must be one of "+strings.Join(verigate.ValidationTypes, ", "))
 	}
-	if err := authorize(ctx, "calls.enroll", inst); err != nil {
-		return nil, err
-	}
-	c, err := s.get(ctx, inst, voiceID)
+	c, to, err := s.decide(ctx, inst, voiceID, "calls.enroll", "enroll")
 	if err != nil {
 		return nil, err
-	}
-	to, err := next("enroll", c.Status)
-	if err != nil {
-		return nil, err
-	}
-	if c.Member == nil {
-		return nil, fmt.Errorf("call %s is %s but has no member", c.VoiceID, c.Status)
 	}
 	now := s.now()
 	m := *c.Member
@@ -191,19 +181,9 @@ func (s *Service) RejectVoice(ctx context.Context, inst *verigate.Organization, 
 			return nil, err
 		}
 	}
-	if err := authorize(ctx, "calls.reject", inst); err != nil {
-		return nil, err
-	}
-	c, err := s.get(ctx, inst, voiceID)
+	c, to, err := s.decide(ctx, inst, voiceID, "calls.reject", "reject")
 	if err != nil {
 		return nil, err
-	}
-	to, err := next("reject", c.Status)
-	if err != nil {
-		return nil, err
-	}
-	if c.Member == nil {
-		return nil, fmt.Errorf("call %s is %s but has no member", c.VoiceID, c.Status)
 	}
 	now := s.now()
 	m := *c.Member
@@ -224,4 +204,24 @@ func (s *Service) RejectVoice(ctx context.Context, inst *verigate.Organization, 
 	}
 	c.Events = append(c.Events, e)
 	return c, nil
+}
+
+// decide loads an assigned (or enrolled) call for an operator's decision
+// and returns the status the action leads to.
+func (s *Service) decide(ctx context.Context, inst *verigate.Organization, voiceID string, perm verigate.Permission, action string) (*verigate.PhoneCall, string, error) {
+	if err := authorize(ctx, perm, inst); err != nil {
+		return nil, "", err
+	}
+	c, err := s.get(ctx, inst, voiceID)
+	if err != nil {
+		return nil, "", err
+	}
+	to, err := next(action, c.Status)
+	if err != nil {
+		return nil, "", err
+	}
+	if c.Member == nil {
+		return nil, "", fmt.Errorf("call %s is %s but has no member", c.VoiceID, c.Status)
+	}
+	return c, to, nil
 }

@@ -144,3 +144,28 @@ func noContent(w http.ResponseWriter) error {
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
+
+// paging reads skip and limit (at most 200).
+func paging(r *http.Request, defLimit int) (skip, limit int, err error) {
+	if skip, err = httpapi.QueryInt(r, "skip", 0); err != nil {
+		return 0, 0, err
+	}
+	if limit, err = httpapi.QueryInt(r, "limit", defLimit); err != nil {
+		return 0, 0, err
+	}
+	if skip < 0 || limit < 1 || limit > 200 {
+		return 0, 0, verigate.FieldError("limit", "skip must not be negative and limit must be 1-200")
+	}
+	return skip, limit, nil
+}
+
+// page cuts one page out of a whole list.
+func page[T, J any](list []T, skip, limit int, conv func(T) J) listBody[J] {
+	out := []J{}
+	for i, x := range list {
+		if i >= skip && len(out) < limit {
+			out = append(out, conv(x))
+		}
+	}
+	return listBody[J]{Data: out, Total: len(list), Skip: skip, Limit: limit}
+}

@@ -73,24 +73,11 @@ func (h *Handler) accounts(w http.ResponseWriter, r *http.Request, q string) err
 	if err != nil {
 		return err
 	}
-	skip, err := httpapi.QueryInt(r, "skip", 0)
+	skip, limit, err := paging(r, 50)
 	if err != nil {
 		return err
 	}
-	limit, err := httpapi.QueryInt(r, "limit", 50)
-	if err != nil {
-		return err
-	}
-	if skip < 0 || limit < 1 || limit > 200 {
-		return verigate.FieldError("limit", "skip must not be negative and limit must be 1-200")
-	}
-	out := []orgJSON{}
-	for i, o := range list {
-		if i >= skip && len(out) < limit {
-			out = append(out, toOrg(o))
-		}
-	}
-	return ok(w, http.StatusOK, listBody[orgJSON]{Data: out, Total: len(list), Skip: skip, Limit: limit})
+	return ok(w, http.StatusOK, page(list, skip, limit, toOrg))
 }
 
 func (h *Handler) listAccounts(w http.ResponseWriter, r *http.Request) error {

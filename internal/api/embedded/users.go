@@ -30,24 +30,11 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	skip, err := httpapi.QueryInt(r, "skip", 0)
+	skip, limit, err := paging(r, 50)
 	if err != nil {
 		return err
 	}
-	limit, err := httpapi.QueryInt(r, "limit", 50)
-	if err != nil {
-		return err
-	}
-	if skip < 0 || limit < 1 || limit > 200 {
-		return verigate.FieldError("limit", "skip must not be negative and limit must be 1-200")
-	}
-	out := []userJSON{}
-	for i, u := range list {
-		if i >= skip && len(out) < limit {
-			out = append(out, toUser(u))
-		}
-	}
-	return ok(w, http.StatusOK, listBody[userJSON]{Data: out, Total: len(list), Skip: skip, Limit: limit})
+	return ok(w, http.StatusOK, page(list, skip, limit, toUser))
 }
 
 type createUserRequest struct {
