@@ -257,6 +257,11 @@ func (s *Service) VerifyAPIKey(ctx context.Context, key string) (*verigate.APIKe
 	if err != nil {
 		return nil, nil, err
 	}
+	// A key restricted to some organizations reaches only those; entries
+	// that are not organizations (connections) restrict it in connect.
+	if narrowed := slices.DeleteFunc(slices.Clone(orgs), func(o string) bool { return !slices.Contains(k.Accounts, o) }); len(narrowed) > 0 {
+		orgs = narrowed
+	}
 	if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) >= time.Minute { // at most one write a minute
 		if err := s.store.TouchAPIKey(ctx, k.ID, now); err != nil {
 			return nil, nil, err

@@ -25,6 +25,7 @@ import (
 	"github.com/verigate/verigate/internal/config"
 	"github.com/verigate/verigate/internal/connect"
 	"github.com/verigate/verigate/internal/ratelimit"
+	"github.com/verigate/verigate/internal/seal"
 	"github.com/verigate/verigate/internal/server"
 	"github.com/verigate/verigate/internal/sqlstore"
 	"github.com/verigate/verigate/internal/verification"
@@ -111,7 +112,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sqlstore
 		}
 	}
 	(&partner.Handler{Access: a.Access, Verification: a.Verify, Connect: a.Connect, Limiter: a.Limits, Idempotency: db, Log: log,
-		Now: func() time.Time { return a.now() }}).Register(a.Server)
+		Seal: seal.New(cfg.SecretKey, "verigate idempotent responses v1"),
+		Now:  func() time.Time { return a.now() }}).Register(a.Server)
 	(&embedded.Handler{Access: a.Access, Log: log}).Register(a.Server)
 	(&v1.Handler{Access: a.Access, Connect: a.Connect, Limiter: a.Limits, Log: log, Now: func() time.Time { return a.now() },
 		Draining: a.Server.Draining()}).Register(a.Server)

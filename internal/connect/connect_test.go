@@ -1,32 +1,10 @@
 package connect
 
 import (
-	"bytes"
 	"context"
 	"testing"
 	"time"
 )
-
-func TestSealer(t *testing.T) {
-	s := NewSealer("a secret key of at least thirty-two characters")
-	sealed := s.Seal("conn-1", []byte(`{"password":"pass"}`))
-	if bytes.Contains(sealed, []byte("pass")) {
-		t.Fatal("sealed value holds the plaintext")
-	}
-	if got, err := s.Open("conn-1", sealed); err != nil || string(got) != `{"password":"pass"}` {
-		t.Fatalf("Open = %q, %v", got, err)
-	}
-	if _, err := s.Open("conn-2", sealed); err == nil {
-		t.Fatal("a value sealed for one connection opened for another")
-	}
-	if _, err := NewSealer("another key, also thirty-two characters").Open("conn-1", sealed); err == nil {
-		t.Fatal("opened under another key")
-	}
-	sealed[len(sealed)-1] ^= 1
-	if _, err := s.Open("conn-1", sealed); err == nil {
-		t.Fatal("a tampered value opened")
-	}
-}
 
 func TestSandboxBank(t *testing.T) {
 	b, ctx := SandboxBank{SlowLogin: time.Second}, context.Background()

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/verigate/verigate"
+	"github.com/verigate/verigate/internal/seal"
 )
 
 // Store is the persistence connect needs; internal/sqlstore implements it.
@@ -43,7 +44,7 @@ const WorkerTopic = "worker"
 // Service is the connections core.
 type Service struct {
 	store      Store
-	seal       *Sealer
+	seal       *seal.Sealer
 	broker     Broker
 	connectors map[string]Connector // by source name
 	// Now is the clock; tests replace it.
@@ -55,7 +56,7 @@ type Service struct {
 
 // New returns a Service with the Sandbox Bank connector.
 func New(store Store, secret string, broker Broker) *Service {
-	return &Service{store: store, seal: NewSealer(secret), broker: broker, Now: time.Now,
+	return &Service{store: store, seal: seal.New(secret, "verigate connector credentials v1"), broker: broker, Now: time.Now,
 		connectors: map[string]Connector{"Sandbox Bank": SandboxBank{}}}
 }
 

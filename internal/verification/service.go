@@ -192,3 +192,16 @@ func orEmpty(raw json.RawMessage) json.RawMessage {
 
 // AppID is the Reclaim application id partners' apps request proofs with.
 func (s *Service) AppID() string { return s.cfg.ReclaimAppID }
+
+// homeOrg is where a partner principal's new objects go: its own
+// organization, unless its key is restricted to others, then the one it
+// is restricted to.
+func homeOrg(p *verigate.Principal) (string, error) {
+	if p.Kind == verigate.PrincipalSystem || slices.Contains(p.Orgs, p.OrgID) {
+		return p.OrgID, nil
+	}
+	if len(p.Orgs) == 1 {
+		return p.Orgs[0], nil
+	}
+	return "", verigate.FieldError("params.institutionKey", "is required for a key restricted to several organizations")
+}

@@ -130,8 +130,12 @@ func (s *Service) CreateSession(ctx context.Context, in SessionInput) (*verigate
 		}
 	}
 	// The organization: the key's own, or one of its institutions.
-	org, err := s.store.GetOrganization(ctx, p.OrgID)
-	if err != nil {
+	home, err := homeOrg(p)
+	if err != nil && in.InstitutionKey == "" {
+		return nil, "", err
+	}
+	org, err := s.store.GetOrganization(ctx, home)
+	if err != nil && in.InstitutionKey == "" {
 		return nil, "", err
 	}
 	if in.InstitutionKey != "" {
@@ -352,7 +356,11 @@ func (s *Service) CreateSDKSession(ctx context.Context, sourceName string) (*ver
 	if strings.TrimSpace(sourceName) == "" {
 		return nil, nil, verigate.FieldError("sourceName", "is required")
 	}
-	avail, err := s.available(ctx, p.OrgID, p.Mode)
+	home, err := homeOrg(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	avail, err := s.available(ctx, home, p.Mode)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -364,12 +372,12 @@ func (s *Service) CreateSDKSession(ctx context.Context, sourceName string) (*ver
 		return nil, nil, ErrLoginFlowNotFound
 	}
 	now := s.now()
-	sess := &verigate.Session{OrgID: p.OrgID, Mode: p.Mode, Status: verigate.SessionProcessing, ExpiryDate: now.Add(SDKSessionLife),
+	sess := &verigate.Session{OrgID: home, Mode: p.Mode, Status: verigate.SessionProcessing, ExpiryDate: now.Add(SDKSessionLife),
 		AllowedSources: []int64{src.ID}, SelectedPlatform: &src.ID, VerificationTypeID: &src.VerificationTypeID,
 		LinkHash: hashToken(randomToken()), CreatedBy: p.ID, CreatedAt: now, UpdatedAt: now,
 		Metadata: json.RawMessage(`{"sdk":true}`), ApplicantData: json.RawMessage("{}")}
 	step := s.newStep(src, now)
-	ev := s.audit(ctx, "verification.create", "verification", "", p.OrgID)
+	ev := s.audit(ctx, "verification.create", "verification", "", home)
 	ev.Details = map[string]any{"sdk": true, "sourceName": src.SourceName}
 	if err := s.store.CreateSession(ctx, sess, []*verigate.Step{step}, []verigate.AuditEvent{ev},
 		[]verigate.Event{s.event(sess, "verification.created", nil)}); err != nil {

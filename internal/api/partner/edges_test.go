@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/verigate/verigate"
+	"github.com/verigate/verigate/internal/access"
 	"github.com/verigate/verigate/internal/app/apptest"
+	"github.com/verigate/verigate/internal/sqlstore/storetest"
 )
 
 func TestCreateSessionValidation(t *testing.T) {
@@ -171,6 +173,10 @@ func TestIdempotency(t *testing.T) {
 		if first.Status != 201 || again.Status != 201 || !bytes.Equal(first.Body, again.Body) || again.Header.Get("Idempotent-Replayed") != "true" {
 			t.Fatalf("replay: %d %s / %d %s", first.Status, first.Body, again.Status, again.Body)
 		}
+		link := first.JSON(t)["data"].(map[string]any)["verificationLink"].(map[string]any)["token"].(string)
+		if strings.Contains(storetest.Dump(t, e.App.DB), link) {
+			t.Fatal("the stored idempotent response holds the link token in the clear")
+		}
 		other := map[string]any{"params": map[string]any{"expiryDate": e.Clock.Now().Add(time.Hour).Format(time.RFC3339), "applicantId": "y"}}
 		wantError(t, e.Do("POST", "/partner/session", other, "x-api-key", f.test, "Idempotency-Key", "k-1"), 400, "Idempotency-Key")
 		// Another key's namespace is its own.
@@ -236,4 +242,36 @@ func TestSDKSessionAndCatalog(t *testing.T) {
 	}
 	wantError(t, e.Do("POST", "/partner/sdk/session", map[string]string{"sourceName": "PayPal"}, "x-api-key", f.live), 404, "")
 	wantError(t, e.Do("GET", "/partner/sources/search", nil, "x-csrf-token", f.csrf(t, f.createSession(t, f.test, nil))), 400, "text")
+}
+
+// TestRestrictedKey: a key limited to one institution reaches only its
+// sessions, not its siblings'.
+func TestRestrictedKey(t *testing.T) {
+	e := sqliteEnv(t)
+	f := newFixture(t, e)
+	if _, err := e.App.Access.CreateOrganization(e.System, access.OrgInput{Kind: verigate.OrgInstitution, Key: "acme-bank", Name: "Acme Bank", ParentKey: "acme"}); err != nil {
+		t.Fatal(err)
+	}
+	cu, _ := e.App.Access.Organization(e.System, "acme-cu")
+	inBank := f.createSession(t, f.test, map[string]any{"institutionKey": "acme-bank"})
+	k, _, err := e.App.Access.CreateAPIKey(e.System, access.APIKeyInput{OrgKey: "acme", UserEmail: f.r.Email, Scopes: partnerScopes, Mode: verigate.ModeTest, Accounts: []string{cu.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantError(t, e.Do("GET", fmt.Sprintf("/partner/session/%d", inBank.Data.ID), nil, "x-api-key", k), 404, "")
+	wantError(t, e.Do("POST", fmt.Sprintf("/partner/session/%d/link", inBank.Data.ID), nil, "x-api-key", k), 404, "")
+	wantError(t, e.Do("POST", "/partner/session", map[string]any{"params": map[string]any{"expiryDate": "2027-01-01", "institutionKey": "acme-bank"}}, "x-api-key", k), 400, "institutionKey")
+	var list struct{ Total int }
+	e.Do("GET", "/partner/reviewer/sessions", nil, "x-api-key", k).Decode(t, &list)
+	if list.Total != 0 {
+		t.Fatalf("the restricted key lists %d sibling sessions", list.Total)
+	}
+	f.createSession(t, k, map[string]any{"institutionKey": "acme-cu"})
+	// Without institutionKey the session goes to the key's one organization.
+	c := f.createSession(t, k, nil)
+	var got struct{ Data map[string]any }
+	e.Do("GET", fmt.Sprintf("/partner/session/%d", c.Data.ID), nil, "x-api-key", k).Decode(t, &got)
+	if got.Data["status"] != "PENDING" {
+		t.Fatalf("session of a restricted key: %v", got.Data)
+	}
 }

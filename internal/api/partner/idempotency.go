@@ -2,7 +2,9 @@ package partner
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"io"
 	"net/http"
 
@@ -43,22 +45,43 @@ func (h *Handler) idempotent(fn func(http.ResponseWriter, *http.Request) error) 
 			case !bytes.Equal(rec.RequestHash, sum[:]):
 				return verigate.Errorf(verigate.EINVALID, "This Idempotency-Key was used with a different request body.")
 			}
-			w.Header().Set("Content-Type", "application/json; charset=utf-8")
-			w.Header().Set("Idempotent-Replayed", "true")
-			w.WriteHeader(rec.Status)
-			io.WriteString(w, rec.Body)
-			return nil
-		}
-		rec2 := &bufferedWriter{header: http.Header{}, code: http.StatusOK}
-		if err := fn(rec2, r); err != nil || rec2.code >= 300 {
-			if rerr := h.Idempotency.ReleaseIdempotencyKey(r.Context(), scope, key); rerr != nil {
-				h.Log.Error("release idempotency key", "err", rerr)
-			}
+			sealed, err := base64.StdEncoding.DecodeString(rec.Body)
 			if err != nil {
 				return err
 			}
-		} else if err := h.Idempotency.FinishIdempotencyKey(r.Context(), scope, key, rec2.code, rec2.body.Bytes()); err != nil {
+			body, err := h.Seal.Open(scope+"\x00"+key, sealed)
+			if err != nil {
+				return err
+			}
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.Header().Set("Idempotent-Replayed", "true")
+			w.WriteHeader(rec.Status)
+			w.Write(body)
+			return nil
+		}
+		// Bookkeeping outlives the request: a client that gave up must not
+		// leave the key claimed (it would answer 409 for a day).
+		bg := context.WithoutCancel(r.Context())
+		finished := false
+		defer func() {
+			if !finished {
+				if rerr := h.Idempotency.ReleaseIdempotencyKey(bg, scope, key); rerr != nil {
+					h.Log.Error("release idempotency key", "err", rerr)
+				}
+			}
+		}()
+		rec2 := &bufferedWriter{header: http.Header{}, code: http.StatusOK}
+		if err := fn(rec2, r); err != nil {
 			return err
+		}
+		if rec2.code < 300 {
+			// The stored response holds the link token: sealed, never in the clear.
+			sealed := base64.StdEncoding.EncodeToString(h.Seal.Seal(scope+"\x00"+key, rec2.body.Bytes()))
+			if err := h.Idempotency.FinishIdempotencyKey(bg, scope, key, rec2.code, []byte(sealed)); err != nil {
+				h.Log.Error("store idempotent response", "err", err) // the session exists: still answer
+			} else {
+				finished = true
+			}
 		}
 		for k, v := range rec2.header {
 			w.Header()[k] = v

@@ -19,6 +19,7 @@ import (
 	"github.com/verigate/verigate/internal/authz"
 	"github.com/verigate/verigate/internal/connect"
 	"github.com/verigate/verigate/internal/ratelimit"
+	"github.com/verigate/verigate/internal/seal"
 	"github.com/verigate/verigate/internal/server"
 	"github.com/verigate/verigate/internal/verification"
 )
@@ -37,6 +38,7 @@ type Handler struct {
 	Connect      *connect.Service
 	Limiter      ratelimit.Store
 	Idempotency  Idempotency
+	Seal         *seal.Sealer // seals stored idempotent responses
 	Log          *slog.Logger
 	// Now is the clock (the services share it).
 	Now func() time.Time

@@ -1,4 +1,6 @@
-package connect
+// Package seal encrypts values at rest with AES-256-GCM under keys derived
+// (HKDF-SHA256) from the server's secret key, one key per purpose.
+package seal
 
 import (
 	"crypto/aes"
@@ -11,16 +13,14 @@ import (
 	"golang.org/x/crypto/hkdf"
 )
 
-// Sealer encrypts connector credentials and one-time codes at rest with
-// AES-256-GCM under a key derived (HKDF-SHA256) from the server's secret
-// key. The connection id is the additional data, so a sealed value cannot
-// be moved to another connection.
+// Sealer seals values for one purpose. Each value is bound to an id (the
+// additional data), so a sealed value cannot be moved to another object.
 type Sealer struct{ aead cipher.AEAD }
 
-// NewSealer derives the key from secret.
-func NewSealer(secret string) *Sealer {
+// New derives the purpose's key from secret.
+func New(secret, purpose string) *Sealer {
 	key := make([]byte, 32)
-	io.ReadFull(hkdf.New(sha256.New, []byte(secret), nil, []byte("verigate connector credentials v1")), key)
+	io.ReadFull(hkdf.New(sha256.New, []byte(secret), nil, []byte(purpose)), key)
 	block, _ := aes.NewCipher(key)
 	aead, _ := cipher.NewGCM(block)
 	return &Sealer{aead: aead}
@@ -37,7 +37,7 @@ func (s *Sealer) Seal(id string, plain []byte) []byte {
 func (s *Sealer) Open(id string, sealed []byte) ([]byte, error) {
 	n := s.aead.NonceSize()
 	if len(sealed) < n {
-		return nil, errors.New("connect: sealed value too short")
+		return nil, errors.New("seal: sealed value too short")
 	}
 	return s.aead.Open(nil, sealed[:n], sealed[n:], []byte(id))
 }
