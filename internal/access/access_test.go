@@ -343,3 +343,28 @@ func TestAuthorization(t *testing.T) {
 		t.Fatalf("viewer sees %d organizations, want its 2", len(orgs))
 	}
 }
+
+// TestSignInBurst: thirty parallel guesses get ten password checks; the
+// rest are refused unchecked.
+func TestSignInBurst(t *testing.T) {
+	db := storetest.Open(t, sqlstore.SQLite)
+	s, _, ctx := newService(t, db)
+	seed(t, s, ctx)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	codes := map[string]int{}
+	for range 30 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.SignIn(ctx, "svc@acme.test", "wrong guess")
+			mu.Lock()
+			codes[verigate.ErrorCode(err)]++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if codes[verigate.EUNAUTHENTICATED] != access.LockoutThreshold || codes[verigate.ERATELIMITED] != 30-access.LockoutThreshold {
+		t.Fatalf("outcomes of a burst: %v", codes)
+	}
+}

@@ -5,6 +5,7 @@ package access
 
 import (
 	"context"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -33,7 +34,7 @@ type Store interface {
 	SetPasswordHash(ctx context.Context, userID, hash string, ev verigate.AuditEvent) error
 
 	SigninFailures(ctx context.Context, email string) (failures int, lockedUntilMS int64, err error)
-	RecordSigninFailure(ctx context.Context, email string, lock func(failures int) int64, ev verigate.AuditEvent) (int, error)
+	CountSigninAttempt(ctx context.Context, email string, lock func(failures int) int64, at time.Time) (failures int, prevLockedUntilMS int64, err error)
 	ClearSigninFailures(ctx context.Context, email string) error
 
 	CreateAccessToken(ctx context.Context, t *verigate.AccessToken, ev verigate.AuditEvent) error
@@ -72,11 +73,14 @@ type Service struct {
 	// as long as a wrong password. Made on first use: argon2id's 19 MiB
 	// would otherwise cost every start-up time and resident memory.
 	dummyHash func() string
+	// hashSlots bounds concurrent argon2id work (19 MiB each), so a flood of
+	// sign-ins cannot exhaust memory.
+	hashSlots chan struct{}
 }
 
 // New returns a Service on store with the default parameters.
 func New(store Store) *Service {
-	s := &Service{store: store, Now: time.Now}
+	s := &Service{store: store, Now: time.Now, hashSlots: make(chan struct{}, max(2, runtime.NumCPU()))}
 	s.SetArgon2(DefaultArgon2)
 	return s
 }

@@ -58,17 +58,38 @@ func (s *Service) SignInServiceAccount(ctx context.Context, accessToken, email, 
 func (s *Service) signIn(ctx context.Context, email, password string, accept func(*verigate.User) bool) (*verigate.User, error) {
 	norm, emailErr := verigate.NormalizeEmail(email)
 	if emailErr != nil || len(password) > 4*verigate.MaxPasswordLen {
-		verifyPassword(password, s.dummyHash(), s.Argon2)
+		if _, _, err := s.verify(ctx, password, s.dummyHash()); err != nil {
+			return nil, err
+		}
 		return nil, ErrBadCredentials
 	}
 	now := s.now()
-	if _, until, err := s.store.SigninFailures(ctx, norm); err != nil {
-		return nil, err
-	} else if wait := time.UnixMilli(until).Sub(now); wait > 0 {
-		secs := int(wait.Seconds() + 0.999)
+	locked := func(until time.Time) error {
+		secs := int(until.Sub(now).Seconds() + 0.999)
 		e := verigate.Errorf(verigate.ERATELIMITED, "Too many failed sign-ins. Try again in %d seconds.", secs)
 		e.RetryAfter = time.Duration(secs) * time.Second
-		return nil, e
+		return e
+	}
+	if _, until, err := s.store.SigninFailures(ctx, norm); err != nil {
+		return nil, err
+	} else if t := time.UnixMilli(until); t.After(now) {
+		return nil, locked(t)
+	}
+	// Count the attempt (and lock ahead) before checking the password: a
+	// burst of parallel guesses gets only as many checks as the limit allows
+	// — ten, then one per lock period — since an attempt that finds a lock
+	// set by another is refused unchecked.
+	_, prev, err := s.store.CountSigninAttempt(ctx, norm, func(n int) int64 {
+		if d := lockoutFor(n); d > 0 {
+			return now.Add(d).UnixMilli()
+		}
+		return 0
+	}, now)
+	if err != nil {
+		return nil, err
+	}
+	if t := time.UnixMilli(prev); t.After(now) {
+		return nil, locked(t)
 	}
 
 	u, err := s.store.GetUserByEmail(ctx, norm)
@@ -81,9 +102,9 @@ func (s *Service) signIn(ctx context.Context, email, password string, accept fun
 	default:
 		return nil, err
 	}
-	ok, rehash, err := verifyPassword(password, hash, s.Argon2)
+	ok, rehash, err := s.verify(ctx, password, hash)
 	if err != nil {
-		return nil, fmt.Errorf("verify password: %w", err)
+		return nil, err
 	}
 	if u == nil || !ok {
 		return nil, s.signinFailed(ctx, norm, u)
@@ -111,15 +132,24 @@ func (s *Service) signinFailed(ctx context.Context, email string, u *verigate.Us
 		ev.TargetKind, ev.TargetID, ev.OrgID = "user", u.ID, u.OrgID
 	}
 	ev.Outcome = verigate.OutcomeFailure
-	now := ev.At
-	_, err := s.store.RecordSigninFailure(ctx, email, func(n int) int64 {
-		if d := lockoutFor(n); d > 0 {
-			return now.Add(d).UnixMilli()
-		}
-		return 0
-	}, ev)
-	if err != nil {
+	if err := s.store.RecordAudit(ctx, ev); err != nil {
 		return err
 	}
 	return ErrBadCredentials
+}
+
+// verify checks a password against a hash, waiting for one of the bounded
+// argon2id slots.
+func (s *Service) verify(ctx context.Context, password, hash string) (ok, rehash bool, err error) {
+	select {
+	case s.hashSlots <- struct{}{}:
+		defer func() { <-s.hashSlots }()
+	case <-ctx.Done():
+		return false, false, verigate.Errorf(verigate.EUNAVAILABLE, "The server is busy; try again.")
+	}
+	ok, rehash, err = verifyPassword(password, hash, s.Argon2)
+	if err != nil {
+		return false, false, fmt.Errorf("verify password: %w", err)
+	}
+	return ok, rehash, nil
 }

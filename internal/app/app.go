@@ -105,7 +105,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sqlstore
 	for name, pool := range db.Pools() {
 		a.Server.Registry().MustRegister(collectors.NewDBStatsCollector(pool, name))
 	}
-	(&external.Handler{Access: a.Access, Calls: a.Calls, PublicURL: cfg.PublicURL, Log: log}).Register(a.Server)
+	now := func() time.Time { return a.now() }
+	(&external.Handler{Access: a.Access, Calls: a.Calls, PublicURL: cfg.PublicURL, Log: log, Limiter: a.Limits, Now: now}).Register(a.Server)
 	a.Connect.OnEnded = func(ctx context.Context, c *verigate.Connection) {
 		if err := a.Verify.EndConnectorStep(ctx, *c.StepID, c.Status == verigate.ConnConnected, c.Data, c.FailureReason); err != nil {
 			a.Log.Error("end connector step", "err", err, "step", *c.StepID)
@@ -114,7 +115,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sqlstore
 	(&partner.Handler{Access: a.Access, Verification: a.Verify, Connect: a.Connect, Limiter: a.Limits, Idempotency: db, Log: log,
 		Seal: seal.New(cfg.SecretKey, "verigate idempotent responses v1"),
 		Now:  func() time.Time { return a.now() }}).Register(a.Server)
-	(&embedded.Handler{Access: a.Access, Log: log}).Register(a.Server)
+	(&embedded.Handler{Access: a.Access, Log: log, Limiter: a.Limits, Now: now}).Register(a.Server)
 	(&v1.Handler{Access: a.Access, Connect: a.Connect, Limiter: a.Limits, Log: log, Now: func() time.Time { return a.now() },
 		Draining: a.Server.Draining()}).Register(a.Server)
 	return a, nil

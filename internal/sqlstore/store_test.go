@@ -120,7 +120,7 @@ func TestStore(t *testing.T) {
 				return 0
 			}
 			for want := 1; want <= 3; want++ {
-				n, err := db.RecordSigninFailure(ctx, "who@x.test", lock, ev("user.signin", "who@x.test"))
+				n, _, err := db.CountSigninAttempt(ctx, "who@x.test", lock, t0)
 				if err != nil || n != want {
 					t.Fatalf("failure %d counted as %d, %v", want, n, err)
 				}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"strings"
+	"time"
 
 	"github.com/verigate/verigate"
 )
@@ -126,31 +127,26 @@ func (db *DB) SigninFailures(ctx context.Context, email string) (failures int, l
 	return failures, lockedUntilMS, err
 }
 
-// RecordSigninFailure counts one more failure against email, asks lock
-// how long to lock for that count, and writes ev, all in one transaction.
-// It returns the new count.
-func (db *DB) RecordSigninFailure(ctx context.Context, email string, lock func(failures int) (untilMS int64), ev verigate.AuditEvent) (int, error) {
-	var failures int
-	err := db.tx(ctx, func(tx *sql.Tx) error {
-		now := ms(ev.At)
+// CountSigninAttempt counts one more attempt against email (before its
+// password is checked, so parallel guesses cannot all slip under the
+// limit), asks lock how long to lock for that count, and returns the count
+// and the lock that stood before this attempt.
+func (db *DB) CountSigninAttempt(ctx context.Context, email string, lock func(failures int) (untilMS int64), at time.Time) (failures int, prevLockedUntilMS int64, err error) {
+	err = db.tx(ctx, func(tx *sql.Tx) error {
+		now := ms(at)
 		if err := tx.QueryRowContext(ctx, `INSERT INTO signin_failures (email, failures, locked_until, updated_at)
 			VALUES ($1, 1, 0, $2)
 			ON CONFLICT (email) DO UPDATE SET failures = signin_failures.failures + 1, updated_at = $2
-			RETURNING failures`, email, now).Scan(&failures); err != nil {
+			RETURNING failures, locked_until`, email, now).Scan(&failures, &prevLockedUntilMS); err != nil {
 			return err
 		}
 		if until := lock(failures); until > 0 {
-			if _, err := tx.ExecContext(ctx, `UPDATE signin_failures SET locked_until = $1 WHERE email = $2`, until, email); err != nil {
-				return err
-			}
+			_, err := tx.ExecContext(ctx, `UPDATE signin_failures SET locked_until = $1 WHERE email = $2`, until, email)
+			return err
 		}
-		if ev.Details == nil {
-			ev.Details = map[string]any{}
-		}
-		ev.Details["failures"] = failures
-		return insertAudit(ctx, tx, ev)
+		return nil
 	})
-	return failures, err
+	return failures, prevLockedUntilMS, err
 }
 
 // ClearSigninFailures forgets the failures counted against email.

@@ -10,18 +10,22 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/access"
 	"github.com/verigate/verigate/internal/api/httpapi"
 	"github.com/verigate/verigate/internal/authz"
+	"github.com/verigate/verigate/internal/ratelimit"
 	"github.com/verigate/verigate/internal/server"
 )
 
 // Handler serves the Embedded API.
 type Handler struct {
-	Access *access.Service
-	Log    *slog.Logger
+	Access  *access.Service
+	Log     *slog.Logger
+	Limiter ratelimit.Store // sign-in attempts per address
+	Now     func() time.Time
 }
 
 // Register mounts the surface.

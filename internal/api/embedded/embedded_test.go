@@ -290,3 +290,19 @@ func TestRolesAndUsers(t *testing.T) {
 		}
 	})
 }
+
+func TestSignInLimitPerAddress(t *testing.T) {
+	e := sqliteEnv(t)
+	e.SeedReseller("acme", "acme-cu")
+	for i := range 30 {
+		r := e.Do("POST", "/token", map[string]string{"email": fmt.Sprintf("nobody%d@acme.test", i), "password": "whatever pw"})
+		if r.Status != 401 {
+			t.Fatalf("attempt %d: %d", i+1, r.Status)
+		}
+	}
+	r := e.Do("POST", "/token", map[string]string{"email": "nobody@acme.test", "password": "whatever pw"})
+	wantError(t, r, 429, "rate_limited")
+	if r.Header.Get("Retry-After") != "60" {
+		t.Fatalf("Retry-After = %q", r.Header.Get("Retry-After"))
+	}
+}

@@ -36,6 +36,9 @@ type tokenResponse struct {
 }
 
 func (h *Handler) createToken(w http.ResponseWriter, r *http.Request) error {
+	if err := httpapi.LimitClient(r, h.Limiter, "signin", httpapi.SignInLimit, h.Now()); err != nil {
+		return err
+	}
 	var in tokenRequest
 	if err := httpapi.DecodeJSONLenient(r, &in); err != nil { // ExactPay's own example has a trailing comma
 		return err

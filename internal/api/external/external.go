@@ -16,6 +16,7 @@ import (
 	"github.com/verigate/verigate/internal/api/httpapi"
 	"github.com/verigate/verigate/internal/authz"
 	"github.com/verigate/verigate/internal/calls"
+	"github.com/verigate/verigate/internal/ratelimit"
 	"github.com/verigate/verigate/internal/server"
 )
 
@@ -25,6 +26,8 @@ type Handler struct {
 	Calls     *calls.Service
 	PublicURL string
 	Log       *slog.Logger
+	Limiter   ratelimit.Store // sign-in attempts per address
+	Now       func() time.Time
 }
 
 // auth is how a route authenticates (the seed's three modes, plus the

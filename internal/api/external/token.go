@@ -26,6 +26,9 @@ type tokenResponse struct {
 }
 
 func (h *Handler) tokenRequest(w http.ResponseWriter, r *http.Request) error {
+	if err := httpapi.LimitClient(r, h.Limiter, "signin", httpapi.SignInLimit, h.Now()); err != nil {
+		return err
+	}
 	var in tokenRequest
 	if err := httpapi.DecodeJSON(r, &in, false); err != nil {
 		return err

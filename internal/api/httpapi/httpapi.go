@@ -8,13 +8,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/verigate/verigate"
+	"github.com/verigate/verigate/internal/ratelimit"
 	"github.com/verigate/verigate/internal/server"
 )
 
@@ -212,4 +215,26 @@ func StripTrailingCommas(b []byte) []byte {
 		out = append(out, c)
 	}
 	return out
+}
+
+// SignInLimit bounds sign-in attempts per client address, before any
+// password work: 30 a minute, then a minute's block.
+var SignInLimit = ratelimit.Policy{TTL: time.Minute, Limit: 30, BlockDuration: time.Minute}
+
+// LimitClient applies a policy per client address (the connection's
+// remote address; deployments behind a proxy limit at the proxy too). A
+// limiter failure lets the request through.
+func LimitClient(r *http.Request, store ratelimit.Store, scope string, p ratelimit.Policy, now time.Time) error {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	res, err := store.Hit(r.Context(), scope+":"+host, p, now)
+	if err != nil || res.Allowed {
+		return nil
+	}
+	secs := int(math.Ceil(res.RetryAfter.Seconds()))
+	e := verigate.Errorf(verigate.ERATELIMITED, "Too many sign-in attempts from this address. Try again in %d seconds.", secs)
+	e.RetryAfter = time.Duration(secs) * time.Second
+	return e
 }
