@@ -9,6 +9,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -134,6 +135,9 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	if !ok {
 		kind = [2]string{"internal_error", "api_error"}
 		h.Log.Error("internal error", "err", err, "request_id", verigate.RequestIDFrom(r.Context()), "path", r.URL.Path)
+	}
+	if d := verigate.RetryAfter(err); d > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(d.Seconds())))
 	}
 	httpapi.WriteJSON(w, status, errorBody{Code: kind[0], Message: verigate.ErrorMessage(err), Type: kind[1],
 		RequestID: verigate.RequestIDFrom(r.Context())})
