@@ -46,6 +46,7 @@ type App struct {
 	Connect *connect.Service
 	Server  *server.Server
 	now     func() time.Time
+	closers []func() error // run by Close, before the database closes
 }
 
 // Open connects to the database, applies pending migrations and builds
@@ -85,8 +86,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sqlstore
 			return nil, fmt.Errorf("VERIGATE_REDIS_URL: %w", err)
 		}
 		client := redis.NewClient(opt)
+		relay, stop := context.WithCancel(context.Background())
+		a.closers = append(a.closers, func() error { stop(); return client.Close() })
 		a.Limits = ratelimit.NewRedis(client, "verigate:rl:")
-		broker = connect.NewRedisBroker(context.Background(), client, "verigate:wake:")
+		broker = connect.NewRedisBroker(relay, client, "verigate:wake:")
 	}
 	a.Connect = connect.New(db, cfg.SecretKey, broker)
 	if err := a.Verify.SyncCatalog(ctx); err != nil {
@@ -168,8 +171,15 @@ func (a *App) ready(ctx context.Context) error {
 	return nil
 }
 
-// Close releases the database.
-func (a *App) Close() error { return a.DB.Close() }
+// Close releases what the app holds: the Redis relay and client, then the
+// database.
+func (a *App) Close() error {
+	var errs []error
+	for _, c := range a.closers {
+		errs = append(errs, c())
+	}
+	return errors.Join(append(errs, a.DB.Close())...)
+}
 
 // HTTPServer returns the http.Server for this app, with timeouts set.
 func (a *App) HTTPServer() *http.Server {

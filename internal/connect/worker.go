@@ -68,7 +68,11 @@ func (s *Service) step(ctx context.Context, c *verigate.Connection) error {
 	if err != nil {
 		return err
 	}
-	conn := s.connectors[name]
+	conn := s.connectors[name] // nil for a source removed since, too
+	// A bank call must end well within the lease, or a second worker would
+	// take the connection and deliver the same code twice.
+	cctx, cancel := context.WithTimeout(ctx, Lease-5*time.Second)
+	defer cancel()
 	plain, err := s.seal.Open(c.ID, c.Credentials)
 	var creds Credentials
 	if err == nil {
@@ -81,9 +85,9 @@ func (s *Service) step(ctx context.Context, c *verigate.Connection) error {
 	var out Outcome
 	switch c.Status {
 	case verigate.ConnQueued:
-		out = conn.Start(ctx, creds)
+		out = conn.Start(cctx, creds)
 	case verigate.ConnRunning:
-		out = conn.Resume(ctx, creds, c.ConnectorState)
+		out = conn.Resume(cctx, creds, c.ConnectorState)
 	case verigate.ConnAwaiting:
 		req, err = s.store.PendingRequest(ctx, c.ID)
 		if err != nil || req.Code == nil { // nothing to deliver: wait
@@ -94,7 +98,7 @@ func (s *Service) step(ctx context.Context, c *verigate.Connection) error {
 		if err != nil {
 			return s.apply(ctx, c, req, Outcome{Kind: Failed, Reason: "the submitted code could not be read"})
 		}
-		out = conn.Submit(ctx, creds, c.ConnectorState, string(code))
+		out = conn.Submit(cctx, creds, c.ConnectorState, string(code))
 	default:
 		c.NextRunAt, c.LeaseUntil = nil, nil
 		return s.store.ApplyConnectionChange(ctx, verigate.ConnectionChange{Connection: c})
@@ -140,6 +144,11 @@ func (s *Service) apply(ctx context.Context, c *verigate.Connection, req *veriga
 		stream("connected", map[string]any{"account_id": c.ID})
 		outbox("connection.connected", map[string]any{})
 	case Failed:
+		if req == nil { // a pending request must not outlive its login
+			if pending, err := s.store.PendingRequest(ctx, c.ID); err == nil {
+				req = pending
+			}
+		}
 		resolve(verigate.AssistCancelled)
 		s.fail(c, out.Reason, stream, outbox)
 	case NeedCode:

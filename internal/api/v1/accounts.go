@@ -157,8 +157,8 @@ func (h *Handler) submitOTP(w http.ResponseWriter, r *http.Request) error {
 	if in.Code == nil {
 		return verigate.FieldError("code", "is required: a string of 1 to 32 characters")
 	}
-	if err := h.Connect.Visible(r.Context(), id); err != nil {
-		return err // an unknown account is 404 before it costs a code attempt
+	if err := h.Connect.Check(r.Context(), "otp.write", id); err != nil {
+		return err // nothing the key may not use costs the account a code attempt
 	}
 	if err := h.limit(w, r, "v1:otp:"+id, h.OTPLimit); err != nil {
 		return err
@@ -233,6 +233,10 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) error {
 		case <-h.Draining:
 			return nil
 		case <-heartbeat.C:
+			// A key revoked or expired, or a user disabled, ends the stream.
+			if !h.stillAllowed(r, id) {
+				return nil
+			}
 			fmt.Fprint(w, ": keep-alive\n\n")
 		case <-wake:
 		case <-poll.C:
@@ -241,4 +245,14 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) error {
 			return nil // the client sees the stream end and reconnects with Last-Event-ID
 		}
 	}
+}
+
+// stillAllowed re-authenticates a long-lived request's key.
+func (h *Handler) stillAllowed(r *http.Request, id string) bool {
+	key, err := apiKey(r)
+	if err != nil {
+		return false
+	}
+	_, p, err := h.Access.VerifyAPIKey(r.Context(), key)
+	return err == nil && h.Connect.Check(verigate.WithPrincipal(r.Context(), p), "status.read", id) == nil
 }
