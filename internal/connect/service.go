@@ -126,6 +126,21 @@ type CreateInput struct {
 	Credentials Credentials
 	Label       string
 	StepID      *int64
+	// Hold creates it without starting the login; Activate starts it.
+	Hold bool
+}
+
+// ValidateCredentials checks a login form's fields.
+func ValidateCredentials(creds Credentials) error {
+	if len(creds) == 0 || len(creds) > 10 {
+		return verigate.FieldError("credentials", "give the login form's fields (at most 10)")
+	}
+	for k, v := range creds {
+		if k == "" || len(k) > 64 || len(v) > 1024 {
+			return verigate.FieldError("credentials."+k, "must be at most 1024 characters")
+		}
+	}
+	return nil
 }
 
 // Create opens a connection and queues its first login.
@@ -137,13 +152,8 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*verigate.Connect
 	if in.SourceID <= 0 {
 		return nil, verigate.FieldError("source_id", "is required")
 	}
-	if len(in.Credentials) == 0 || len(in.Credentials) > 10 {
-		return nil, verigate.FieldError("credentials", "give the login form's fields (at most 10)")
-	}
-	for k, v := range in.Credentials {
-		if k == "" || len(k) > 64 || len(v) > 1024 {
-			return nil, verigate.FieldError("credentials."+k, "must be at most 1024 characters")
-		}
+	if err := ValidateCredentials(in.Credentials); err != nil {
+		return nil, err
 	}
 	if in.Label != "" {
 		if err := verigate.ValidateText("label", in.Label, 100); err != nil {
@@ -162,8 +172,12 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*verigate.Connect
 		return nil, verigate.FieldError("source_id", "has no connector installed on this server")
 	}
 	now := s.now()
+	next := &now
+	if in.Hold {
+		next = nil
+	}
 	c := &verigate.Connection{ID: verigate.NewID(), OrgID: p.OrgID, UserID: p.UserID, APIKeyID: p.ID, Mode: p.Mode,
-		SourceID: in.SourceID, Label: in.Label, Status: verigate.ConnQueued, NextRunAt: &now, StepID: in.StepID,
+		SourceID: in.SourceID, Label: in.Label, Status: verigate.ConnQueued, NextRunAt: next, StepID: in.StepID,
 		ConnectorState: json.RawMessage("{}"), Data: json.RawMessage("{}"), CreatedAt: now, UpdatedAt: now}
 	creds, _ := json.Marshal(in.Credentials)
 	c.Credentials = s.seal.Seal(c.ID, creds)
@@ -172,8 +186,36 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*verigate.Connect
 	if err := s.store.CreateConnection(ctx, c, verigate.ConnectionChange{Connection: c, Audit: []verigate.AuditEvent{ev}}); err != nil {
 		return nil, err
 	}
-	s.broker.Publish(ctx, WorkerTopic)
+	if !in.Hold {
+		s.broker.Publish(ctx, WorkerTopic)
+	}
 	return c, nil
+}
+
+// Activate starts the login of a connection created on hold.
+func (s *Service) Activate(ctx context.Context, id string) error {
+	c, err := s.store.GetConnection(ctx, id)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	c.NextRunAt, c.UpdatedAt = &now, now
+	if err := s.store.ApplyConnectionChange(ctx, verigate.ConnectionChange{Connection: c}); err != nil {
+		return err
+	}
+	s.broker.Publish(ctx, WorkerTopic)
+	return nil
+}
+
+// Abandon fails a connection created on hold whose purpose fell through.
+func (s *Service) Abandon(ctx context.Context, id, reason string) error {
+	c, err := s.store.GetConnection(ctx, id)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	c.Status, c.FailureReason, c.NextRunAt, c.UpdatedAt = verigate.ConnFailed, reason, nil, now
+	return s.store.ApplyConnectionChange(ctx, verigate.ConnectionChange{Connection: c})
 }
 
 // Check tells whether the principal may use connection id with perm
@@ -186,10 +228,13 @@ func (s *Service) Check(ctx context.Context, perm verigate.Permission, id string
 // CreateForStep opens a connection for a verification step's connector
 // source, on behalf of the session's applicant (no API key: the session's
 // organization and mode own it).
+// The connection is created on hold: Activate starts it once the step
+// records it.
 func (s *Service) CreateForStep(ctx context.Context, orgID string, mode verigate.Mode, sessionID, stepID, sourceID int64, creds Credentials) (*verigate.Connection, error) {
 	applicant := &verigate.Principal{Kind: verigate.PrincipalApplicant, ID: fmt.Sprintf("session:%d", sessionID), OrgID: orgID,
 		Orgs: []string{orgID}, Mode: mode, Permissions: []verigate.Permission{"connections.write"}}
-	return s.Create(verigate.WithPrincipal(ctx, applicant), CreateInput{SourceID: sourceID, Credentials: creds, Label: fmt.Sprintf("session %d", sessionID), StepID: &stepID})
+	return s.Create(verigate.WithPrincipal(ctx, applicant), CreateInput{SourceID: sourceID, Credentials: creds,
+		Label: fmt.Sprintf("session %d", sessionID), StepID: &stepID, Hold: true})
 }
 
 // SubmitCodeForStep delivers a code to the connection of an applicant's

@@ -466,16 +466,15 @@ func lower(s string) string {
 	return string(b)
 }
 
-// ConnectStep starts a connector step's login for the applicant: the step
-// goes IN_PROGRESS and the caller opens the connection (connect), whose
-// end comes back through EndConnectorStep.
+// ConnectStep checks a connector step can be connected (the applicant's,
+// a connector source, INITIATED, its session open). It writes nothing:
+// StartConnect moves the step once its connection exists.
 func (s *Service) ConnectStep(ctx context.Context, stepID int64) (*verigate.Step, *verigate.Session, error) {
 	st, sess, err := s.applicantStep(ctx, stepID)
 	if err != nil {
 		return nil, nil, err
 	}
-	now := s.now()
-	if !sessionOpen(sess, now) {
+	if !sessionOpen(sess, s.now()) {
 		return nil, nil, verigate.Errorf(verigate.ECONFLICT, "The session is %s.", sess.Status)
 	}
 	if st.Type != verigate.SourceConnector {
@@ -484,19 +483,16 @@ func (s *Service) ConnectStep(ctx context.Context, stepID int64) (*verigate.Step
 	if st.Status != verigate.StepInitiated {
 		return nil, nil, verigate.Errorf(verigate.ECONFLICT, "Step %d is %s; initiate it before connecting.", st.ID, st.Status)
 	}
-	u, err := moveStep(st, verigate.StepInProgress)
-	if err != nil {
-		return nil, nil, err
-	}
-	st.UpdatedAt, sess.UpdatedAt = now, now
-	if err := s.store.ApplySessionChange(ctx, verigate.SessionChange{Session: sess, Steps: []verigate.StepUpdate{u}}); err != nil {
-		return nil, nil, err
-	}
 	return st, sess, nil
 }
 
-// LinkConnection records on a connector step the connection running it.
-func (s *Service) LinkConnection(ctx context.Context, st *verigate.Step, sess *verigate.Session, accountID string) error {
+// StartConnect moves a connector step to IN_PROGRESS and records the
+// connection carrying it out, in one write.
+func (s *Service) StartConnect(ctx context.Context, st *verigate.Step, sess *verigate.Session, accountID string) error {
+	u, err := moveStep(st, verigate.StepInProgress)
+	if err != nil {
+		return err
+	}
 	var meta map[string]any
 	json.Unmarshal(st.Metadata, &meta)
 	if meta == nil {
@@ -504,15 +500,25 @@ func (s *Service) LinkConnection(ctx context.Context, st *verigate.Step, sess *v
 	}
 	meta["accountId"] = accountID
 	st.Metadata, _ = json.Marshal(meta)
-	st.UpdatedAt = s.now()
-	return s.store.ApplySessionChange(ctx, verigate.SessionChange{Session: sess,
-		Steps: []verigate.StepUpdate{{Step: st, FromStatus: st.Status}}})
+	now := s.now()
+	st.UpdatedAt, sess.UpdatedAt = now, now
+	return s.store.ApplySessionChange(ctx, verigate.SessionChange{Session: sess, Steps: []verigate.StepUpdate{u}})
 }
 
 // EndConnectorStep ends a connector step when its connection connects
 // (COMPLETED, with the fetched data as results) or fails (FAILED), and
 // settles the session.
 func (s *Service) EndConnectorStep(ctx context.Context, stepID int64, connected bool, data json.RawMessage, reason string) error {
+	var err error
+	for range 3 { // a concurrent change of the session: read again and retry
+		if err = s.endConnectorStep(ctx, stepID, connected, data, reason); verigate.ErrorCode(err) != verigate.ECONFLICT {
+			return err
+		}
+	}
+	return err
+}
+
+func (s *Service) endConnectorStep(ctx context.Context, stepID int64, connected bool, data json.RawMessage, reason string) error {
 	st, err := s.store.GetStep(ctx, stepID)
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package partner
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 
@@ -24,18 +25,25 @@ func (h *Handler) connectStep(w http.ResponseWriter, r *http.Request) error {
 	if in.StepID <= 0 {
 		return verigate.FieldError("stepId", "is required")
 	}
-	if len(in.Credentials) == 0 {
-		return verigate.FieldError("credentials", "give the login form's fields")
+	creds := connect.Credentials(in.Credentials)
+	if err := connect.ValidateCredentials(creds); err != nil {
+		return err
 	}
 	st, sess, err := h.Verification.ConnectStep(r.Context(), in.StepID)
 	if err != nil {
 		return err
 	}
-	c, err := h.Connect.CreateForStep(r.Context(), sess.OrgID, sess.Mode, sess.ID, st.ID, st.DataSourceID, connect.Credentials(in.Credentials))
+	// The connection is made on hold, the step records it, then the login
+	// starts: the worker can only end a step that knows its connection.
+	c, err := h.Connect.CreateForStep(r.Context(), sess.OrgID, sess.Mode, sess.ID, st.ID, st.DataSourceID, creds)
 	if err != nil {
 		return err
 	}
-	if err := h.Verification.LinkConnection(r.Context(), st, sess, c.ID); err != nil {
+	if err := h.Verification.StartConnect(r.Context(), st, sess, c.ID); err != nil {
+		h.Connect.Abandon(context.WithoutCancel(r.Context()), c.ID, "the verification step changed before the login started")
+		return err
+	}
+	if err := h.Connect.Activate(context.WithoutCancel(r.Context()), c.ID); err != nil {
 		return err
 	}
 	type data struct {

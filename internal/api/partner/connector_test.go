@@ -3,6 +3,7 @@ package partner_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/verigate/verigate/internal/app/apptest"
@@ -25,6 +26,14 @@ func TestConnectorStep(t *testing.T) {
 		h := []string{"x-csrf-token", csrf}
 		step := f.startStep(t, c, csrf, bank)
 		wantError(t, e.Do("POST", "/partner/step/otp", map[string]any{"stepId": step, "code": "123456"}, h...), 409, "connect it first")
+		// Refused credentials leave the step as it was, to try again.
+		long := map[string]string{"username": "otp", "password": strings.Repeat("p", 2000)}
+		wantError(t, e.Do("POST", "/partner/step/connect", map[string]any{"stepId": step, "credentials": long}, h...), 400, "credentials")
+		var again map[string]any
+		e.Do("GET", fmt.Sprintf("/partner/steps/%d", step), nil, h...).Decode(t, &again)
+		if again["status"] != "INITIATED" {
+			t.Fatalf("step after refused credentials: %v", again["status"])
+		}
 		r := e.Do("POST", "/partner/step/connect", map[string]any{"stepId": step, "credentials": map[string]string{"username": "otp", "password": "pass"}}, h...)
 		if r.Status != 201 {
 			t.Fatalf("connect: %d %s", r.Status, r.Body)
