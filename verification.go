@@ -175,8 +175,10 @@ type SessionChange struct {
 	NewSteps []*Step
 	Steps    []StepUpdate
 	Proofs   []ProofRecord
-	Audit    []AuditEvent
-	Events   []Event
+	// RevokeCSRF ends every CSRF token of the session (a renewed link).
+	RevokeCSRF bool
+	Audit      []AuditEvent
+	Events     []Event
 }
 
 // SessionFilter selects sessions for the reviewer list.

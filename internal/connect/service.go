@@ -23,7 +23,7 @@ type Store interface {
 	CreateConnection(ctx context.Context, c *verigate.Connection, ch verigate.ConnectionChange) error
 	ApplyConnectionChange(ctx context.Context, ch verigate.ConnectionChange) error
 	GetConnection(ctx context.Context, id string) (*verigate.Connection, error)
-	ListConnections(ctx context.Context, orgIDs []string, mode verigate.Mode, limit, offset int) ([]*verigate.Connection, error)
+	ListConnections(ctx context.Context, orgIDs []string, mode verigate.Mode, only []string, limit, offset int) ([]*verigate.Connection, error)
 	DueConnections(ctx context.Context, now time.Time, limit int) ([]*verigate.Connection, error)
 	PendingRequest(ctx context.Context, connectionID string) (*verigate.AssistanceRequest, error)
 	ExpiredRequests(ctx context.Context, now time.Time, limit int) ([]*verigate.AssistanceRequest, error)
@@ -265,17 +265,7 @@ func (s *Service) List(ctx context.Context, limit, offset int) ([]*verigate.Conn
 		return nil, verigate.FieldError("offset", "must not be negative")
 	}
 	p := verigate.PrincipalFrom(ctx)
-	list, err := s.store.ListConnections(ctx, p.Orgs, p.Mode, limit, offset)
-	if err != nil || len(p.Accounts) == 0 {
-		return list, err
-	}
-	out := list[:0]
-	for _, c := range list {
-		if slices.Contains(p.Accounts, c.ID) || slices.Contains(p.Accounts, c.OrgID) {
-			out = append(out, c)
-		}
-	}
-	return out, nil
+	return s.store.ListConnections(ctx, p.Orgs, p.Mode, p.Accounts, limit, offset)
 }
 
 // Status returns a connection and its pending request (nil when none).

@@ -53,9 +53,10 @@ func (db *DB) UpdateCall(ctx context.Context, ch verigate.CallChange) error {
 				enrolled_voice_id, enrolled_at, verification_count, last_verified_at, created_at, updated_at)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 				ON CONFLICT (institution_id, person_id) DO UPDATE SET name = $3, voice_enrolled = $4,
-				enrolled_voice_id = $5, enrolled_at = $6, verification_count = $7, last_verified_at = $8, updated_at = $10`,
+				enrolled_voice_id = $5, enrolled_at = $6, verification_count = members.verification_count + $11,
+				last_verified_at = $8, updated_at = $10`,
 				m.InstitutionID, m.PersonID, m.Name, m.VoiceEnrolled, m.EnrolledVoiceID, msPtr(m.EnrolledAt),
-				m.VerificationCount, msPtr(m.LastVerifiedAt), ms(m.CreatedAt), ms(m.UpdatedAt)); err != nil {
+				m.VerificationCount, msPtr(m.LastVerifiedAt), ms(m.CreatedAt), ms(m.UpdatedAt), verified(ch)); err != nil {
 				return err
 			}
 		}
@@ -247,4 +248,13 @@ func (db *DB) loadEvents(ctx context.Context, calls []*verigate.PhoneCall) error
 // escapeLike escapes LIKE's wildcards with a backslash.
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// verified is how many verifications a change adds to its member's count:
+// counted in SQL, so concurrent decisions on one member never lose one.
+func verified(ch verigate.CallChange) int {
+	if ch.Verification != nil {
+		return 1
+	}
+	return 0
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/verigate/verigate"
@@ -108,23 +109,28 @@ func (db *DB) GetConnection(ctx context.Context, id string) (*verigate.Connectio
 }
 
 // ListConnections returns the connections of the given organizations in
-// mode, newest first.
-func (db *DB) ListConnections(ctx context.Context, orgIDs []string, mode verigate.Mode, limit, offset int) ([]*verigate.Connection, error) {
+// mode, newest first; with only, just those whose id or organization is
+// in it.
+func (db *DB) ListConnections(ctx context.Context, orgIDs []string, mode verigate.Mode, only []string, limit, offset int) ([]*verigate.Connection, error) {
 	if len(orgIDs) == 0 {
 		return nil, nil
 	}
 	args := []any{string(mode)}
-	ph := ""
-	for i, id := range orgIDs {
-		args = append(args, id)
-		if i > 0 {
-			ph += ", "
+	in := func(vals []string) string {
+		var ph []string
+		for _, v := range vals {
+			args = append(args, v)
+			ph = append(ph, "$"+itoa(len(args)))
 		}
-		ph += "$" + itoa(len(args))
+		return "(" + strings.Join(ph, ", ") + ")"
+	}
+	cond := ` WHERE mode = $1 AND org_id IN ` + in(orgIDs)
+	if len(only) > 0 {
+		cond += ` AND (id IN ` + in(only) + ` OR org_id IN ` + in(only) + `)`
 	}
 	args = append(args, limit, offset)
-	return list(ctx, db.ro, scanConnection, `SELECT `+connectionColumns+` FROM connections WHERE mode = $1 AND org_id IN (`+ph+
-		`) ORDER BY created_at DESC, id LIMIT $`+itoa(len(args)-1)+` OFFSET $`+itoa(len(args)), args...)
+	return list(ctx, db.ro, scanConnection, `SELECT `+connectionColumns+` FROM connections`+cond+
+		` ORDER BY created_at DESC, id LIMIT $`+itoa(len(args)-1)+` OFFSET $`+itoa(len(args)), args...)
 }
 
 // DueConnections returns up to limit connections the worker should act

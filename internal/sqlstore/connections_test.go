@@ -76,11 +76,14 @@ func TestStoreConnections(t *testing.T) {
 		if more, _ := db.ConnectionEvents(ctx, "c1", evs[0].ID, 10); len(more) != 0 {
 			t.Fatal("events after the last")
 		}
-		list, _ := db.ListConnections(ctx, []string{"r1"}, verigate.ModeTest, 10, 0)
+		list, _ := db.ListConnections(ctx, []string{"r1"}, verigate.ModeTest, nil, 10, 0)
 		if len(list) != 1 || list[0].Status != verigate.ConnConnected || string(list[0].Credentials) != "\x01\x02" {
 			t.Fatalf("list: %+v", list)
 		}
-		if live, _ := db.ListConnections(ctx, []string{"r1"}, verigate.ModeLive, 10, 0); len(live) != 0 {
+		if only, _ := db.ListConnections(ctx, []string{"r1"}, verigate.ModeTest, []string{"nope"}, 10, 0); len(only) != 0 {
+			t.Fatal("a restricted list shows others")
+		}
+		if live, _ := db.ListConnections(ctx, []string{"r1"}, verigate.ModeLive, nil, 10, 0); len(live) != 0 {
 			t.Fatal("a test connection listed as live")
 		}
 	})

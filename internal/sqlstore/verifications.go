@@ -214,6 +214,11 @@ func (db *DB) ApplySessionChange(ctx context.Context, ch verigate.SessionChange)
 		if err := insertSteps(ctx, tx, s.ID, ch.NewSteps); err != nil {
 			return err
 		}
+		if ch.RevokeCSRF {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM csrf_tokens WHERE session_id = $1`, s.ID); err != nil {
+				return err
+			}
+		}
 		for _, u := range ch.Steps {
 			st := u.Step
 			res, err := tx.ExecContext(ctx, `UPDATE verification_steps SET status = $1, metadata = $2, results = $3,

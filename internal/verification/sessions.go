@@ -251,7 +251,7 @@ func (s *Service) RotateLink(ctx context.Context, id int64) (*verigate.Session, 
 	}
 	token := randomToken()
 	sess.LinkHash, sess.UpdatedAt = hashToken(token), s.now()
-	if err := s.store.ApplySessionChange(ctx, verigate.SessionChange{Session: sess,
+	if err := s.store.ApplySessionChange(ctx, verigate.SessionChange{Session: sess, RevokeCSRF: true,
 		Audit: []verigate.AuditEvent{s.audit(ctx, "verification.rotate_link", "verification", sessionIDString(sess.ID), sess.OrgID)}}); err != nil {
 		return nil, "", err
 	}

@@ -210,6 +210,8 @@ func TestCSRF(t *testing.T) {
 		t.Fatalf("renew link: %d %s", resp.Status, resp.Body)
 	}
 	wantError(t, e.Do("GET", fmt.Sprintf("/partner/verification/verify?token=%s&sessionId=%d", a.Data.VerificationLink.Token, a.Data.ID), nil, "Accept", "application/json"), 401, "")
+	// CSRF tokens from the old link end with it.
+	wantError(t, e.Do("GET", fmt.Sprintf("/partner/steps/session/%d", a.Data.ID), nil, "x-csrf-token", ca), 401, "")
 	newToken := resp.JSON(t)["data"].(map[string]any)["token"].(string)
 	if r := e.Do("GET", fmt.Sprintf("/partner/verification/verify?token=%s&sessionId=%d", newToken, a.Data.ID), nil, "Accept", "application/json"); r.Status != 200 {
 		t.Fatalf("renewed link: %d", r.Status)
