@@ -34,6 +34,9 @@ func NewAuditEvent(ctx context.Context, at time.Time, action, targetKind, target
 		RequestID: RequestIDFrom(ctx), Outcome: OutcomeSuccess}
 	if p := PrincipalFrom(ctx); p != nil {
 		ev.ActorKind, ev.ActorID, ev.RequestedBy = p.Kind, p.ID, p.RequestedBy
+		if p.Kind == PrincipalUser && p.UserID != "" {
+			ev.ActorID = p.UserID // a person's session acts as the person
+		}
 	} else {
 		ev.ActorKind, ev.ActorID = PrincipalSystem, "anonymous"
 	}

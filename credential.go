@@ -1,6 +1,9 @@
 package verigate
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Mode separates live data from test data. Objects created with a test
 // credential never mix with live ones; only test mode may use sandbox
@@ -33,6 +36,16 @@ type RateLimitPolicy struct {
 	TTL           time.Duration `json:"ttl"`
 	Limit         int           `json:"limit"`
 	BlockDuration time.Duration `json:"blockDuration"`
+}
+
+// MarshalJSON writes the durations as Go duration strings ("1m0s"), the
+// form --rate-limit takes.
+func (p RateLimitPolicy) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		TTL           string `json:"ttl"`
+		Limit         int    `json:"limit"`
+		BlockDuration string `json:"blockDuration"`
+	}{p.TTL.String(), p.Limit, p.BlockDuration.String()})
 }
 
 // DefaultRateLimit is the policy of a key created without one.

@@ -35,7 +35,7 @@ const adminUsage = `Usage: verigate admin <command> [flags]   (every command tak
   api-key list --org KEY
   api-key revoke ID
   audit list [--org KEY] [--action A] [--limit N]
-  org review-policy KEY always|on_failure|never   when finished sessions go to the reviewer queue
+  org review-policy KEY --policy always|on_failure|never   when finished sessions go to the reviewer queue
   sources list                          the data-source catalog
   sources import FILE                   add or update sources from a JSON file ({"sources":[…]})
   sources enable|disable --org KEY --source NAME

@@ -17,10 +17,6 @@ import (
 func orgReviewPolicy(fs *flag.FlagSet) func(context.Context, *app.App, string, *output) error {
 	policy := fs.String("policy", "", "always, on_failure or never")
 	return func(ctx context.Context, a *app.App, key string, out *output) error {
-		// The policy may also follow the key as a second argument.
-		if *policy == "" && len(fs.Args()) > 1 {
-			*policy = fs.Arg(1)
-		}
 		if err := required("policy", *policy); err != nil {
 			return err
 		}

@@ -72,7 +72,7 @@ func printDemo(w io.Writer, st *demoState, dataDir string, ingestKey []byte) {
 	p("")
 	testKey := st.demoKey(demoScopes)
 	v := st.Verification
-	p("Applicant link (a test-mode session; open it, or exchange it for a CSRF token as below):")
+	p("Applicant link (a test-mode session; exchange it for a CSRF token as the Partner API lines below do — the hosted journey pages it opens in a browser are not built yet):")
 	p("  %s", v.ApplicantLink)
 	p("")
 	p("Partner API (/partner) — the seed's typical workflow on a new test-mode session, in order:")

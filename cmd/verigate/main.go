@@ -52,7 +52,7 @@ const usage = `Verigate — self-hostable partner verification platform.
 Usage:
   verigate serve   [flags]      run the server
   verigate demo    [--json]     run the server with a demo tenant and print credentials
-  verigate migrate [up|status]  apply or list database migrations
+  verigate migrate [up|status] [--json]   apply or list database migrations
   verigate admin   …            manage organizations, users and credentials (verigate admin help)
   verigate openapi              print the OpenAPI 3.1 document
   verigate version              print the version

@@ -32,10 +32,12 @@ type Sandbox struct{}
 // Name is "sandbox".
 func (Sandbox) Name() string { return "sandbox" }
 
-// Report simulates a call: ringing, an IVR pass, and a risk score derived
-// from the phone number.
+// Report simulates a call that reached the queue at `at`: it rang 25
+// seconds before, was answered, went through the IVR, and has a risk score
+// derived from the phone number.
 func (Sandbox) Report(phone, callerName string, at time.Time) IncomingCall {
 	risk := Assess(phone)
+	at = at.Add(-25 * time.Second)
 	return IncomingCall{Provider: "sandbox", PhoneNumber: phone, CallerName: callerName, ReceivedAt: at, Risk: &risk,
 		Events: []verigate.CallEvent{
 			{Type: "call.ringing", At: at},

@@ -59,6 +59,16 @@ func New(opts Options) *Server {
 	s := &Server{opts: opts, mux: http.NewServeMux(), metrics: newMetrics(opts.Registry), drained: make(chan struct{})}
 	s.handler = s.requestID(s.observe(s.recoverPanics(s.secureHeaders(s.limitBody(s.mux)))))
 	s.registerOps()
+	// Outside every surface: a JSON 404 (or 405), not net/http's text.
+	s.Surface("/", func(w http.ResponseWriter, r *http.Request, err error) {
+		status := http.StatusNotFound
+		if verigate.ErrorCode(err) == EMETHOD {
+			status = http.StatusMethodNotAllowed
+		} else if verigate.ErrorCode(err) == verigate.EINTERNAL {
+			status = http.StatusInternalServerError
+		}
+		writeJSON(w, status, map[string]string{"error": verigate.ErrorMessage(err)})
+	})
 	return s
 }
 
@@ -110,14 +120,19 @@ type surface struct {
 	render ErrorRenderer
 }
 
-// renderer returns the error renderer of the surface that owns path.
+// renderer returns the error renderer of the surface that owns path: the
+// one with the longest matching prefix.
 func (s *Server) renderer(path string) ErrorRenderer {
-	for _, sf := range s.renderers {
-		if strings.HasPrefix(path, sf.prefix) {
-			return sf.render
+	var best *surface
+	for i, sf := range s.renderers {
+		if strings.HasPrefix(path, sf.prefix) && (best == nil || len(sf.prefix) > len(best.prefix)) {
+			best = &s.renderers[i]
 		}
 	}
-	return nil
+	if best == nil {
+		return nil
+	}
+	return best.render
 }
 
 // Routes returns the registered patterns, sorted.

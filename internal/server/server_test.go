@@ -129,3 +129,34 @@ func TestMiddleware(t *testing.T) {
 		}
 	})
 }
+
+func TestSurfaces(t *testing.T) {
+	s, _ := newServer(t, nil)
+	s.HandleFunc("GET /api/thing", func(w http.ResponseWriter, r *http.Request) { panic("boom") })
+	s.Surface("/api/", func(w http.ResponseWriter, r *http.Request, err error) {
+		w.WriteHeader(418)
+		w.Write([]byte("api:" + verigate.ErrorCode(err)))
+	})
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		body         string
+	}{
+		{"GET", "/api/thing", 418, "api:internal"},
+		{"GET", "/api/nothing", 418, "api:not_found"},
+		{"POST", "/api/thing", 418, "api:method_not_allowed"},
+		{"GET", "/elsewhere", 404, `{"error":"Not found"}`},
+		{"POST", "/healthz", 405, `{"error":"Method POST is not allowed here."}`},
+	} {
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest(tc.method, tc.path, nil))
+		if rec.Code != tc.status || strings.TrimSpace(rec.Body.String()) != tc.body {
+			t.Errorf("%s %s = %d %q, want %d %q", tc.method, tc.path, rec.Code, rec.Body, tc.status, tc.body)
+		}
+	}
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest("POST", "/healthz", nil))
+	if rec.Header().Get("Allow") != "GET" {
+		t.Errorf("Allow = %q", rec.Header().Get("Allow"))
+	}
+}
