@@ -103,10 +103,17 @@ type CallFilter struct {
 // FromStatus, else ECONFLICT), the member it touches, a verification
 // record, new events and audit events.
 type CallChange struct {
-	Call         *PhoneCall
-	FromStatus   string
+	Call       *PhoneCall
+	FromStatus string
+	// FromPersonID is the member the call was assigned to when read; a call
+	// reassigned meanwhile is ECONFLICT.
+	FromPersonID string
 	Member       *Member
-	Verification *MemberVerification
-	Events       []CallEvent
-	Audit        []AuditEvent
+	// MemberEnrollment says the change is an enrollment decision: it writes
+	// the member's enrollment columns (and counts a verification when there
+	// is one); otherwise it writes only the member's name.
+	MemberEnrollment bool
+	Verification     *MemberVerification
+	Events           []CallEvent
+	Audit            []AuditEvent
 }

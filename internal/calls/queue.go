@@ -21,9 +21,6 @@ func (s *Service) Queue(ctx context.Context, inst *verigate.Organization, f veri
 	if err := authorize(ctx, "calls.read", inst); err != nil {
 		return nil, 0, err
 	}
-	if f.Limit == 0 {
-		f.Limit = DefaultLimit
-	}
 	if f.Limit < 1 || f.Limit > MaxLimit {
 		return nil, 0, verigate.FieldError("limit", fmt.Sprintf("must be between 1 and %d", MaxLimit))
 	}
@@ -120,13 +117,13 @@ func (s *Service) Assign(ctx context.Context, inst *verigate.Organization, in As
 		m.Name = strings.TrimSpace(in.MemberName)
 	}
 	m.UpdatedAt = now
-	from := c.Status
+	from, fromPerson := c.Status, c.PersonID
 	c.Status, c.PersonID, c.UpdatedAt, c.Member = to, in.PersonID, now, m
 	by := operator(ctx)
 	e := verigate.CallEvent{Type: "call.assigned", At: now, Detail: "to " + in.PersonID + " by " + by}
 	ev := s.audit(ctx, "AssignCall", "phone_call", c.VoiceID, inst.ID)
 	ev.Details = map[string]any{"personId": in.PersonID}
-	if err := s.store.UpdateCall(ctx, verigate.CallChange{Call: c, FromStatus: from, Member: m,
+	if err := s.store.UpdateCall(ctx, verigate.CallChange{Call: c, FromStatus: from, FromPersonID: fromPerson, Member: m,
 		Events: []verigate.CallEvent{e}, Audit: []verigate.AuditEvent{ev}}); err != nil {
 		return nil, err
 	}
@@ -159,8 +156,8 @@ func (s *Service) Enroll(ctx context.Context, inst *verigate.Organization, voice
 	accept.Details = map[string]any{"personId": m.PersonID}
 	full := s.audit(ctx, "FullAuthentication", "member", m.PersonID, inst.ID)
 	full.Details = map[string]any{"voiceId": c.VoiceID, "validationType": validationType}
-	if err := s.store.UpdateCall(ctx, verigate.CallChange{Call: c, FromStatus: from, Member: &m,
-		Verification: &verigate.MemberVerification{InstitutionID: inst.ID, PersonID: m.PersonID, VoiceID: c.VoiceID,
+	if err := s.store.UpdateCall(ctx, verigate.CallChange{Call: c, FromStatus: from, FromPersonID: c.PersonID, Member: &m,
+		MemberEnrollment: true, Verification: &verigate.MemberVerification{InstitutionID: inst.ID, PersonID: m.PersonID, VoiceID: c.VoiceID,
 			ValidationType: validationType, RequestedBy: by, CreatedAt: now},
 		Events: []verigate.CallEvent{e}, Audit: []verigate.AuditEvent{accept, full}}); err != nil {
 		return nil, err
@@ -198,8 +195,8 @@ func (s *Service) RejectVoice(ctx context.Context, inst *verigate.Organization, 
 	e := verigate.CallEvent{Type: "voice.rejected", At: now, Detail: detail}
 	ev := s.audit(ctx, "RejectCallerVoice", "phone_call", c.VoiceID, inst.ID)
 	ev.Details = map[string]any{"personId": m.PersonID, "reason": reason}
-	if err := s.store.UpdateCall(ctx, verigate.CallChange{Call: c, FromStatus: from, Member: &m,
-		Events: []verigate.CallEvent{e}, Audit: []verigate.AuditEvent{ev}}); err != nil {
+	if err := s.store.UpdateCall(ctx, verigate.CallChange{Call: c, FromStatus: from, FromPersonID: c.PersonID, Member: &m,
+		MemberEnrollment: true, Events: []verigate.CallEvent{e}, Audit: []verigate.AuditEvent{ev}}); err != nil {
 		return nil, err
 	}
 	c.Events = append(c.Events, e)

@@ -15,11 +15,11 @@ func (db *DB) CreateCall(ctx context.Context, c *verigate.PhoneCall, ev verigate
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO phone_calls (voice_id, institution_id, provider, provider_call_id,
 			phone_number, caller_name, received_at, status, person_id, risk_score, risk_level, verified, validation_type,
-			decided_by, decided_at, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+			decided_by, decided_at, created_at, updated_at, search_text)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 			c.VoiceID, c.InstitutionID, c.Provider, c.ProviderCallID, c.PhoneNumber, c.CallerName, ms(c.ReceivedAt),
 			c.Status, c.PersonID, c.Risk.Score, c.Risk.Level, c.Verified, c.ValidationType, c.DecidedBy, msPtr(c.DecidedAt),
-			ms(c.CreatedAt), ms(c.UpdatedAt))
+			ms(c.CreatedAt), ms(c.UpdatedAt), strings.ToLower(c.PhoneNumber+" "+c.CallerName))
 		if isUnique(err) {
 			return verigate.Errorf(verigate.ECONFLICT, "Call %s from %s was already reported.", c.ProviderCallID, c.Provider)
 		}
@@ -49,21 +49,28 @@ func (db *DB) UpdateCall(ctx context.Context, ch verigate.CallChange) error {
 	c := ch.Call
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		if m := ch.Member; m != nil {
+			// Each decision writes only its own columns, so concurrent
+			// decisions on one member never undo each other.
+			set := `name = $3, name_folded = $11, updated_at = $10`
+			args := []any{m.InstitutionID, m.PersonID, m.Name, m.VoiceEnrolled, m.EnrolledVoiceID, msPtr(m.EnrolledAt),
+				m.VerificationCount, msPtr(m.LastVerifiedAt), ms(m.CreatedAt), ms(m.UpdatedAt), strings.ToLower(m.Name)}
+			if ch.MemberEnrollment {
+				set = `voice_enrolled = $4, enrolled_voice_id = $5, enrolled_at = $6,
+					verification_count = members.verification_count + $12, last_verified_at = COALESCE($8, members.last_verified_at), updated_at = $10`
+				args = append(args, verified(ch))
+			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO members (institution_id, person_id, name, voice_enrolled,
-				enrolled_voice_id, enrolled_at, verification_count, last_verified_at, created_at, updated_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-				ON CONFLICT (institution_id, person_id) DO UPDATE SET name = $3, voice_enrolled = $4,
-				enrolled_voice_id = $5, enrolled_at = $6, verification_count = members.verification_count + $11,
-				last_verified_at = $8, updated_at = $10`,
-				m.InstitutionID, m.PersonID, m.Name, m.VoiceEnrolled, m.EnrolledVoiceID, msPtr(m.EnrolledAt),
-				m.VerificationCount, msPtr(m.LastVerifiedAt), ms(m.CreatedAt), ms(m.UpdatedAt), verified(ch)); err != nil {
+				enrolled_voice_id, enrolled_at, verification_count, last_verified_at, created_at, updated_at, name_folded)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+				ON CONFLICT (institution_id, person_id) DO UPDATE SET `+set, args...); err != nil {
 				return err
 			}
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE phone_calls SET status = $1, person_id = $2, verified = $3,
 			validation_type = $4, decided_by = $5, decided_at = $6, updated_at = $7
-			WHERE voice_id = $8 AND status = $9`,
-			c.Status, c.PersonID, c.Verified, c.ValidationType, c.DecidedBy, msPtr(c.DecidedAt), ms(c.UpdatedAt), c.VoiceID, ch.FromStatus)
+			WHERE voice_id = $8 AND status = $9 AND person_id = $10`,
+			c.Status, c.PersonID, c.Verified, c.ValidationType, c.DecidedBy, msPtr(c.DecidedAt), ms(c.UpdatedAt), c.VoiceID,
+			ch.FromStatus, ch.FromPersonID)
 		if err != nil {
 			return err
 		}
@@ -170,8 +177,7 @@ func (db *DB) ListCalls(ctx context.Context, f verigate.CallFilter) ([]*verigate
 	}
 	if f.Search != "" {
 		p := arg("%" + escapeLike(strings.ToLower(f.Search)) + "%")
-		where = append(where, "(LOWER(c.phone_number) LIKE "+p+" ESCAPE '\\' OR LOWER(c.caller_name) LIKE "+p+
-			" ESCAPE '\\' OR LOWER(COALESCE(m.name, '')) LIKE "+p+" ESCAPE '\\')")
+		where = append(where, "(c.search_text LIKE "+p+" ESCAPE '\\' OR COALESCE(m.name_folded, '') LIKE "+p+" ESCAPE '\\')")
 	}
 	if f.From != nil {
 		where = append(where, "c.received_at >= "+arg(ms(*f.From)))

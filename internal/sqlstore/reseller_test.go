@@ -81,7 +81,7 @@ func TestStoreReseller(t *testing.T) {
 					Events: []verigate.CallEvent{{Type: "call.queued", At: at}}}
 			}
 			c1 := call("v1", "i1", "+15550001", "Jane 100% Roe", t0)
-			c2 := call("v2", "i1", "+15550002", "John Poe", t0.Add(time.Minute))
+			c2 := call("v2", "i1", "+15550002", "JOSÉ Poe", t0.Add(time.Minute))
 			c3 := call("v3", "i2", "+15550001", "Other", t0)
 			for _, c := range []*verigate.PhoneCall{c1, c2, c3} {
 				if err := db.CreateCall(ctx, c, ev("call.received", c.VoiceID)); err != nil {
@@ -97,7 +97,7 @@ func TestStoreReseller(t *testing.T) {
 			if err != nil || total != 2 || len(list) != 2 || list[0].VoiceID != "v1" || len(list[0].Events) != 1 {
 				t.Fatalf("ListCalls = %v, %d, %v", list, total, err)
 			}
-			for search, want := range map[string]int{"100%": 1, "POE": 1, "5550001": 1, "_": 0, "nobody": 0} {
+			for search, want := range map[string]int{"100%": 1, "POE": 1, "josé": 1, "5550001": 1, "_": 0, "nobody": 0} {
 				_, n, err := db.ListCalls(ctx, verigate.CallFilter{InstitutionID: "i1", Search: search, Limit: 10})
 				if err != nil || n != want {
 					t.Errorf("search %q: %d, %v; want %d", search, n, err, want)
@@ -119,7 +119,7 @@ func TestStoreReseller(t *testing.T) {
 			at := t0.Add(time.Hour)
 			m := &verigate.Member{InstitutionID: "i1", PersonID: "M1", Name: "Jane", CreatedAt: at, UpdatedAt: at}
 			c1.Status, c1.PersonID, c1.UpdatedAt = verigate.CallAssigned, "M1", at
-			assign := verigate.CallChange{Call: c1, FromStatus: verigate.CallQueued, Member: m,
+			assign := verigate.CallChange{Call: c1, FromStatus: verigate.CallQueued, FromPersonID: "", Member: m,
 				Events: []verigate.CallEvent{{Type: "call.assigned", At: at}}, Audit: []verigate.AuditEvent{ev("AssignCall", "v1")}}
 			if err := db.UpdateCall(ctx, assign); err != nil {
 				t.Fatal(err)
@@ -132,9 +132,9 @@ func TestStoreReseller(t *testing.T) {
 			}
 			m.VoiceEnrolled, m.EnrolledVoiceID, m.EnrolledAt, m.VerificationCount, m.LastVerifiedAt = true, "v1", &at, 1, &at
 			c1.Status, c1.Verified, c1.ValidationType, c1.DecidedBy, c1.DecidedAt = verigate.CallEnrolled, true, "otp", "jdoe", &at
-			if err := db.UpdateCall(ctx, verigate.CallChange{Call: c1, FromStatus: verigate.CallAssigned, Member: m,
-				Verification: &verigate.MemberVerification{InstitutionID: "i1", PersonID: "M1", VoiceID: "v1", ValidationType: "otp", RequestedBy: "jdoe", CreatedAt: at},
-				Audit:        []verigate.AuditEvent{ev("AcceptCallerVoice", "v1"), ev("FullAuthentication", "M1")}}); err != nil {
+			if err := db.UpdateCall(ctx, verigate.CallChange{Call: c1, FromStatus: verigate.CallAssigned, FromPersonID: "M1", Member: m,
+				MemberEnrollment: true, Verification: &verigate.MemberVerification{InstitutionID: "i1", PersonID: "M1", VoiceID: "v1", ValidationType: "otp", RequestedBy: "jdoe", CreatedAt: at},
+				Audit: []verigate.AuditEvent{ev("AcceptCallerVoice", "v1"), ev("FullAuthentication", "M1")}}); err != nil {
 				t.Fatal(err)
 			}
 			mem, err := db.GetMember(ctx, "i1", "M1")
