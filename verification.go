@@ -79,20 +79,24 @@ type LoginStep struct {
 
 // DataSource is a catalog entry.
 type DataSource struct {
-	ID                 int64       `json:"id"`
-	SourceName         string      `json:"sourceName"`
-	Name               string      `json:"name"`
-	Description        string      `json:"description"`
-	LogoURL            string      `json:"logoUrl"`
-	Category           string      `json:"category"`
-	VerificationTypeID int64       `json:"verificationTypeId"`
-	Kind               string      `json:"kind"`
-	ProviderID         string      `json:"providerId"`
-	LoginFlow          []LoginStep `json:"loginFlow"`
-	TestOnly           bool        `json:"testOnly"`
-	Builtin            bool        `json:"builtin"`
-	CreatedAt          time.Time   `json:"createdAt"`
-	UpdatedAt          time.Time   `json:"updatedAt"`
+	ID                 int64  `json:"id"`
+	SourceName         string `json:"sourceName"`
+	Name               string `json:"name"`
+	Description        string `json:"description"`
+	LogoURL            string `json:"logoUrl"`
+	Category           string `json:"category"`
+	VerificationTypeID int64  `json:"verificationTypeId"`
+	Kind               string `json:"kind"`
+	ProviderID         string `json:"providerId"`
+	// ProviderHashes are the Reclaim provider hashes (a proof's
+	// context.providerHash) this source accepts. A live proof for a source
+	// with none is refused: the deployment must say which providers prove it.
+	ProviderHashes []string    `json:"providerHashes"`
+	LoginFlow      []LoginStep `json:"loginFlow"`
+	TestOnly       bool        `json:"testOnly"`
+	Builtin        bool        `json:"builtin"`
+	CreatedAt      time.Time   `json:"createdAt"`
+	UpdatedAt      time.Time   `json:"updatedAt"`
 }
 
 // Session is a verification session for one applicant.

@@ -141,9 +141,10 @@ func Identifier(provider, parameters, context string) (string, error) {
 	return "0x" + hex.EncodeToString(keccak([]byte(provider+"\n"+parameters+"\n"+ctx))), nil
 }
 
-// signedMessage is what the attestor signs for a claim.
+// signedMessage is what the attestor signs for a claim: the identifier as
+// given, the owner lower-cased.
 func signedMessage(identifier, owner string, timestampS, epoch int64) []byte {
-	return []byte(strings.ToLower(identifier) + "\n" + strings.ToLower(owner) + "\n" +
+	return []byte(identifier + "\n" + strings.ToLower(owner) + "\n" +
 		strconv.FormatInt(timestampS, 10) + "\n" + strconv.FormatInt(epoch, 10))
 }
 
@@ -170,6 +171,12 @@ func recoverSigner(sigHex string, digest []byte) (string, error) {
 	if v != 27 && v != 28 {
 		return "", fmt.Errorf("recovery byte %d is not 27 or 28", sig[64])
 	}
+	// Only low-S signatures (EIP-2): the high-S twin of a signature is the
+	// same signature, and accepting both is malleability.
+	var sVal secp256k1.ModNScalar
+	if overflow := sVal.SetByteSlice(sig[32:64]); overflow || sVal.IsOverHalfOrder() {
+		return "", fmt.Errorf("not canonical (high S)")
+	}
 	compact := append([]byte{v}, sig[:64]...) // decred wants v‖r‖s
 	pub, _, err := ecdsa.RecoverCompact(compact, digest)
 	if err != nil {
@@ -178,20 +185,29 @@ func recoverSigner(sigHex string, digest []byte) (string, error) {
 	return Address(pub), nil
 }
 
-// Verify checks a proof against a policy.
-func Verify(p Proof, pol Policy) (*Result, error) {
+// CheckShape reports whether p is a proof at all (a malformed *Error if not).
+func CheckShape(p Proof) *Error {
 	c := p.ClaimData
 	switch {
 	case !hex32.MatchString(p.Identifier):
-		return nil, malformed("identifier %q is not a 0x-prefixed 32-byte hex claim identifier", truncate(p.Identifier))
+		return malformed("identifier %q is not a 0x-prefixed 32-byte hex claim identifier", truncate(p.Identifier))
 	case c.Provider == "":
-		return nil, malformed("claimData.provider is missing")
+		return malformed("claimData.provider is missing")
 	case !address.MatchString(c.Owner):
-		return nil, malformed("claimData.owner is not a 0x-prefixed 20-byte address")
+		return malformed("claimData.owner is not a 0x-prefixed 20-byte address")
 	case c.TimestampS <= 0:
-		return nil, malformed("claimData.timestampS is missing")
+		return malformed("claimData.timestampS is missing")
 	case c.Epoch <= 0:
-		return nil, malformed("claimData.epoch must be a positive number")
+		return malformed("claimData.epoch must be a positive number")
+	}
+	return nil
+}
+
+// Verify checks a proof against a policy.
+func Verify(p Proof, pol Policy) (*Result, error) {
+	c := p.ClaimData
+	if err := CheckShape(p); err != nil {
+		return nil, err
 	}
 	if c.Identifier != "" && !strings.EqualFold(c.Identifier, p.Identifier) {
 		return nil, failed("identifier %s differs from claimData.identifier %s", p.Identifier, c.Identifier)
@@ -216,7 +232,7 @@ func Verify(p Proof, pol Policy) (*Result, error) {
 	for _, w := range p.Witnesses {
 		witnesses[strings.ToLower(w.ID)] = true
 	}
-	var signers []string
+	var signers, strangers []string
 	seen := map[string]bool{}
 	for i, sig := range p.Signatures {
 		signer, err := recoverSigner(sig, digest)
@@ -227,13 +243,16 @@ func Verify(p Proof, pol Policy) (*Result, error) {
 		case trusted[signer] && !seen[signer]:
 			seen[signer] = true
 			signers = append(signers, signer)
-		case trusted[signer]:
-			// the same attestor twice counts once
-		case witnesses[signer]:
-			return nil, failed("signature %d is by witness %s, which is not a trusted attestor", i+1, signer)
-		default:
-			return nil, failed("signature %d recovers to %s, neither a listed witness nor a trusted attestor: the signed claim (owner, timestamp, epoch) or the signature was altered", i+1, signer)
+		case trusted[signer]: // the same attestor twice counts once
+		default: // an attestor we do not trust adds nothing, and takes nothing away
+			strangers = append(strangers, signer)
 		}
+	}
+	if len(signers) == 0 && len(strangers) > 0 {
+		if witnesses[strangers[0]] {
+			return nil, failed("signature 1 is by witness %s, which is not a trusted attestor", strangers[0])
+		}
+		return nil, failed("signature 1 recovers to %s, neither a listed witness nor a trusted attestor: the signed claim (owner, timestamp, epoch) or the signature was altered", strangers[0])
 	}
 	if len(signers) < minSigs {
 		return nil, failed("%d trusted signature(s), %d required", len(signers), minSigs)

@@ -1,6 +1,7 @@
 package reclaim
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"strings"
@@ -141,5 +142,35 @@ func TestSandboxSignature(t *testing.T) {
 	}
 	if _, err := Verify(p, Policy{Attestors: []string{Address(key.PubKey())}, Nonce: "nonce-1", Now: time.Unix(1_800_000_000, 0)}); err != nil {
 		t.Fatalf("v in 0/1 form: %v", err)
+	}
+}
+
+func TestSignatureRules(t *testing.T) {
+	p := realProof(t)
+	pol := realPolicy(p)
+	// The high-S twin of the attestor's signature is refused.
+	sig, _ := hex.DecodeString(strings.TrimPrefix(p.Signatures[0], "0x"))
+	var s secp256k1.ModNScalar
+	s.SetByteSlice(sig[32:64])
+	s.Negate()
+	high := s.Bytes()
+	twin := append(append(append([]byte{}, sig[:32]...), high[:]...), 55-sig[64])
+	q := p
+	q.Signatures = []string{"0x" + hex.EncodeToString(twin)}
+	if _, err := Verify(q, pol); err == nil || !strings.Contains(err.Error(), "high S") {
+		t.Fatalf("high-S twin: %v", err)
+	}
+	// An extra signature by an attestor we do not trust takes nothing away.
+	other, _ := secp256k1.GeneratePrivateKey()
+	q = p
+	q.Signatures = []string{Sign(other, p.ClaimData), p.Signatures[0]}
+	if _, err := Verify(q, pol); err != nil {
+		t.Fatalf("trusted signature beside an unknown one: %v", err)
+	}
+	// The same trusted signature twice counts once.
+	q.Signatures = []string{p.Signatures[0], p.Signatures[0]}
+	pol.MinSignatures = 2
+	if _, err := Verify(q, pol); err == nil {
+		t.Fatal("one attestor counted twice")
 	}
 }

@@ -43,6 +43,7 @@ func (db *DB) UpsertSources(ctx context.Context, sources []*verigate.DataSource,
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		for _, s := range sources {
 			flow, _ := json.Marshal(s.LoginFlow)
+			hashes, _ := json.Marshal(nonNil(s.ProviderHashes))
 			var id int64
 			err := tx.QueryRowContext(ctx, `SELECT id FROM data_sources WHERE source_name = $1`, s.SourceName).Scan(&id)
 			switch {
@@ -54,10 +55,10 @@ func (db *DB) UpsertSources(ctx context.Context, sources []*verigate.DataSource,
 					}
 				}
 				_, err = tx.ExecContext(ctx, `INSERT INTO data_sources (id, source_name, name, description, logo_url, category,
-					verification_type_id, kind, provider_id, login_flow, test_only, builtin, created_at, updated_at)
-					VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+					verification_type_id, kind, provider_id, login_flow, test_only, builtin, created_at, updated_at, provider_hashes)
+					VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 					s.ID, s.SourceName, s.Name, s.Description, s.LogoURL, s.Category, s.VerificationTypeID, s.Kind,
-					s.ProviderID, string(flow), s.TestOnly, s.Builtin, ms(s.CreatedAt), ms(s.UpdatedAt))
+					s.ProviderID, string(flow), s.TestOnly, s.Builtin, ms(s.CreatedAt), ms(s.UpdatedAt), string(hashes))
 				if isUnique(err) {
 					return verigate.Errorf(verigate.ECONFLICT, "Data source id %d is taken.", s.ID)
 				}
@@ -66,9 +67,9 @@ func (db *DB) UpsertSources(ctx context.Context, sources []*verigate.DataSource,
 			default:
 				s.ID = id
 				_, err = tx.ExecContext(ctx, `UPDATE data_sources SET name = $1, description = $2, logo_url = $3, category = $4,
-					verification_type_id = $5, kind = $6, provider_id = $7, login_flow = $8, test_only = $9, updated_at = $10
-					WHERE id = $11`, s.Name, s.Description, s.LogoURL, s.Category, s.VerificationTypeID, s.Kind,
-					s.ProviderID, string(flow), s.TestOnly, ms(s.UpdatedAt), id)
+					verification_type_id = $5, kind = $6, provider_id = $7, login_flow = $8, test_only = $9, updated_at = $10,
+					builtin = $11, provider_hashes = $12 WHERE id = $13`, s.Name, s.Description, s.LogoURL, s.Category,
+					s.VerificationTypeID, s.Kind, s.ProviderID, string(flow), s.TestOnly, ms(s.UpdatedAt), s.Builtin, string(hashes), id)
 			}
 			if err != nil {
 				return err
@@ -82,14 +83,17 @@ func (db *DB) UpsertSources(ctx context.Context, sources []*verigate.DataSource,
 }
 
 const sourceColumns = `id, source_name, name, description, logo_url, category, verification_type_id, kind, provider_id,
-	login_flow, test_only, builtin, created_at, updated_at`
+	login_flow, test_only, builtin, created_at, updated_at, provider_hashes`
 
 func scanSource(r scanner) (*verigate.DataSource, error) {
 	var s verigate.DataSource
-	var flow string
+	var flow, hashes string
 	var created, updated int64
 	if err := r.Scan(&s.ID, &s.SourceName, &s.Name, &s.Description, &s.LogoURL, &s.Category, &s.VerificationTypeID,
-		&s.Kind, &s.ProviderID, &flow, &s.TestOnly, &s.Builtin, &created, &updated); err != nil {
+		&s.Kind, &s.ProviderID, &flow, &s.TestOnly, &s.Builtin, &created, &updated, &hashes); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(hashes), &s.ProviderHashes); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(flow), &s.LoginFlow); err != nil {

@@ -95,9 +95,10 @@ func TestStoreVerification(t *testing.T) {
 			t.Fatalf("due: %v", due)
 		}
 
-		if err := db.CreateCSRFToken(ctx, []byte("csrf"), s.ID, t0, t0.Add(15*time.Minute)); err != nil {
+		if err := db.CreateCSRFToken(ctx, []byte("csrf"), s.ID, []byte("link"), t0, t0.Add(15*time.Minute)); err != nil {
 			t.Fatal(err)
 		}
+		code(t, db.CreateCSRFToken(ctx, []byte("csrf2"), s.ID, []byte("old link"), t0, t0.Add(15*time.Minute)), verigate.ENOTFOUND)
 		if sid, exp, err := db.GetCSRFToken(ctx, []byte("csrf")); err != nil || sid != s.ID || !exp.Equal(t0.Add(15*time.Minute)) {
 			t.Fatalf("csrf: %d %v %v", sid, exp, err)
 		}

@@ -271,11 +271,19 @@ func (db *DB) ProofUsed(ctx context.Context, identifier string) (bool, error) {
 	return n > 0, err
 }
 
-// CreateCSRFToken stores a CSRF token's hash for a session.
-func (db *DB) CreateCSRFToken(ctx context.Context, hash []byte, sessionID int64, created, expires time.Time) error {
-	_, err := db.rw.ExecContext(ctx, `INSERT INTO csrf_tokens (hash, session_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
-		hash, sessionID, ms(created), ms(expires))
-	return err
+// CreateCSRFToken stores a CSRF token's hash for a session, if the
+// session's link is still linkHash (a link renewed meanwhile: ENOTFOUND).
+func (db *DB) CreateCSRFToken(ctx context.Context, hash []byte, sessionID int64, linkHash []byte, created, expires time.Time) error {
+	res, err := db.rw.ExecContext(ctx, `INSERT INTO csrf_tokens (hash, session_id, created_at, expires_at)
+		SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM verification_sessions WHERE id = $2 AND link_hash = $5)`,
+		hash, sessionID, ms(created), ms(expires), linkHash)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return verigate.Errorf(verigate.ENOTFOUND, "Session link not found.")
+	}
+	return nil
 }
 
 // GetCSRFToken returns the session and expiry of a CSRF token.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/verigate/verigate"
@@ -37,9 +38,19 @@ func (s *Service) OpenLink(ctx context.Context, token string, sessionID int64) (
 	if sess.ID != sessionID || !sessionOpen(sess, now) {
 		return "", time.Time{}, nil, ErrBadLink
 	}
+	if active, err := s.store.OrgChainActive(ctx, sess.OrgID); err != nil {
+		return "", time.Time{}, nil, err
+	} else if !active {
+		return "", time.Time{}, nil, ErrBadLink
+	}
 	csrf := randomToken()
 	expires := now.Add(CSRFTTL)
-	if err := s.store.CreateCSRFToken(ctx, hashToken(csrf), sess.ID, now, expires); err != nil {
+	// Only while the link is the session's: a renewal in between wins.
+	switch err := s.store.CreateCSRFToken(ctx, hashToken(csrf), sess.ID, sess.LinkHash, now, expires); verigate.ErrorCode(err) {
+	case "":
+	case verigate.ENOTFOUND:
+		return "", time.Time{}, nil, ErrBadLink
+	default:
 		return "", time.Time{}, nil, err
 	}
 	return csrf, expires, sess, nil
@@ -63,6 +74,11 @@ func (s *Service) Applicant(ctx context.Context, csrf string) (*verigate.Princip
 	sess, err := s.store.GetSession(ctx, sessionID)
 	if err != nil {
 		return nil, err
+	}
+	if active, err := s.store.OrgChainActive(ctx, sess.OrgID); err != nil {
+		return nil, err
+	} else if !active {
+		return nil, verigate.Errorf(verigate.EUNAUTHENTICATED, "Invalid CSRF token.")
 	}
 	return &verigate.Principal{Kind: verigate.PrincipalApplicant, ID: "session:" + sessionIDString(sess.ID),
 		OrgID: sess.OrgID, Orgs: []string{sess.OrgID}, Mode: sess.Mode, SessionID: sess.ID}, nil
@@ -335,18 +351,31 @@ func (s *Service) SubmitProofs(ctx context.Context, stepID int64, proofs []recla
 	if st.Status != verigate.StepInitiated && st.Status != verigate.StepInProgress {
 		return nil, nil, verigate.Errorf(verigate.ECONFLICT, "Step %d is %s; initiate it before submitting proofs.", st.ID, st.Status)
 	}
+	// Input that is not a proof leaves the step as it was, whichever proof
+	// of the batch it is.
+	for i, p := range proofs {
+		if err := reclaim.CheckShape(p); err != nil {
+			return nil, nil, verigate.Errorf(verigate.EINVALID, "proofs[%d]: %s", i, err.Reason)
+		}
+	}
+	src, err := s.sourceByID(ctx, st.DataSourceID)
+	if err != nil {
+		return nil, nil, err
+	}
 	pol := reclaim.Policy{Attestors: s.cfg.Attestors, MinSignatures: s.cfg.MinSignatures, MaxAge: s.cfg.MaxProofAge, Now: now, Nonce: st.Nonce}
+	accepted := slices.Clone(src.ProviderHashes)
 	if sess.Mode == verigate.ModeTest {
 		pol.Attestors = append(slices.Clone(pol.Attestors), s.SandboxAttestor())
+		accepted = append(accepted, sandboxProviderHash(src))
 	}
 	var results []map[string]any
 	var records []verigate.ProofRecord
 	for i, p := range proofs {
-		res, verr := s.checkProof(ctx, p, pol)
+		res, verr, err := s.checkProof(ctx, p, pol, src, accepted)
+		if err != nil {
+			return nil, nil, err
+		}
 		if verr != nil {
-			if verr.Malformed {
-				return nil, nil, verigate.Errorf(verigate.EINVALID, "proofs[%d]: %s", i, verr.Reason)
-			}
 			return s.failStep(ctx, sess, st, fmt.Sprintf("proofs[%d]: %s", i, verr.Reason))
 		}
 		records = append(records, verigate.ProofRecord{Identifier: res.Identifier, StepID: st.ID, Signer: res.Signers[0], CreatedAt: now})
@@ -377,25 +406,34 @@ func (s *Service) SubmitProofs(ctx context.Context, stepID int64, proofs []recla
 }
 
 // checkProof verifies one proof, refuses one accepted before, then checks
-// it carries the step's nonce (in that order, so a replay says so).
-func (s *Service) checkProof(ctx context.Context, p reclaim.Proof, pol reclaim.Policy) (*reclaim.Result, *reclaim.Error) {
+// it carries the step's nonce and comes from a provider the step's source
+// accepts (in that order, so a replay says so). A *reclaim.Error is the
+// proof's fault; an error is the server's.
+func (s *Service) checkProof(ctx context.Context, p reclaim.Proof, pol reclaim.Policy, src *verigate.DataSource, accepted []string) (*reclaim.Result, *reclaim.Error, error) {
 	nonce := pol.Nonce
 	pol.Nonce = ""
 	res, err := reclaim.Verify(p, pol)
 	if err != nil {
-		return nil, err.(*reclaim.Error)
+		return nil, err.(*reclaim.Error), nil
 	}
 	used, uerr := s.store.ProofUsed(ctx, res.Identifier)
 	if uerr != nil {
-		return nil, &reclaim.Error{Reason: "could not check the proof against those already accepted", Malformed: true}
+		return nil, nil, uerr
 	}
 	if used {
-		return nil, &reclaim.Error{Reason: "this proof (" + res.Identifier + ") was already accepted; a proof is accepted once"}
+		return nil, &reclaim.Error{Reason: "this proof (" + res.Identifier + ") was already accepted; a proof is accepted once"}, nil
 	}
 	if err := reclaim.CheckNonce(res, nonce); err != nil {
-		return nil, err
+		return nil, err, nil
 	}
-	return res, nil
+	hash, _ := res.Context["providerHash"].(string)
+	switch {
+	case len(accepted) == 0:
+		return nil, &reclaim.Error{Reason: "source " + src.SourceName + " accepts no Reclaim provider yet (import its providerHashes)"}, nil
+	case !slices.ContainsFunc(accepted, func(h string) bool { return strings.EqualFold(h, hash) }):
+		return nil, &reclaim.Error{Reason: fmt.Sprintf("the proof comes from provider %q, which source %s does not accept", hash, src.SourceName)}, nil
+	}
+	return res, nil, nil
 }
 
 // failStep records a verification failure on a step and settles the

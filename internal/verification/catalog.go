@@ -46,7 +46,11 @@ func (s *Service) SyncCatalog(ctx context.Context) error {
 	var changed []*verigate.DataSource
 	for _, src := range c.Sources {
 		src.Builtin, src.CreatedAt, src.UpdatedAt = true, now, now
-		if e := byName[src.SourceName]; e == nil || !sameEntry(e, src) {
+		e := byName[src.SourceName]
+		if e != nil && !e.Builtin {
+			continue // the deployment imported its own version: keep it
+		}
+		if e == nil || !sameEntry(e, src) {
 			changed = append(changed, src)
 		}
 	}
@@ -61,7 +65,8 @@ func sameEntry(a, b *verigate.DataSource) bool {
 	fb, _ := json.Marshal(b.LoginFlow)
 	return a.ID == b.ID && a.Name == b.Name && a.Description == b.Description && a.LogoURL == b.LogoURL &&
 		a.Category == b.Category && a.VerificationTypeID == b.VerificationTypeID && a.Kind == b.Kind &&
-		a.ProviderID == b.ProviderID && a.TestOnly == b.TestOnly && bytes.Equal(fa, fb)
+		a.ProviderID == b.ProviderID && a.TestOnly == b.TestOnly && bytes.Equal(fa, fb) &&
+		slices.Equal(a.ProviderHashes, b.ProviderHashes)
 }
 
 // Types returns the verification types.
@@ -111,8 +116,10 @@ func (s *Service) ImportSources(ctx context.Context, data []byte) ([]*verigate.D
 			return nil, verigate.FieldError(field+".verificationTypeId", "is not a known verification type")
 		case src.Kind == verigate.SourceReclaim && src.ProviderID == "":
 			return nil, verigate.FieldError(field+".providerId", "a reclaim source needs its Reclaim provider id")
-		case src.ID != 0 && src.ID < 10000:
-			return nil, verigate.FieldError(field+".id", "ids below 10000 belong to the built-in catalog; leave id out")
+		case src.ID != 0:
+			return nil, verigate.FieldError(field+".id", "ids are given by the server; leave id out (a built-in source is replaced by its sourceName)")
+		case len(src.ProviderHashes) > 20:
+			return nil, verigate.FieldError(field+".providerHashes", "at most 20")
 		case len(src.Description) > 1000 || len(src.LogoURL) > 500 || len(src.Category) > 100:
 			return nil, verigate.FieldError(field, "description, logoUrl or category too long")
 		}

@@ -55,7 +55,7 @@ func (s *Service) SandboxProof(ctx context.Context, stepID int64) (*reclaim.Proo
 		strings.ToLower(strings.ReplaceAll(src.SourceName, " ", "-")) + "/data", "providerId": src.ProviderID,
 		"responseMatches": []map[string]string{{"type": "contains", "value": "\"verified\":true"}}})
 	ctxJSON, _ := json.Marshal(map[string]any{"contextAddress": "0x0", "contextMessage": st.Nonce,
-		"extractedParameters": extracted, "providerHash": fmt.Sprintf("0x%x", sha256.Sum256([]byte(src.ProviderID)))})
+		"extractedParameters": extracted, "providerHash": sandboxProviderHash(src)})
 	// The applicant's (owner's) address is stable per session.
 	ownerSeed := sha256.Sum256([]byte(fmt.Sprintf("verigate sandbox owner %d", sess.ID)))
 	c := reclaim.ClaimData{Provider: "http", Parameters: reclaim.Parameters(params),
@@ -66,4 +66,10 @@ func (s *Service) SandboxProof(ctx context.Context, stepID int64) (*reclaim.Proo
 	}
 	return &reclaim.Proof{Identifier: c.Identifier, ClaimData: c, Signatures: []string{reclaim.Sign(s.sandbox, c)},
 		Witnesses: []reclaim.Witness{{ID: s.SandboxAttestor(), URL: "https://sandbox.verigate.dev/attestor"}}}, nil
+}
+
+// sandboxProviderHash is the provider hash of a source's sandbox proofs,
+// accepted for that source in test mode.
+func sandboxProviderHash(src *verigate.DataSource) string {
+	return fmt.Sprintf("0x%x", sha256.Sum256([]byte("verigate sandbox provider\x00"+src.SourceName)))
 }

@@ -41,12 +41,13 @@ type Store interface {
 	ApplySessionChange(ctx context.Context, ch verigate.SessionChange) error
 	ProofUsed(ctx context.Context, identifier string) (bool, error)
 
-	CreateCSRFToken(ctx context.Context, hash []byte, sessionID int64, created, expires time.Time) error
+	CreateCSRFToken(ctx context.Context, hash []byte, sessionID int64, linkHash []byte, created, expires time.Time) error
 	GetCSRFToken(ctx context.Context, hash []byte) (sessionID int64, expires time.Time, err error)
 	PurgeExpired(ctx context.Context, now, idempotencySince time.Time) error
 
 	GetOrganization(ctx context.Context, id string) (*verigate.Organization, error)
 	GetOrganizationByKey(ctx context.Context, key string) (*verigate.Organization, error)
+	OrgChainActive(ctx context.Context, id string) (bool, error)
 }
 
 // Config is what the engine needs from the deployment.

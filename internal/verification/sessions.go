@@ -147,6 +147,11 @@ func (s *Service) CreateSession(ctx context.Context, in SessionInput) (*verigate
 		}
 		org = inst
 	}
+	if active, err := s.store.OrgChainActive(ctx, org.ID); err != nil {
+		return nil, "", err
+	} else if !active {
+		return nil, "", verigate.FieldError("params.institutionKey", "names a disabled organization")
+	}
 	sess.OrgID = org.ID
 	avail, err := s.available(ctx, org.ID, p.Mode)
 	if err != nil {
@@ -348,42 +353,52 @@ var ErrLoginFlowNotFound = verigate.Errorf(verigate.ENOTFOUND, "Login flow not f
 // CreateSDKSession starts a session for one source, driven by the
 // partner's app through the Reclaim SDK: the session starts PROCESSING
 // with one step for the source.
-func (s *Service) CreateSDKSession(ctx context.Context, sourceName string) (*verigate.Session, *verigate.DataSource, error) {
+func (s *Service) CreateSDKSession(ctx context.Context, sourceName string) (*SDKSession, error) {
 	p, err := partner(ctx, "verifications.create")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if strings.TrimSpace(sourceName) == "" {
-		return nil, nil, verigate.FieldError("sourceName", "is required")
+		return nil, verigate.FieldError("sourceName", "is required")
 	}
 	home, err := homeOrg(p)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	avail, err := s.available(ctx, home, p.Mode)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	src := findSource(avail, SourceRef{Name: strings.TrimSpace(sourceName)})
 	if src == nil {
-		return nil, nil, ErrSourceNotFound
+		return nil, ErrSourceNotFound
 	}
 	if src.Kind != verigate.SourceReclaim || len(src.LoginFlow) == 0 {
-		return nil, nil, ErrLoginFlowNotFound
+		return nil, ErrLoginFlowNotFound
 	}
 	now := s.now()
+	token := randomToken()
 	sess := &verigate.Session{OrgID: home, Mode: p.Mode, Status: verigate.SessionProcessing, ExpiryDate: now.Add(SDKSessionLife),
 		AllowedSources: []int64{src.ID}, SelectedPlatform: &src.ID, VerificationTypeID: &src.VerificationTypeID,
-		LinkHash: hashToken(randomToken()), CreatedBy: p.ID, CreatedAt: now, UpdatedAt: now,
+		LinkHash: hashToken(token), CreatedBy: p.ID, CreatedAt: now, UpdatedAt: now,
 		Metadata: json.RawMessage(`{"sdk":true}`), ApplicantData: json.RawMessage("{}")}
 	step := s.newStep(src, now)
 	ev := s.audit(ctx, "verification.create", "verification", "", home)
 	ev.Details = map[string]any{"sdk": true, "sourceName": src.SourceName}
 	if err := s.store.CreateSession(ctx, sess, []*verigate.Step{step}, []verigate.AuditEvent{ev},
 		[]verigate.Event{s.event(sess, "verification.created", nil)}); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return sess, src, nil
+	return &SDKSession{Session: sess, Source: src, Step: step, LinkToken: token}, nil
+}
+
+// SDKSession is a new SDK session: its one step, and the link token the
+// app exchanges for a CSRF token to submit the step's proof.
+type SDKSession struct {
+	Session   *verigate.Session
+	Source    *verigate.DataSource
+	Step      *verigate.Step
+	LinkToken string
 }
 
 func (s *Service) newStep(src *verigate.DataSource, now time.Time) *verigate.Step {
@@ -398,48 +413,63 @@ func (s *Service) newStep(src *verigate.DataSource, now time.Time) *verigate.Ste
 // steps, to EXPIRED. Safe on several replicas: a session another replica
 // moved first is skipped.
 func (s *Service) ExpireDue(ctx context.Context) (int, error) {
-	now := s.now()
-	ids, err := s.store.DueSessions(ctx, now, 200)
-	if err != nil {
-		return 0, err
-	}
 	n := 0
-	sys := verigate.WithPrincipal(ctx, verigate.System)
-	for _, id := range ids {
-		sess, err := s.store.GetSession(ctx, id)
+	var firstErr error
+	for range 50 { // batches of 200, until nothing is due (bounded)
+		ids, err := s.store.DueSessions(ctx, s.now(), 200)
 		if err != nil {
 			return n, err
 		}
-		steps, err := s.store.ListSteps(ctx, id)
-		if err != nil {
-			return n, err
-		}
-		if err := moveSession(sess, verigate.SessionExpired); err != nil {
-			continue
-		}
-		sess.UpdatedAt, sess.CompletedAt = now, &now
-		ch := verigate.SessionChange{Session: sess,
-			Audit:  []verigate.AuditEvent{s.audit(sys, "verification.expire", "verification", sessionIDString(id), sess.OrgID)},
-			Events: []verigate.Event{s.event(sess, "verification.expired", nil)}}
-		for _, st := range steps {
-			if !verigate.StepEnded(st.Status) {
-				u, err := moveStep(st, verigate.StepExpired)
-				if err != nil {
-					return n, err
+		done := 0
+		for _, id := range ids {
+			switch err := s.expire(ctx, id); verigate.ErrorCode(err) {
+			case "":
+				n++
+				done++
+			case verigate.ECONFLICT: // moved meanwhile (another replica, a reviewer)
+			default:
+				if firstErr == nil {
+					firstErr = err // one bad session must not stop the others
 				}
-				st.UpdatedAt = now
-				ch.Steps = append(ch.Steps, u)
 			}
 		}
-		switch err := s.store.ApplySessionChange(ctx, ch); verigate.ErrorCode(err) {
-		case "":
-			n++
-		case verigate.ECONFLICT: // moved meanwhile
-		default:
-			return n, err
+		if len(ids) < 200 || done == 0 {
+			break
 		}
 	}
-	return n, nil
+	return n, firstErr
+}
+
+// expire moves one due session, and its open steps, to EXPIRED.
+func (s *Service) expire(ctx context.Context, id int64) error {
+	now := s.now()
+	sys := verigate.WithPrincipal(ctx, verigate.System)
+	sess, err := s.store.GetSession(ctx, id)
+	if err != nil {
+		return err
+	}
+	steps, err := s.store.ListSteps(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := moveSession(sess, verigate.SessionExpired); err != nil {
+		return err
+	}
+	sess.UpdatedAt, sess.CompletedAt = now, &now
+	ch := verigate.SessionChange{Session: sess,
+		Audit:  []verigate.AuditEvent{s.audit(sys, "verification.expire", "verification", sessionIDString(id), sess.OrgID)},
+		Events: []verigate.Event{s.event(sess, "verification.expired", nil)}}
+	for _, st := range steps {
+		if !verigate.StepEnded(st.Status) {
+			u, err := moveStep(st, verigate.StepExpired)
+			if err != nil {
+				return err
+			}
+			st.UpdatedAt = now
+			ch.Steps = append(ch.Steps, u)
+		}
+	}
+	return s.store.ApplySessionChange(ctx, ch)
 }
 
 // Purge deletes expired CSRF tokens and idempotency keys.

@@ -175,8 +175,9 @@ type ingestRequest struct {
 }
 
 // ErrBadSignature answers every ingestion report that is not signed with
-// the institution's secret, and one for an unknown institution.
-var ErrBadSignature = verigate.Errorf(verigate.EUNAUTHENTICATED, "Invalid webhook signature.")
+// the institution's secret (headers missing, stale timestamp, wrong
+// signature), and one for an unknown or disabled institution.
+var ErrBadSignature = verigate.Errorf(verigate.EUNAUTHENTICATED, "Invalid webhook signature: check webhook-id, webhook-timestamp (within 5 minutes) and webhook-signature.")
 
 func (h *Handler) ingest(w http.ResponseWriter, r *http.Request) error {
 	body, err := io.ReadAll(r.Body)
@@ -188,14 +189,21 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	system := verigate.WithPrincipal(r.Context(), verigate.System)
+	// One answer for every failure: an unknown, disabled or mistyped
+	// institution must not be told apart from a bad signature.
 	inst, err := h.Access.Organization(system, r.PathValue("institutionKey"))
 	if verigate.ErrorCode(err) == verigate.ENOTFOUND || (err == nil && inst.Kind != verigate.OrgInstitution) {
 		return ErrBadSignature
 	} else if err != nil {
 		return err
 	}
+	if active, err := h.Access.OrgActive(system, inst.ID); err != nil {
+		return err
+	} else if !active {
+		return ErrBadSignature
+	}
 	if err := webhook.Verify(h.Calls.IngestSecret(inst), r.Header, body, h.Calls.Now()); err != nil {
-		return verigate.Errorf(verigate.EUNAUTHENTICATED, "Invalid webhook signature: %v.", err)
+		return ErrBadSignature
 	}
 	var in ingestRequest
 	r.Body = io.NopCloser(bytes.NewReader(body))

@@ -306,7 +306,7 @@ func TestIngestion(t *testing.T) {
 			t.Fatalf("tampered body: %d", r.Status)
 		}
 		r := e.Do("POST", "/external/voice/no-such-cu/calls", body, webhook.HeaderID, "m", webhook.HeaderTimestamp, fmt.Sprint(at.Unix()), webhook.HeaderSignature, "v1,x")
-		wantError(t, r, 401, "Invalid webhook signature.")
+		wantError(t, r, 401, "Invalid webhook signature: check webhook-id, webhook-timestamp (within 5 minutes) and webhook-signature.")
 		_ = http.StatusOK
 	})
 }

@@ -2,6 +2,7 @@ package partner_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"strings"
@@ -221,6 +222,25 @@ func TestSDKSessionAndCatalog(t *testing.T) {
 	r.Decode(t, &sdk)
 	if r.Status != 201 || sdk.Data.SessionID == "" || sdk.Data.ProviderID == "" || sdk.Data.AppID != "verigate" || sdk.Data.Steps[0].Action != "login" {
 		t.Fatalf("sdk session: %d %s", r.Status, r.Body)
+	}
+	// An SDK session can be carried to the end: link → CSRF → initiate → proof.
+	var tsdk struct {
+		Data struct {
+			SessionID        string
+			StepID           int64
+			Nonce            string
+			VerificationLink struct{ Token string }
+		}
+	}
+	e.Do("POST", "/partner/sdk/session", map[string]string{"sourceName": "PayPal"}, "x-api-key", f.test).Decode(t, &tsdk)
+	csrfResp := e.Do("GET", "/partner/verification/verify?token="+tsdk.Data.VerificationLink.Token+"&sessionId="+tsdk.Data.SessionID, nil, "Accept", "application/json")
+	csrf := csrfResp.JSON(t)["csrfToken"].(string)
+	if r := e.Do("POST", "/partner/step/initiate", map[string]any{"stepId": tsdk.Data.StepID}, "x-csrf-token", csrf); r.Status != 201 {
+		t.Fatalf("initiate the SDK step: %d %s", r.Status, r.Body)
+	}
+	if r := e.Do("POST", "/partner/step/submit", map[string]any{"stepId": tsdk.Data.StepID, "proofs": []json.RawMessage{f.sandboxProof(t, tsdk.Data.StepID)}},
+		"x-csrf-token", csrf); r.Status != 201 {
+		t.Fatalf("submit the SDK step: %d %s", r.Status, r.Body)
 	}
 	wantError(t, e.Do("POST", "/partner/sdk/session", map[string]string{"sourceName": "Nope"}, "x-api-key", f.live), 404, "Verification source not found")
 	wantError(t, e.Do("POST", "/partner/sdk/session", map[string]string{"sourceName": "Sandbox Bank"}, "x-api-key", f.test), 404, "Login flow not found")

@@ -132,20 +132,26 @@ func (h *Handler) sdkSession(w http.ResponseWriter, r *http.Request) error {
 	if err := httpapi.DecodeJSON(r, &in, false); err != nil {
 		return err
 	}
-	sess, src, err := h.Verification.CreateSDKSession(r.Context(), in.SourceName)
+	sdk, err := h.Verification.CreateSDKSession(r.Context(), in.SourceName)
 	if err != nil {
 		return err
 	}
+	// The seed's four fields, then what the app needs to finish: the link
+	// (exchanged for a CSRF token), the step and its nonce.
 	type data struct {
-		SessionID  string               `json:"sessionId"`
-		ProviderID string               `json:"providerId"`
-		AppID      string               `json:"appId"`
-		Steps      []verigate.LoginStep `json:"steps"`
+		SessionID        string               `json:"sessionId"`
+		ProviderID       string               `json:"providerId"`
+		AppID            string               `json:"appId"`
+		Steps            []verigate.LoginStep `json:"steps"`
+		StepID           int64                `json:"stepId"`
+		Nonce            string               `json:"nonce"`
+		VerificationLink *linkJSON            `json:"verificationLink"`
 	}
 	return ok(w, http.StatusCreated, struct {
 		Success bool `json:"success"`
 		Data    data `json:"data"`
-	}{true, data{SessionID: strconv.FormatInt(sess.ID, 10), ProviderID: src.ProviderID, AppID: h.Verification.AppID(), Steps: src.LoginFlow}})
+	}{true, data{SessionID: strconv.FormatInt(sdk.Session.ID, 10), ProviderID: sdk.Source.ProviderID, AppID: h.Verification.AppID(),
+		Steps: sdk.Source.LoginFlow, StepID: sdk.Step.ID, Nonce: sdk.Step.Nonce, VerificationLink: h.link(sdk.Session, sdk.LinkToken)}})
 }
 
 func (h *Handler) reviewerSessions(w http.ResponseWriter, r *http.Request) error {
