@@ -2,6 +2,7 @@ package access_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -366,5 +367,12 @@ func TestSignInBurst(t *testing.T) {
 	wg.Wait()
 	if codes[verigate.EUNAUTHENTICATED] != access.LockoutThreshold || codes[verigate.ERATELIMITED] != 30-access.LockoutThreshold {
 		t.Fatalf("outcomes of a burst: %v", codes)
+	}
+	// The refused guesses neither count nor extend the lock: it is the
+	// first lock's length, not the longest.
+	_, err := s.SignIn(ctx, "svc@acme.test", "wrong guess")
+	var e *verigate.Error
+	if !errors.As(err, &e) || e.RetryAfter <= 0 || e.RetryAfter > time.Minute+time.Second {
+		t.Fatalf("after a burst: %#v", err)
 	}
 }

@@ -113,9 +113,10 @@ func TestStore(t *testing.T) {
 		})
 
 		t.Run("signin failures", func(t *testing.T) {
+			lockedUntil := t0.Add(time.Minute).UnixMilli()
 			lock := func(n int) int64 {
 				if n >= 3 {
-					return 42
+					return lockedUntil + int64(n) // a later count would lock longer
 				}
 				return 0
 			}
@@ -125,9 +126,20 @@ func TestStore(t *testing.T) {
 					t.Fatalf("failure %d counted as %d, %v", want, n, err)
 				}
 			}
+			// Attempts refused by the standing lock neither count nor extend it.
+			for range 3 {
+				n, prev, err := db.CountSigninAttempt(ctx, "who@x.test", lock, t0.Add(time.Second))
+				if err != nil || n != 3 || prev != lockedUntil+3 {
+					t.Fatalf("attempt under lock = %d, %d, %v", n, prev, err)
+				}
+			}
 			n, until, err := db.SigninFailures(ctx, "who@x.test")
-			if err != nil || n != 3 || until != 42 {
+			if err != nil || n != 3 || until != lockedUntil+3 {
 				t.Fatalf("SigninFailures = %d, %d, %v", n, until, err)
+			}
+			// Once the lock lapses the next attempt counts again.
+			if n, _, _ := db.CountSigninAttempt(ctx, "who@x.test", lock, t0.Add(2*time.Minute)); n != 4 {
+				t.Fatalf("attempt after lock counted as %d", n)
 			}
 			if err := db.ClearSigninFailures(ctx, "who@x.test"); err != nil {
 				t.Fatal(err)

@@ -130,15 +130,23 @@ func (db *DB) SigninFailures(ctx context.Context, email string) (failures int, l
 // CountSigninAttempt counts one more attempt against email (before its
 // password is checked, so parallel guesses cannot all slip under the
 // limit), asks lock how long to lock for that count, and returns the count
-// and the lock that stood before this attempt.
+// and the lock that stood before this attempt. While a lock stands the
+// attempt is not counted.
 func (db *DB) CountSigninAttempt(ctx context.Context, email string, lock func(failures int) (untilMS int64), at time.Time) (failures int, prevLockedUntilMS int64, err error) {
 	err = db.tx(ctx, func(tx *sql.Tx) error {
 		now := ms(at)
 		if err := tx.QueryRowContext(ctx, `INSERT INTO signin_failures (email, failures, locked_until, updated_at)
 			VALUES ($1, 1, 0, $2)
-			ON CONFLICT (email) DO UPDATE SET failures = signin_failures.failures + 1, updated_at = $2
+			ON CONFLICT (email) DO UPDATE SET
+				failures = CASE WHEN signin_failures.locked_until > $2 THEN signin_failures.failures ELSE signin_failures.failures + 1 END,
+				updated_at = $2
 			RETURNING failures, locked_until`, email, now).Scan(&failures, &prevLockedUntilMS); err != nil {
 			return err
+		}
+		// An attempt refused by a standing lock is neither counted nor
+		// allowed to push the lock further out: only real checks double it.
+		if prevLockedUntilMS > now {
+			return nil
 		}
 		if until := lock(failures); until > 0 {
 			_, err := tx.ExecContext(ctx, `UPDATE signin_failures SET locked_until = $1 WHERE email = $2`, until, email)
