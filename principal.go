@@ -39,6 +39,25 @@ type Principal struct {
 	RequestedBy string
 }
 
+// HomeOrg is the organization a principal's new objects belong to when the
+// request names none: its own when within its reach, else the first
+// organization its account list names, else the first it reaches. It is ""
+// only for a principal that reaches nothing.
+func (p *Principal) HomeOrg() string {
+	if p.Kind == PrincipalSystem || slices.Contains(p.Orgs, p.OrgID) {
+		return p.OrgID
+	}
+	for _, a := range p.Accounts {
+		if slices.Contains(p.Orgs, a) {
+			return a
+		}
+	}
+	if len(p.Orgs) > 0 {
+		return p.Orgs[0]
+	}
+	return ""
+}
+
 // System is the principal of the admin CLI and background work.
 var System = &Principal{Kind: PrincipalSystem, ID: "system", Mode: ModeLive}
 

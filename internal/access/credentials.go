@@ -169,6 +169,9 @@ func (s *Service) CreateAPIKey(ctx context.Context, in APIKeyInput) (string, *ve
 			return "", nil, verigate.Errorf(verigate.EFORBIDDEN, "User %s does not hold %s, so a key acting as it cannot carry scope %s.", email, p, sc)
 		}
 	}
+	if err := s.checkAccounts(ctx, u.OrgID, in.Accounts); err != nil {
+		return "", nil, err
+	}
 	k := &verigate.APIKey{OrgID: org.ID, UserID: u.ID, Name: in.Name, Scopes: scopes, Accounts: in.Accounts,
 		Mode: mode, RateLimit: rl, ExpiresAt: in.ExpiresAt, CreatedAt: now}
 	for range 5 { // 32-bit ids: on the rare collision, draw again
@@ -257,10 +260,10 @@ func (s *Service) VerifyAPIKey(ctx context.Context, key string) (*verigate.APIKe
 	if err != nil {
 		return nil, nil, err
 	}
-	// A key restricted to some organizations reaches only those; entries
-	// that are not organizations (connections) restrict it in connect.
-	if narrowed := slices.DeleteFunc(slices.Clone(orgs), func(o string) bool { return !slices.Contains(k.Accounts, o) }); len(narrowed) > 0 {
-		orgs = narrowed
+	if len(k.Accounts) > 0 {
+		if orgs, err = s.accountOrgs(ctx, orgs, k.Accounts); err != nil {
+			return nil, nil, err
+		}
 	}
 	if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) >= time.Minute { // at most one write a minute
 		if err := s.store.TouchAPIKey(ctx, k.ID, now); err != nil {
@@ -269,4 +272,50 @@ func (s *Service) VerifyAPIKey(ctx context.Context, key string) (*verigate.APIKe
 	}
 	return k, &verigate.Principal{Kind: verigate.PrincipalAPIKey, ID: k.ID, UserID: u.ID, OrgID: k.OrgID,
 		Permissions: perms, Orgs: orgs, Accounts: k.Accounts, Mode: k.Mode}, nil
+}
+
+// checkAccounts refuses an account list with an entry that is neither an
+// organization nor a connection within orgID's reach: a mistyped id would
+// otherwise leave a key restricted to nothing it was meant for.
+func (s *Service) checkAccounts(ctx context.Context, orgID string, accounts []string) error {
+	if len(accounts) == 0 {
+		return nil
+	}
+	reach, err := s.Reach(ctx, orgID)
+	if err != nil {
+		return err
+	}
+	connOrgs, err := s.store.ConnectionOrgs(ctx, accounts)
+	if err != nil {
+		return err
+	}
+	for _, a := range accounts {
+		if o, isConn := connOrgs[a]; !slices.Contains(reach, a) && !(isConn && slices.Contains(reach, o)) {
+			return verigate.FieldError("accounts", "names "+a+", which is neither an organization nor an account this key's user reaches")
+		}
+	}
+	return nil
+}
+
+// accountOrgs narrows reach to the organizations an account list names,
+// directly or through its connections (which connect further restricts the
+// key to). A list naming nothing within reach narrows it to nothing.
+func (s *Service) accountOrgs(ctx context.Context, reach, accounts []string) ([]string, error) {
+	var conns []string
+	for _, a := range accounts {
+		if !slices.Contains(reach, a) {
+			conns = append(conns, a)
+		}
+	}
+	connOrgs, err := s.store.ConnectionOrgs(ctx, conns)
+	if err != nil {
+		return nil, err
+	}
+	narrowed := []string{}
+	for _, o := range reach {
+		if slices.Contains(accounts, o) || slices.ContainsFunc(conns, func(c string) bool { return connOrgs[c] == o }) {
+			narrowed = append(narrowed, o)
+		}
+	}
+	return narrowed, nil
 }

@@ -25,6 +25,7 @@ type Store interface {
 	ListOrganizations(ctx context.Context, f verigate.OrgFilter) ([]*verigate.Organization, error)
 	OrgReach(ctx context.Context, id string) ([]string, error)
 	OrgChainActive(ctx context.Context, id string) (bool, error)
+	ConnectionOrgs(ctx context.Context, ids []string) (map[string]string, error)
 
 	CreateUser(ctx context.Context, u *verigate.User, ev verigate.AuditEvent) error
 	GetUser(ctx context.Context, id string) (*verigate.User, error)

@@ -176,7 +176,11 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*verigate.Connect
 	if in.Hold {
 		next = nil
 	}
-	c := &verigate.Connection{ID: verigate.NewID(), OrgID: p.OrgID, UserID: p.UserID, APIKeyID: p.ID, Mode: p.Mode,
+	home := p.HomeOrg()
+	if home == "" {
+		return nil, verigate.Errorf(verigate.EFORBIDDEN, "This API key reaches no organization.")
+	}
+	c := &verigate.Connection{ID: verigate.NewID(), OrgID: home, UserID: p.UserID, APIKeyID: p.ID, Mode: p.Mode,
 		SourceID: in.SourceID, Label: in.Label, Status: verigate.ConnQueued, NextRunAt: next, StepID: in.StepID,
 		ConnectorState: json.RawMessage("{}"), Data: json.RawMessage("{}"), CreatedAt: now, UpdatedAt: now}
 	creds, _ := json.Marshal(in.Credentials)

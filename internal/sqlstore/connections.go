@@ -108,6 +108,33 @@ func (db *DB) GetConnection(ctx context.Context, id string) (*verigate.Connectio
 	return c, notFound(err, "Connection")
 }
 
+// ConnectionOrgs maps each of ids that is a connection to its
+// organization; ids that are not connections are left out.
+func (db *DB) ConnectionOrgs(ctx context.Context, ids []string) (map[string]string, error) {
+	orgs := map[string]string{}
+	if len(ids) == 0 {
+		return orgs, nil
+	}
+	args := make([]any, len(ids))
+	ph := make([]string, len(ids))
+	for i, id := range ids {
+		args[i], ph[i] = id, "$"+itoa(i+1)
+	}
+	rows, err := db.ro.QueryContext(ctx, `SELECT id, org_id FROM connections WHERE id IN (`+strings.Join(ph, ", ")+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, org string
+		if err := rows.Scan(&id, &org); err != nil {
+			return nil, err
+		}
+		orgs[id] = org
+	}
+	return orgs, rows.Err()
+}
+
 // ListConnections returns the connections of the given organizations in
 // mode, newest first; with only, just those whose id or organization is
 // in it.

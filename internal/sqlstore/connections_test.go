@@ -86,5 +86,8 @@ func TestStoreConnections(t *testing.T) {
 		if live, _ := db.ListConnections(ctx, []string{"r1"}, verigate.ModeLive, nil, 10, 0); len(live) != 0 {
 			t.Fatal("a test connection listed as live")
 		}
+		if orgs, err := db.ConnectionOrgs(ctx, []string{"c1", "nope", "r1"}); err != nil || len(orgs) != 1 || orgs["c1"] != "r1" {
+			t.Fatalf("ConnectionOrgs = %v, %v", orgs, err)
+		}
 	})
 }

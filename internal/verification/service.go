@@ -194,15 +194,36 @@ func orEmpty(raw json.RawMessage) json.RawMessage {
 // AppID is the Reclaim application id partners' apps request proofs with.
 func (s *Service) AppID() string { return s.cfg.ReclaimAppID }
 
-// homeOrg is where a partner principal's new objects go: its own
-// organization, unless its key is restricted to others, then the one it
-// is restricted to.
-func homeOrg(p *verigate.Principal) (string, error) {
-	if p.Kind == verigate.PrincipalSystem || slices.Contains(p.Orgs, p.OrgID) {
-		return p.OrgID, nil
+// sessionOrg is the organization a new session belongs to: the one
+// institutionKey names (one of the key's institutions), or else the key's
+// home organization. Either must be enabled, with its ancestors.
+func (s *Service) sessionOrg(ctx context.Context, p *verigate.Principal, institutionKey string) (*verigate.Organization, error) {
+	if institutionKey != "" {
+		inst, err := s.store.GetOrganizationByKey(ctx, institutionKey)
+		if verigate.ErrorCode(err) == verigate.ENOTFOUND || (err == nil && (!slices.Contains(p.Orgs, inst.ID) || inst.Kind != verigate.OrgInstitution)) {
+			return nil, verigate.FieldError("params.institutionKey", "is not one of this key's institutions")
+		} else if err != nil {
+			return nil, err
+		}
+		if active, err := s.store.OrgChainActive(ctx, inst.ID); err != nil {
+			return nil, err
+		} else if !active {
+			return nil, verigate.FieldError("params.institutionKey", "names a disabled organization")
+		}
+		return inst, nil
 	}
-	if len(p.Orgs) == 1 {
-		return p.Orgs[0], nil
+	home := p.HomeOrg()
+	if home == "" {
+		return nil, verigate.Errorf(verigate.EFORBIDDEN, "This API key reaches no organization.")
 	}
-	return "", verigate.FieldError("params.institutionKey", "is required for a key restricted to several organizations")
+	org, err := s.store.GetOrganization(ctx, home)
+	if err != nil {
+		return nil, err
+	}
+	if active, err := s.store.OrgChainActive(ctx, org.ID); err != nil {
+		return nil, err
+	} else if !active {
+		return nil, verigate.Errorf(verigate.EFORBIDDEN, "This API key's organization is disabled.")
+	}
+	return org, nil
 }

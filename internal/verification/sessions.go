@@ -129,28 +129,10 @@ func (s *Service) CreateSession(ctx context.Context, in SessionInput) (*verigate
 			return nil, "", verigate.FieldError("params.redirectUrl", "must be an http or https URL")
 		}
 	}
-	// The organization: the key's own, or one of its institutions.
-	home, err := homeOrg(p)
-	if err != nil && in.InstitutionKey == "" {
+	// The organization: the key's home, or one of its institutions.
+	org, err := s.sessionOrg(ctx, p, in.InstitutionKey)
+	if err != nil {
 		return nil, "", err
-	}
-	org, err := s.store.GetOrganization(ctx, home)
-	if err != nil && in.InstitutionKey == "" {
-		return nil, "", err
-	}
-	if in.InstitutionKey != "" {
-		inst, err := s.store.GetOrganizationByKey(ctx, in.InstitutionKey)
-		if verigate.ErrorCode(err) == verigate.ENOTFOUND || (err == nil && (!slices.Contains(p.Orgs, inst.ID) || inst.Kind != verigate.OrgInstitution)) {
-			return nil, "", verigate.FieldError("params.institutionKey", "is not one of this key's institutions")
-		} else if err != nil {
-			return nil, "", err
-		}
-		org = inst
-	}
-	if active, err := s.store.OrgChainActive(ctx, org.ID); err != nil {
-		return nil, "", err
-	} else if !active {
-		return nil, "", verigate.FieldError("params.institutionKey", "names a disabled organization")
 	}
 	sess.OrgID = org.ID
 	avail, err := s.available(ctx, org.ID, p.Mode)
@@ -361,10 +343,11 @@ func (s *Service) CreateSDKSession(ctx context.Context, sourceName string) (*SDK
 	if strings.TrimSpace(sourceName) == "" {
 		return nil, verigate.FieldError("sourceName", "is required")
 	}
-	home, err := homeOrg(p)
+	org, err := s.sessionOrg(ctx, p, "")
 	if err != nil {
 		return nil, err
 	}
+	home := org.ID
 	avail, err := s.available(ctx, home, p.Mode)
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -293,5 +294,30 @@ func TestRestrictedKey(t *testing.T) {
 	e.Do("GET", fmt.Sprintf("/partner/session/%d", c.Data.ID), nil, "x-api-key", k).Decode(t, &got)
 	if got.Data["status"] != "PENDING" {
 		t.Fatalf("session of a restricted key: %v", got.Data)
+	}
+	// A key restricted to several institutions creates sessions, SDK ones
+	// included (which take no institutionKey), in the first it lists.
+	bank, _ := e.App.Access.Organization(e.System, "acme-bank")
+	two, _, err := e.App.Access.CreateAPIKey(e.System, access.APIKeyInput{OrgKey: "acme", UserEmail: f.r.Email, Scopes: partnerScopes, Mode: verigate.ModeTest, Accounts: []string{bank.ID, cu.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sdk struct{ Data struct{ SessionID string } }
+	if r := e.Do("POST", "/partner/sdk/session", map[string]string{"sourceName": "PayPal"}, "x-api-key", two); r.Status != 201 {
+		t.Fatalf("SDK session of a key restricted to two institutions: %d %s", r.Status, r.Body)
+	} else {
+		r.Decode(t, &sdk)
+	}
+	id, _ := strconv.ParseInt(sdk.Data.SessionID, 10, 64)
+	if s, err := e.App.DB.GetSession(e.System, id); err != nil || s.OrgID != bank.ID {
+		t.Fatalf("SDK session landed in %v (%v), want %s", s, err, bank.ID)
+	}
+	// A disabled home organization is the key's problem, not a parameter's.
+	if _, err := e.App.Access.DisableOrganization(e.System, "acme-bank"); err != nil {
+		t.Fatal(err)
+	}
+	r := e.Do("POST", "/partner/session", map[string]any{"params": map[string]any{"expiryDate": "2027-01-01"}}, "x-api-key", two)
+	if r.Status != 403 || strings.Contains(string(r.Body), "institutionKey") {
+		t.Fatalf("session for a disabled home organization: %d %s", r.Status, r.Body)
 	}
 }
