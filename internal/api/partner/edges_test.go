@@ -2,6 +2,7 @@ package partner_test
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
@@ -191,6 +192,22 @@ func TestIdempotency(t *testing.T) {
 			t.Fatal(err)
 		}
 		wantError(t, e.Do("POST", "/partner/session", body, "x-api-key", f.test, "Idempotency-Key", "k-2"), 409, "in progress")
+		// A response stored in the clear (before responses were sealed)
+		// replays; one that cannot be opened answers 409, never 500.
+		raw, _ := json.Marshal(body)
+		sum := sha256.Sum256(raw)
+		for k, stored := range map[string]string{"k-plain": string(first.Body), "k-foreign": "c2VhbGVkIGVsc2V3aGVyZQ=="} {
+			if _, err := e.App.DB.ClaimIdempotencyKey(e.System, scope, k, sum[:], e.Clock.Now(), e.Clock.Now().Add(-time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.App.DB.FinishIdempotencyKey(e.System, scope, k, 201, []byte(stored)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if r := e.Do("POST", "/partner/session", raw, "x-api-key", f.test, "Idempotency-Key", "k-plain"); r.Status != 201 || !bytes.Equal(r.Body, first.Body) {
+			t.Fatalf("plain stored response: %d %s", r.Status, r.Body)
+		}
+		wantError(t, e.Do("POST", "/partner/session", raw, "x-api-key", f.test, "Idempotency-Key", "k-foreign"), 409, "no longer be replayed")
 		// A refused request is not kept: the key can be used again.
 		bad := map[string]any{"params": map[string]any{"expiryDate": "2001-01-01"}}
 		wantError(t, e.Do("POST", "/partner/session", bad, "x-api-key", f.test, "Idempotency-Key", "k-3"), 400, "")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"io"
 	"net/http"
 
@@ -45,11 +46,7 @@ func (h *Handler) idempotent(fn func(http.ResponseWriter, *http.Request) error) 
 			case !bytes.Equal(rec.RequestHash, sum[:]):
 				return verigate.Errorf(verigate.EINVALID, "This Idempotency-Key was used with a different request body.")
 			}
-			sealed, err := base64.StdEncoding.DecodeString(rec.Body)
-			if err != nil {
-				return err
-			}
-			body, err := h.Seal.Open(scope+"\x00"+key, sealed)
+			body, err := h.openStored(scope, key, rec.Body)
 			if err != nil {
 				return err
 			}
@@ -77,11 +74,16 @@ func (h *Handler) idempotent(fn func(http.ResponseWriter, *http.Request) error) 
 		if rec2.code < 300 {
 			// The stored response holds the link token: sealed, never in the clear.
 			sealed := base64.StdEncoding.EncodeToString(h.Seal.Seal(scope+"\x00"+key, rec2.body.Bytes()))
-			if err := h.Idempotency.FinishIdempotencyKey(bg, scope, key, rec2.code, []byte(sealed)); err != nil {
-				h.Log.Error("store idempotent response", "err", err) // the session exists: still answer
-			} else {
-				finished = true
+			err := h.Idempotency.FinishIdempotencyKey(bg, scope, key, rec2.code, []byte(sealed))
+			if err != nil {
+				err = h.Idempotency.FinishIdempotencyKey(bg, scope, key, rec2.code, []byte(sealed))
 			}
+			if err != nil {
+				// The session exists: still answer, and keep the key
+				// claimed, so a retry meets 409 rather than a second session.
+				h.Log.Error("store idempotent response", "err", err)
+			}
+			finished = true
 		}
 		for k, v := range rec2.header {
 			w.Header()[k] = v
@@ -90,6 +92,24 @@ func (h *Handler) idempotent(fn func(http.ResponseWriter, *http.Request) error) 
 		w.Write(rec2.body.Bytes())
 		return nil
 	}
+}
+
+// openStored reads a stored response. One stored before responses were
+// sealed is plain JSON; one this server cannot open (sealed under a secret
+// since replaced) cannot be replayed, and the key cannot be reused.
+func (h *Handler) openStored(scope, key, stored string) ([]byte, error) {
+	sealed, err := base64.StdEncoding.DecodeString(stored)
+	if err != nil && json.Valid([]byte(stored)) {
+		return []byte(stored), nil
+	}
+	if err == nil {
+		var body []byte
+		if body, err = h.Seal.Open(scope+"\x00"+key, sealed); err == nil {
+			return body, nil
+		}
+	}
+	h.Log.Error("open stored idempotent response", "err", err)
+	return nil, verigate.Errorf(verigate.ECONFLICT, "The response stored for this Idempotency-Key can no longer be replayed; use a new key.")
 }
 
 // bufferedWriter holds a response so it can be stored before it is sent.
