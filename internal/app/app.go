@@ -112,7 +112,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sqlstore
 	(&external.Handler{Access: a.Access, Calls: a.Calls, PublicURL: cfg.PublicURL, Log: log, Limiter: a.Limits, Now: now}).Register(a.Server)
 	a.Connect.OnEnded = func(ctx context.Context, c *verigate.Connection) {
 		ctx = context.WithoutCancel(ctx) // shutdown must not lose the step's end
-		if err := a.Verify.EndConnectorStep(ctx, *c.StepID, c.Status == verigate.ConnConnected, c.Data, c.FailureReason); err != nil {
+		if err := a.Verify.EndConnectorStep(ctx, *c.StepID, c.ID, c.Status == verigate.ConnConnected, c.Data, c.FailureReason); err != nil {
 			a.Log.Error("end connector step", "err", err, "step", *c.StepID)
 		}
 	}

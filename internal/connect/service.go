@@ -126,7 +126,8 @@ type CreateInput struct {
 	Credentials Credentials
 	Label       string
 	StepID      *int64
-	// Hold creates it without starting the login; Activate starts it.
+	// Hold creates it without starting the login; Activate starts it
+	// (or, failing that, the worker, a lease later).
 	Hold bool
 }
 
@@ -174,7 +175,10 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*verigate.Connect
 	now := s.now()
 	next := &now
 	if in.Hold {
-		next = nil
+		// A hold lapses into a start after a lease: a process that dies
+		// before Activate leaves no connection (and no step) stuck.
+		lapse := now.Add(Lease)
+		next = &lapse
 	}
 	home := p.HomeOrg()
 	if home == "" {

@@ -49,18 +49,19 @@ func (s *Service) StartConnect(ctx context.Context, st *verigate.Step, sess *ver
 
 // EndConnectorStep ends a connector step when its connection connects
 // (COMPLETED, with the fetched data as results) or fails (FAILED), and
-// settles the session.
-func (s *Service) EndConnectorStep(ctx context.Context, stepID int64, connected bool, data json.RawMessage, reason string) error {
+// settles the session. A connection the step does not name (one whose
+// step was never moved, or moved on) ends nothing.
+func (s *Service) EndConnectorStep(ctx context.Context, stepID int64, accountID string, connected bool, data json.RawMessage, reason string) error {
 	var err error
 	for range 3 { // a concurrent change of the session: read again and retry
-		if err = s.endConnectorStep(ctx, stepID, connected, data, reason); verigate.ErrorCode(err) != verigate.ECONFLICT {
+		if err = s.endConnectorStep(ctx, stepID, accountID, connected, data, reason); verigate.ErrorCode(err) != verigate.ECONFLICT {
 			return err
 		}
 	}
 	return err
 }
 
-func (s *Service) endConnectorStep(ctx context.Context, stepID int64, connected bool, data json.RawMessage, reason string) error {
+func (s *Service) endConnectorStep(ctx context.Context, stepID int64, accountID string, connected bool, data json.RawMessage, reason string) error {
 	st, err := s.store.GetStep(ctx, stepID)
 	if err != nil {
 		return err
@@ -71,6 +72,11 @@ func (s *Service) endConnectorStep(ctx context.Context, stepID int64, connected 
 	}
 	if verigate.StepEnded(st.Status) || verigate.SessionEnded(sess.Status) {
 		return nil // expired or decided meanwhile
+	}
+	var meta map[string]any
+	json.Unmarshal(st.Metadata, &meta)
+	if meta["accountId"] != accountID {
+		return nil
 	}
 	sys := verigate.WithPrincipal(ctx, verigate.System)
 	if !connected {
@@ -84,8 +90,6 @@ func (s *Service) endConnectorStep(ctx context.Context, stepID int64, connected 
 	if err != nil {
 		return err
 	}
-	var meta map[string]any
-	json.Unmarshal(st.Metadata, &meta)
 	st.Results, _ = json.Marshal(map[string]any{"accountId": meta["accountId"], "data": json.RawMessage(orEmpty(data))})
 	st.UpdatedAt = s.now()
 	ch := verigate.SessionChange{Session: sess, Steps: []verigate.StepUpdate{u},

@@ -5,8 +5,12 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/verigate/verigate/internal/app/apptest"
+	"github.com/verigate/verigate/internal/connect"
+	"github.com/verigate/verigate/internal/sqlstore"
+	"github.com/verigate/verigate/internal/sqlstore/storetest"
 )
 
 // TestConnectorStep runs a session's Sandbox Bank step through its
@@ -75,4 +79,52 @@ func TestConnectorStep(t *testing.T) {
 			t.Fatalf("session after a failed login: %v", sess.Data["status"])
 		}
 	})
+}
+
+// TestConnectorStepInterrupted: a process that dies between recording the
+// connection on its step and starting the login leaves nothing stuck: the
+// hold lapses a lease later and the worker carries the step to its end. A
+// connection its step never recorded ends no step.
+func TestConnectorStepInterrupted(t *testing.T) {
+	e := apptest.New(t, storetest.Open(t, sqlstore.SQLite))
+	f := newFixture(t, e)
+	var bank int64
+	srcs, _ := e.App.Verify.Sources(e.System)
+	for _, s := range srcs {
+		if s.SourceName == "Sandbox Bank" {
+			bank = s.ID
+		}
+	}
+	c := f.createSession(t, f.test, nil)
+	csrf := f.csrf(t, c)
+	step := f.startStep(t, c, csrf, bank)
+	st, _ := e.App.DB.GetStep(e.System, step)
+	sess, _ := e.App.DB.GetSession(e.System, st.SessionID)
+	creds := connect.Credentials{"username": "good", "password": "pass"}
+	// A stray connection for the step, which the step never records.
+	stray, err := e.App.Connect.CreateForStep(e.System, sess.OrgID, sess.Mode, sess.ID, st.ID, bank, creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := e.App.Connect.CreateForStep(e.System, sess.OrgID, sess.Mode, sess.ID, st.ID, bank, creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.App.Verify.StartConnect(e.System, st, sess, conn.ID); err != nil {
+		t.Fatal(err)
+	}
+	// The process dies here, before Activate. Nothing runs on hold...
+	if n, _ := e.App.Connect.Work(context.Background()); n != 0 {
+		t.Fatalf("worked %d held connections", n)
+	}
+	// ...and a lease later both run; only the recorded one ends the step.
+	e.Clock.Advance(connect.Lease + time.Second)
+	if n, _ := e.App.Connect.Work(context.Background()); n != 2 {
+		t.Fatalf("worked %d lapsed connections, want 2", n)
+	}
+	var done map[string]any
+	e.Do("GET", fmt.Sprintf("/partner/steps/%d", step), nil, "x-csrf-token", csrf).Decode(t, &done)
+	if done["status"] != "COMPLETED" || done["results"].(map[string]any)["accountId"] != conn.ID {
+		t.Fatalf("step after the lapse: %v (stray %s)", done, stray.ID)
+	}
 }
