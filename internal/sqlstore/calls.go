@@ -19,7 +19,7 @@ func (db *DB) CreateCall(ctx context.Context, c *verigate.PhoneCall, ev verigate
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 			c.VoiceID, c.InstitutionID, c.Provider, c.ProviderCallID, c.PhoneNumber, c.CallerName, ms(c.ReceivedAt),
 			c.Status, c.PersonID, c.Risk.Score, c.Risk.Level, c.Verified, c.ValidationType, c.DecidedBy, msPtr(c.DecidedAt),
-			ms(c.CreatedAt), ms(c.UpdatedAt), strings.ToLower(c.PhoneNumber+" "+c.CallerName))
+			ms(c.CreatedAt), ms(c.UpdatedAt), fold(c.PhoneNumber+" "+c.CallerName))
 		if isUnique(err) {
 			return verigate.Errorf(verigate.ECONFLICT, "Call %s from %s was already reported.", c.ProviderCallID, c.Provider)
 		}
@@ -53,10 +53,10 @@ func (db *DB) UpdateCall(ctx context.Context, ch verigate.CallChange) error {
 			// decisions on one member never undo each other.
 			set := `name = $3, name_folded = $11, updated_at = $10`
 			args := []any{m.InstitutionID, m.PersonID, m.Name, m.VoiceEnrolled, m.EnrolledVoiceID, msPtr(m.EnrolledAt),
-				m.VerificationCount, msPtr(m.LastVerifiedAt), ms(m.CreatedAt), ms(m.UpdatedAt), strings.ToLower(m.Name)}
+				m.VerificationCount, msPtr(m.LastVerifiedAt), ms(m.CreatedAt), ms(m.UpdatedAt), fold(m.Name)}
 			if ch.MemberEnrollment {
 				set = `voice_enrolled = $4, enrolled_voice_id = $5, enrolled_at = $6,
-					verification_count = members.verification_count + $12, last_verified_at = COALESCE($8, members.last_verified_at), updated_at = $10`
+					verification_count = members.verification_count + $12, last_verified_at = CASE WHEN $12 > 0 THEN $8 ELSE members.last_verified_at END, updated_at = $10`
 				args = append(args, verified(ch))
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO members (institution_id, person_id, name, voice_enrolled,
@@ -176,7 +176,7 @@ func (db *DB) ListCalls(ctx context.Context, f verigate.CallFilter) ([]*verigate
 		where = append(where, "c.status IN ("+strings.Join(ph, ", ")+")")
 	}
 	if f.Search != "" {
-		p := arg("%" + escapeLike(strings.ToLower(f.Search)) + "%")
+		p := arg("%" + escapeLike(fold(f.Search)) + "%")
 		where = append(where, "(c.search_text LIKE "+p+" ESCAPE '\\' OR COALESCE(m.name_folded, '') LIKE "+p+" ESCAPE '\\')")
 	}
 	if f.From != nil {

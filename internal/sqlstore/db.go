@@ -160,7 +160,7 @@ func (db *DB) provider() (*goose.Provider, error) {
 		return nil, err
 	}
 	dialect := goose.DialectSQLite3
-	var opts []goose.ProviderOption
+	opts := []goose.ProviderOption{goose.WithGoMigrations(refoldMigration())}
 	if db.dialect == Postgres {
 		dialect = goose.DialectPostgres
 		// Replicas starting together must not migrate twice.

@@ -103,6 +103,24 @@ func TestStoreReseller(t *testing.T) {
 					t.Errorf("search %q: %d, %v; want %d", search, n, err, want)
 				}
 			}
+			// Rows folded by SQL LOWER (ASCII only) before 00007 are
+			// refolded from Go by it.
+			c4 := call("v4", "i1", "+15550004", "ÉMILE Ünal", t0)
+			if err := db.CreateCall(ctx, c4, ev("call.received", "v4")); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Exec(ctx, `UPDATE phone_calls SET search_text = '+15550004 Émile Ünal' WHERE voice_id = 'v4'`); err != nil {
+				t.Fatal(err)
+			}
+			if _, n, _ := db.ListCalls(ctx, verigate.CallFilter{InstitutionID: "i1", Search: "émile ü", Limit: 10}); n != 0 {
+				t.Fatal("the ASCII-folded row already matches")
+			}
+			if err := db.RedoMigration(ctx, 7); err != nil {
+				t.Fatal(err)
+			}
+			if _, n, _ := db.ListCalls(ctx, verigate.CallFilter{InstitutionID: "i1", Search: "émile ü", Limit: 10}); n != 1 {
+				t.Fatalf("after refolding, %d calls match", n)
+			}
 			from := t0.Add(30 * time.Second)
 			if _, n, _ := db.ListCalls(ctx, verigate.CallFilter{InstitutionID: "i1", From: &from, Limit: 10}); n != 1 {
 				t.Errorf("from filter: %d", n)
@@ -140,6 +158,21 @@ func TestStoreReseller(t *testing.T) {
 			mem, err := db.GetMember(ctx, "i1", "M1")
 			if err != nil || !mem.VoiceEnrolled || mem.VerificationCount != 1 || mem.EnrolledVoiceID != "v1" {
 				t.Fatalf("member: %+v %v", mem, err)
+			}
+			// A rejection that read the member before that enrollment
+			// writes its enrollment columns, never the verification time.
+			stale := *m
+			earlier := at.Add(-time.Hour)
+			stale.VoiceEnrolled, stale.EnrolledVoiceID, stale.EnrolledAt, stale.LastVerifiedAt = false, "", nil, &earlier
+			c2.Status, c2.PersonID, c2.UpdatedAt = verigate.CallRejected, "M1", at
+			db.Exec(ctx, `UPDATE phone_calls SET status = 'assigned', person_id = 'M1' WHERE voice_id = 'v2'`)
+			if err := db.UpdateCall(ctx, verigate.CallChange{Call: c2, FromStatus: verigate.CallAssigned, FromPersonID: "M1", Member: &stale,
+				MemberEnrollment: true}); err != nil {
+				t.Fatal(err)
+			}
+			mem, _ = db.GetMember(ctx, "i1", "M1")
+			if mem.LastVerifiedAt == nil || !mem.LastVerifiedAt.Equal(at) || mem.VerificationCount != 1 || mem.VoiceEnrolled {
+				t.Fatalf("member after a stale rejection: %+v", mem)
 			}
 			_, err = db.GetMember(ctx, "i2", "M1")
 			code(t, err, verigate.ENOTFOUND)

@@ -1,0 +1,23 @@
+package sqlstore
+
+import "context"
+
+// Exec runs a statement directly (tests set up states the API never writes).
+func (db *DB) Exec(ctx context.Context, query string, args ...any) error {
+	_, err := db.rw.ExecContext(ctx, query, args...)
+	return err
+}
+
+// RedoMigration undoes migration version and everything after it, then
+// applies them again.
+func (db *DB) RedoMigration(ctx context.Context, version int64) error {
+	p, err := db.provider()
+	if err != nil {
+		return err
+	}
+	if _, err := p.DownTo(ctx, version-1); err != nil {
+		return err
+	}
+	_, err = p.Up(ctx)
+	return err
+}
