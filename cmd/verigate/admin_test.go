@@ -137,7 +137,7 @@ func TestAdminCLI(t *testing.T) {
 	}
 	var st []map[string]any
 	c.ok(&st, "", "migrate", "status")
-	if len(st) == 0 || st[0]["appliedAt"] == nil {
+	if len(st) < 7 || st[0]["appliedAt"] == nil || st[6]["name"] != "00007_refold (Go)" {
 		t.Fatalf("migrate status: %v", st)
 	}
 	if code, out, _ := c.run("", "version"); code != 0 || !strings.HasPrefix(out, "verigate ") {

@@ -206,6 +206,9 @@ func (db *DB) MigrationStatus(ctx context.Context) ([]Migration, error) {
 	out := make([]Migration, 0, len(st))
 	for _, s := range st {
 		m := Migration{Version: s.Source.Version, Name: filepath.Base(s.Source.Path)}
+		if s.Source.Path == "" {
+			m.Name = goMigrationNames[s.Source.Version]
+		}
 		if s.State == goose.StateApplied {
 			at := s.AppliedAt
 			m.AppliedAt = &at

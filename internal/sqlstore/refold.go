@@ -13,6 +13,9 @@ import (
 // store and search the same text.
 func fold(s string) string { return strings.ToLower(s) }
 
+// goMigrationNames name the Go migrations in `verigate migrate status`.
+var goMigrationNames = map[int64]string{7: "00007_refold (Go)"}
+
 // refoldMigration (00007) refolds the search columns 00006 backfilled with
 // SQL LOWER, so rows with non-ASCII names match searches folded in Go.
 func refoldMigration() *goose.Migration {
