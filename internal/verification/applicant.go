@@ -428,6 +428,8 @@ func (s *Service) checkProof(ctx context.Context, p reclaim.Proof, pol reclaim.P
 	}
 	hash, _ := res.Context["providerHash"].(string)
 	switch {
+	case hash == "":
+		return nil, &reclaim.Error{Reason: "the proof's context names no providerHash"}, nil
 	case len(accepted) == 0:
 		return nil, &reclaim.Error{Reason: "source " + src.SourceName + " accepts no Reclaim provider yet (import its providerHashes)"}, nil
 	case !slices.ContainsFunc(accepted, func(h string) bool { return strings.EqualFold(h, hash) }):

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -120,6 +121,8 @@ func (s *Service) ImportSources(ctx context.Context, data []byte) ([]*verigate.D
 			return nil, verigate.FieldError(field+".id", "ids are given by the server; leave id out (a built-in source is replaced by its sourceName)")
 		case len(src.ProviderHashes) > 20:
 			return nil, verigate.FieldError(field+".providerHashes", "at most 20")
+		case slices.ContainsFunc(src.ProviderHashes, func(h string) bool { return !providerHashRE.MatchString(h) }):
+			return nil, verigate.FieldError(field+".providerHashes", "each must be a Reclaim provider hash: 0x and 64 hex digits")
 		case len(src.Description) > 1000 || len(src.LogoURL) > 500 || len(src.Category) > 100:
 			return nil, verigate.FieldError(field, "description, logoUrl or category too long")
 		}
@@ -300,3 +303,6 @@ func (s *Service) sourceByName(ctx context.Context, name string) (*verigate.Data
 func (s *Service) Sources(ctx context.Context) ([]*verigate.DataSource, error) {
 	return s.store.ListSources(ctx)
 }
+
+// providerHashRE is the shape of a Reclaim provider hash (a keccak256).
+var providerHashRE = regexp.MustCompile(`^0x[0-9a-fA-F]{64}$`)

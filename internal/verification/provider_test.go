@@ -61,6 +61,13 @@ func TestProofBoundToSource(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "does not accept") {
 		t.Fatalf("a Kaggle proof for a PayPal step: %v", err)
 	}
+	// Provider hashes are Reclaim's: anything else is refused at import.
+	for _, bad := range []string{``, `0x12`, `4c20776ae89ab7eead49e4e393f4e07348a4d85e21869201aa6eea6e2bc07f5b`} {
+		c := `{"sources":[{"sourceName":"PayPal","name":"PayPal","kind":"reclaim","verificationTypeId":1,"providerId":"paypal-income","providerHashes":["` + bad + `"]}]}`
+		if _, err := v.ImportSources(e.System, []byte(c)); verigate.ErrorCode(err) != verigate.EINVALID || !strings.Contains(err.Error(), "providerHashes") {
+			t.Fatalf("provider hash %q: %v", bad, err)
+		}
+	}
 	// The deployment says which provider proves PayPal.
 	catalog := `{"sources":[{"sourceName":"PayPal","name":"PayPal","kind":"reclaim","verificationTypeId":1,"providerId":"paypal-income","providerHashes":["` + kaggle + `"]}]}`
 	if _, err := v.ImportSources(e.System, []byte(catalog)); err != nil {
