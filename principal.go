@@ -40,17 +40,24 @@ type Principal struct {
 }
 
 // HomeOrg is the organization a principal's new objects belong to when the
-// request names none: its own when within its reach, else the first
-// organization its account list names, else the first it reaches. It is ""
-// only for a principal that reaches nothing.
+// request names none: for a key with an account list, the first
+// organization the list names; otherwise its own (or, failing that, the
+// first it reaches). It is "" when there is none: a key restricted to
+// connections only creates nothing.
 func (p *Principal) HomeOrg() string {
-	if p.Kind == PrincipalSystem || slices.Contains(p.Orgs, p.OrgID) {
+	if p.Kind == PrincipalSystem {
 		return p.OrgID
 	}
-	for _, a := range p.Accounts {
-		if slices.Contains(p.Orgs, a) {
-			return a
+	if len(p.Accounts) > 0 {
+		for _, a := range p.Accounts {
+			if slices.Contains(p.Orgs, a) {
+				return a
+			}
 		}
+		return ""
+	}
+	if slices.Contains(p.Orgs, p.OrgID) {
+		return p.OrgID
 	}
 	if len(p.Orgs) > 0 {
 		return p.Orgs[0]

@@ -116,6 +116,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sqlstore
 			a.Log.Error("end connector step", "err", err, "step", *c.StepID)
 		}
 	}
+	a.Connect.StepRecords = func(ctx context.Context, c *verigate.Connection) (bool, error) {
+		return a.Verify.StepRecords(ctx, *c.StepID, c.ID)
+	}
 	(&partner.Handler{Access: a.Access, Verification: a.Verify, Connect: a.Connect, Limiter: a.Limits, Idempotency: db, Log: log,
 		Seal: seal.New(cfg.SecretKey, "verigate idempotent responses v1"),
 		Now:  func() time.Time { return a.now() }}).Register(a.Server)

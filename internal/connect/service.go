@@ -29,6 +29,7 @@ type Store interface {
 	ExpiredRequests(ctx context.Context, now time.Time, limit int) ([]*verigate.AssistanceRequest, error)
 	ConnectionEvents(ctx context.Context, connectionID string, afterID int64, limit int) ([]verigate.ConnectionEvent, error)
 	ListSources(ctx context.Context) ([]*verigate.DataSource, error)
+	OrgChainActive(ctx context.Context, id string) (bool, error)
 }
 
 // Timing.
@@ -52,6 +53,10 @@ type Service struct {
 	// OnEnded is told when a connection created by a verification step
 	// connects or fails, so the step can end.
 	OnEnded func(ctx context.Context, c *verigate.Connection)
+	// StepRecords tells whether a step's connection is the one its step
+	// records; one that is not (its request died before the step moved)
+	// fails instead of logging in for nothing.
+	StepRecords func(ctx context.Context, c *verigate.Connection) (bool, error)
 }
 
 // New returns a Service with the Sandbox Bank connector.
@@ -182,7 +187,12 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*verigate.Connect
 	}
 	home := p.HomeOrg()
 	if home == "" {
-		return nil, verigate.Errorf(verigate.EFORBIDDEN, "This API key reaches no organization.")
+		return nil, verigate.Errorf(verigate.EFORBIDDEN, "This API key's account list names no organization to create in.")
+	}
+	if active, err := s.store.OrgChainActive(ctx, home); err != nil {
+		return nil, err
+	} else if !active {
+		return nil, verigate.Errorf(verigate.EFORBIDDEN, "This API key's organization is disabled.")
 	}
 	c := &verigate.Connection{ID: verigate.NewID(), OrgID: home, UserID: p.UserID, APIKeyID: p.ID, Mode: p.Mode,
 		SourceID: in.SourceID, Label: in.Label, Status: verigate.ConnQueued, NextRunAt: next, StepID: in.StepID,

@@ -85,6 +85,13 @@ func (s *Service) step(ctx context.Context, c *verigate.Connection) error {
 	var out Outcome
 	switch c.Status {
 	case verigate.ConnQueued:
+		if c.StepID != nil && s.StepRecords != nil {
+			if ok, err := s.StepRecords(ctx, c); err != nil {
+				return err
+			} else if !ok {
+				return s.apply(ctx, c, nil, Outcome{Kind: Failed, Reason: "its verification step never recorded it"})
+			}
+		}
 		out = conn.Start(cctx, creds)
 	case verigate.ConnRunning:
 		out = conn.Resume(cctx, creds, c.ConnectorState)

@@ -47,6 +47,27 @@ func (s *Service) StartConnect(ctx context.Context, st *verigate.Step, sess *ver
 	return s.store.ApplySessionChange(ctx, verigate.SessionChange{Session: sess, Steps: []verigate.StepUpdate{u}})
 }
 
+// StepRecords tells whether connector step stepID records accountID as
+// the connection carrying it out.
+func (s *Service) StepRecords(ctx context.Context, stepID int64, accountID string) (bool, error) {
+	st, err := s.store.GetStep(ctx, stepID)
+	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	return recordedAccount(st) == accountID, nil
+}
+
+// recordedAccount is the connection a connector step records.
+func recordedAccount(st *verigate.Step) string {
+	var meta struct {
+		AccountID string `json:"accountId"`
+	}
+	json.Unmarshal(st.Metadata, &meta)
+	return meta.AccountID
+}
+
 // EndConnectorStep ends a connector step when its connection connects
 // (COMPLETED, with the fetched data as results) or fails (FAILED), and
 // settles the session. A connection the step does not name (one whose
@@ -73,9 +94,7 @@ func (s *Service) endConnectorStep(ctx context.Context, stepID int64, accountID 
 	if verigate.StepEnded(st.Status) || verigate.SessionEnded(sess.Status) {
 		return nil // expired or decided meanwhile
 	}
-	var meta map[string]any
-	json.Unmarshal(st.Metadata, &meta)
-	if meta["accountId"] != accountID {
+	if recordedAccount(st) != accountID {
 		return nil
 	}
 	sys := verigate.WithPrincipal(ctx, verigate.System)
@@ -90,7 +109,7 @@ func (s *Service) endConnectorStep(ctx context.Context, stepID int64, accountID 
 	if err != nil {
 		return err
 	}
-	st.Results, _ = json.Marshal(map[string]any{"accountId": meta["accountId"], "data": json.RawMessage(orEmpty(data))})
+	st.Results, _ = json.Marshal(map[string]any{"accountId": accountID, "data": json.RawMessage(orEmpty(data))})
 	st.UpdatedAt = s.now()
 	ch := verigate.SessionChange{Session: sess, Steps: []verigate.StepUpdate{u},
 		Events: []verigate.Event{s.event(sess, "step.completed", map[string]any{"stepId": st.ID})},

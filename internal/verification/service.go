@@ -214,7 +214,7 @@ func (s *Service) sessionOrg(ctx context.Context, p *verigate.Principal, institu
 	}
 	home := p.HomeOrg()
 	if home == "" {
-		return nil, verigate.Errorf(verigate.EFORBIDDEN, "This API key reaches no organization.")
+		return nil, verigate.Errorf(verigate.EFORBIDDEN, "This API key's account list names no organization to create in.")
 	}
 	org, err := s.store.GetOrganization(ctx, home)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/app/apptest"
 	"github.com/verigate/verigate/internal/connect"
 	"github.com/verigate/verigate/internal/sqlstore"
@@ -117,7 +118,8 @@ func TestConnectorStepInterrupted(t *testing.T) {
 	if n, _ := e.App.Connect.Work(context.Background()); n != 0 {
 		t.Fatalf("worked %d held connections", n)
 	}
-	// ...and a lease later both run; only the recorded one ends the step.
+	// ...and a lease later the recorded one logs in and ends the step; the
+	// stray one fails without logging in, and ends nothing.
 	e.Clock.Advance(connect.Lease + time.Second)
 	if n, _ := e.App.Connect.Work(context.Background()); n != 2 {
 		t.Fatalf("worked %d lapsed connections, want 2", n)
@@ -126,5 +128,8 @@ func TestConnectorStepInterrupted(t *testing.T) {
 	e.Do("GET", fmt.Sprintf("/partner/steps/%d", step), nil, "x-csrf-token", csrf).Decode(t, &done)
 	if done["status"] != "COMPLETED" || done["results"].(map[string]any)["accountId"] != conn.ID {
 		t.Fatalf("step after the lapse: %v (stray %s)", done, stray.ID)
+	}
+	if s, _ := e.App.DB.GetConnection(e.System, stray.ID); s.Status != verigate.ConnFailed || !strings.Contains(s.FailureReason, "never recorded") {
+		t.Fatalf("stray connection: %s %q", s.Status, s.FailureReason)
 	}
 }

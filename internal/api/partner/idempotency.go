@@ -42,7 +42,7 @@ func (h *Handler) idempotent(fn func(http.ResponseWriter, *http.Request) error) 
 		if rec != nil {
 			switch {
 			case rec.Status == 0:
-				return verigate.Errorf(verigate.ECONFLICT, "A request with this Idempotency-Key is still in progress.")
+				return verigate.Errorf(verigate.ECONFLICT, "A request with this Idempotency-Key is still in progress, or its response could not be stored; retry later, or check for the session before using a new key.")
 			case !bytes.Equal(rec.RequestHash, sum[:]):
 				return verigate.Errorf(verigate.EINVALID, "This Idempotency-Key was used with a different request body.")
 			}

@@ -44,6 +44,27 @@ func TestRestrictedAccounts(t *testing.T) {
 		t.Fatalf("connection landed in %v, want %s", c, cu.ID)
 	}
 
+	// A key with a list creates in the first organization it names; a key
+	// restricted to connections only creates nothing.
+	create := func(key string) *apptest.Response {
+		return e.Do("POST", "/v1/accounts", map[string]any{"source_id": f.sandbox, "credentials": map[string]string{"username": "otp", "password": "pass"}},
+			"x-api-key", key)
+	}
+	r = create(mixed)
+	if r.Status != 201 {
+		t.Fatalf("create as mixed key: %d %s", r.Status, r.Body)
+	}
+	if c, _ := e.App.DB.GetConnection(e.System, r.JSON(t)["account_id"].(string)); c == nil || c.OrgID != cu.ID {
+		t.Fatalf("mixed key's connection landed in %v, want %s", c, cu.ID)
+	}
+	connOnly := makeKey(t, e, "acme", access.APIKeyInput{Scopes: allScopes, Accounts: []string{own}})
+	wantError(t, create(connOnly), 403, "FORBIDDEN")
+	// Nor does anything get created in a disabled organization.
+	if _, err := e.App.Access.DisableOrganization(e.System, "acme-cu"); err != nil {
+		t.Fatal(err)
+	}
+	wantError(t, create(onlyCU), 403, "FORBIDDEN")
+
 	// Entries that name nothing the user reaches are refused.
 	e.SeedReseller("bravo", "bravo-cu")
 	bravo, _ := e.App.Access.Organization(e.System, "bravo")
