@@ -205,6 +205,11 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	release, err := h.openStream(verigate.PrincipalFrom(ctx).ID)
+	if err != nil {
+		return err
+	}
+	defer release()
 	wake, cancel := h.Connect.Subscribe(id)
 	defer cancel()
 	rc := http.NewResponseController(w)

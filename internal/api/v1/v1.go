@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/verigate/verigate"
@@ -33,6 +34,34 @@ type Handler struct {
 	Draining <-chan struct{} // closed at shutdown: event streams end
 	// OTPLimit bounds codes per account (default 5 per 10 minutes).
 	OTPLimit ratelimit.Policy
+
+	streamsMu sync.Mutex
+	streams   map[string]int // open event streams by API key, on this server
+}
+
+// MaxStreamsPerKey bounds the event streams one API key holds open on one
+// server: each holds a connection and a subscription.
+const MaxStreamsPerKey = 10
+
+// openStream takes one of the key's stream slots; the caller must call the
+// returned release when the stream ends.
+func (h *Handler) openStream(keyID string) (release func(), err error) {
+	h.streamsMu.Lock()
+	defer h.streamsMu.Unlock()
+	if h.streams[keyID] >= MaxStreamsPerKey {
+		return nil, verigate.Errorf(verigate.ERATELIMITED, "This API key already holds %d open event streams; close one first.", MaxStreamsPerKey)
+	}
+	if h.streams == nil {
+		h.streams = map[string]int{}
+	}
+	h.streams[keyID]++
+	return func() {
+		h.streamsMu.Lock()
+		defer h.streamsMu.Unlock()
+		if h.streams[keyID]--; h.streams[keyID] == 0 {
+			delete(h.streams, keyID)
+		}
+	}, nil
 }
 
 // DefaultOTPLimit is the per-account code limit.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/access"
+	v1 "github.com/verigate/verigate/internal/api/v1"
 	"github.com/verigate/verigate/internal/app/apptest"
 	"github.com/verigate/verigate/internal/sqlstore"
 	"github.com/verigate/verigate/internal/sqlstore/storetest"
@@ -350,5 +352,63 @@ func TestLeaseRecovery(t *testing.T) {
 	e.Do("GET", "/v1/accounts/"+id, nil, "x-api-key", f.key).Decode(t, &a)
 	if a["status"] != "connected" {
 		t.Fatalf("after the lease ran out: %v", a)
+	}
+}
+
+// TestStreamCap: one key holds at most MaxStreamsPerKey open streams; a
+// closed stream frees its slot, and other keys are not affected.
+func TestStreamCap(t *testing.T) {
+	e := apptest.New(t, storetest.Open(t, sqlstore.SQLite))
+	f := newFixture(t, e)
+	id := f.connect(t, "otp")
+	srv := httptest.NewServer(e.App.Server)
+	defer srv.Close()
+	open := func(key string) (*http.Response, context.CancelFunc) {
+		ctx, cancel := context.WithCancel(context.Background())
+		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/v1/accounts/"+id+"/events", nil)
+		req.Header.Set("x-api-key", key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp, cancel
+	}
+	var cancels []context.CancelFunc
+	defer func() {
+		for _, c := range cancels {
+			c()
+		}
+	}()
+	for i := range v1.MaxStreamsPerKey {
+		resp, cancel := open(f.key)
+		cancels = append(cancels, cancel)
+		if resp.StatusCode != 200 {
+			t.Fatalf("stream %d: %d", i+1, resp.StatusCode)
+		}
+	}
+	resp, cancel := open(f.key)
+	body, _ := io.ReadAll(resp.Body)
+	cancel()
+	if resp.StatusCode != 429 || !strings.Contains(string(body), "RATE_LIMITED") {
+		t.Fatalf("one stream too many: %d %s", resp.StatusCode, body)
+	}
+	other := makeKey(t, e, "acme", access.APIKeyInput{Scopes: allScopes})
+	if resp, cancel := open(other); resp.StatusCode != 200 {
+		t.Fatalf("another key's stream: %d", resp.StatusCode)
+	} else {
+		cancels = append(cancels, cancel)
+	}
+	cancels[0]()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp, cancel := open(f.key)
+		cancels = append(cancels, cancel)
+		if resp.StatusCode == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a closed stream's slot was not freed: %d", resp.StatusCode)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
