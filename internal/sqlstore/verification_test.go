@@ -91,7 +91,10 @@ func TestStoreVerification(t *testing.T) {
 		if _, n, _ := db.ListSessions(ctx, verigate.SessionFilter{OrgIDs: []string{"r1"}, Mode: verigate.ModeLive, Limit: 10}); n != 0 {
 			t.Fatal("a test session listed as live")
 		}
-		if due, _ := db.DueSessions(ctx, t0.Add(2*time.Hour), 10); len(due) != 1 || due[0] != s.ID {
+		if due, _ := db.DueSessions(ctx, t0.Add(2*time.Hour), s.ID, 10); len(due) != 0 {
+			t.Fatalf("due after its own id: %v", due)
+		}
+		if due, _ := db.DueSessions(ctx, t0.Add(2*time.Hour), 0, 10); len(due) != 1 || due[0] != s.ID {
 			t.Fatalf("due: %v", due)
 		}
 

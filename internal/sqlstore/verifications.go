@@ -157,13 +157,14 @@ func (db *DB) ListSessions(ctx context.Context, f verigate.SessionFilter) ([]*ve
 	return list, total, err
 }
 
-// DueSessions returns up to limit ids of open sessions past their expiry.
-func (db *DB) DueSessions(ctx context.Context, now time.Time, limit int) ([]int64, error) {
+// DueSessions returns up to limit ids, above afterID and in order, of open
+// sessions past their expiry.
+func (db *DB) DueSessions(ctx context.Context, now time.Time, afterID int64, limit int) ([]int64, error) {
 	return list(ctx, db.ro, func(r scanner) (int64, error) {
 		var id int64
 		return id, r.Scan(&id)
-	}, `SELECT id FROM verification_sessions WHERE status IN ($1, $2) AND expiry_date <= $3 ORDER BY expiry_date LIMIT $4`,
-		verigate.SessionPending, verigate.SessionProcessing, ms(now), limit)
+	}, `SELECT id FROM verification_sessions WHERE status IN ($1, $2) AND expiry_date <= $3 AND id > $4 ORDER BY id LIMIT $5`,
+		verigate.SessionPending, verigate.SessionProcessing, ms(now), afterID, limit)
 }
 
 const stepColumns = `id, session_id, data_source_id, type, status, nonce, metadata, results, failure_reason, created_at, updated_at`

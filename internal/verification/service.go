@@ -35,7 +35,7 @@ type Store interface {
 	GetSession(ctx context.Context, id int64) (*verigate.Session, error)
 	GetSessionByLinkHash(ctx context.Context, hash []byte) (*verigate.Session, error)
 	ListSessions(ctx context.Context, f verigate.SessionFilter) ([]*verigate.Session, int, error)
-	DueSessions(ctx context.Context, now time.Time, limit int) ([]int64, error)
+	DueSessions(ctx context.Context, now time.Time, afterID int64, limit int) ([]int64, error)
 	GetStep(ctx context.Context, id int64) (*verigate.Step, error)
 	ListSteps(ctx context.Context, sessionID int64) ([]*verigate.Step, error)
 	ApplySessionChange(ctx context.Context, ch verigate.SessionChange) error

@@ -398,17 +398,18 @@ func (s *Service) newStep(src *verigate.DataSource, now time.Time) *verigate.Ste
 func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 	n := 0
 	var firstErr error
-	for range 50 { // batches of 200, until nothing is due (bounded)
-		ids, err := s.store.DueSessions(ctx, s.now(), 200)
+	var after int64
+	// Batches of 200 in id order, until nothing is due (bounded): a session
+	// that fails to expire is passed over, never in the way of the rest.
+	for range 50 {
+		ids, err := s.store.DueSessions(ctx, s.now(), after, 200)
 		if err != nil {
 			return n, err
 		}
-		done := 0
 		for _, id := range ids {
 			switch err := s.expire(ctx, id); verigate.ErrorCode(err) {
 			case "":
 				n++
-				done++
 			case verigate.ECONFLICT: // moved meanwhile (another replica, a reviewer)
 			default:
 				if firstErr == nil {
@@ -416,9 +417,10 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 				}
 			}
 		}
-		if len(ids) < 200 || done == 0 {
+		if len(ids) < 200 {
 			break
 		}
+		after = ids[len(ids)-1]
 	}
 	return n, firstErr
 }
