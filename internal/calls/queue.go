@@ -170,9 +170,6 @@ func (s *Service) Enroll(ctx context.Context, inst *verigate.Organization, voice
 // member's voice is un-enrolled (whatever call enrolled it), so the next
 // call must be verified afresh. The activity record is RejectCallerVoice.
 func (s *Service) RejectVoice(ctx context.Context, inst *verigate.Organization, voiceID, reason string) (*verigate.PhoneCall, error) {
-	if len(reason) > 500 {
-		return nil, verigate.FieldError("reason", "must be at most 500 characters")
-	}
 	if reason != "" {
 		if err := verigate.ValidateText("reason", reason, 500); err != nil {
 			return nil, err

@@ -28,7 +28,7 @@ type Store interface {
 	PendingRequest(ctx context.Context, connectionID string) (*verigate.AssistanceRequest, error)
 	ExpiredRequests(ctx context.Context, now time.Time, limit int) ([]*verigate.AssistanceRequest, error)
 	ConnectionEvents(ctx context.Context, connectionID string, afterID int64, limit int) ([]verigate.ConnectionEvent, error)
-	ListSources(ctx context.Context) ([]*verigate.DataSource, error)
+	GetSource(ctx context.Context, id int64) (*verigate.DataSource, error)
 	OrgChainActive(ctx context.Context, id string) (bool, error)
 }
 
@@ -166,15 +166,14 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*verigate.Connect
 			return nil, err
 		}
 	}
-	sources, err := s.store.ListSources(ctx)
-	if err != nil {
+	src, err := s.store.GetSource(ctx, in.SourceID)
+	if err != nil && verigate.ErrorCode(err) != verigate.ENOTFOUND {
 		return nil, err
 	}
-	i := slices.IndexFunc(sources, func(src *verigate.DataSource) bool { return src.ID == in.SourceID })
-	if i < 0 || sources[i].Kind != verigate.SourceConnector || (sources[i].TestOnly && p.Mode != verigate.ModeTest) {
+	if src == nil || src.Kind != verigate.SourceConnector || (src.TestOnly && p.Mode != verigate.ModeTest) {
 		return nil, verigate.FieldError("source_id", "is not a connector source available to this key")
 	}
-	if s.connectors[sources[i].SourceName] == nil {
+	if s.connectors[src.SourceName] == nil {
 		return nil, verigate.FieldError("source_id", "has no connector installed on this server")
 	}
 	now := s.now()
@@ -369,14 +368,11 @@ func newRequestID() string {
 }
 
 func (s *Service) sourceName(ctx context.Context, id int64) (string, error) {
-	sources, err := s.store.ListSources(ctx)
-	if err != nil {
+	src, err := s.store.GetSource(ctx, id)
+	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
+		return "", nil // removed: no connector runs it
+	} else if err != nil {
 		return "", err
 	}
-	for _, src := range sources {
-		if src.ID == id {
-			return src.SourceName, nil
-		}
-	}
-	return "", nil // removed: no connector runs it
+	return src.SourceName, nil
 }

@@ -108,6 +108,12 @@ func (db *DB) ListSources(ctx context.Context) ([]*verigate.DataSource, error) {
 	return list(ctx, db.ro, scanSource, `SELECT `+sourceColumns+` FROM data_sources ORDER BY id`)
 }
 
+// GetSource returns the data source with id.
+func (db *DB) GetSource(ctx context.Context, id int64) (*verigate.DataSource, error) {
+	src, err := scanSource(db.ro.QueryRowContext(ctx, `SELECT `+sourceColumns+` FROM data_sources WHERE id = $1`, id))
+	return src, notFound(err, "Data source")
+}
+
 // SourceSettings returns the enablement overrides of the given
 // organizations: org id → source id → enabled.
 func (db *DB) SourceSettings(ctx context.Context, orgIDs []string) (map[string]map[int64]bool, error) {

@@ -310,16 +310,11 @@ func (s *Service) InitiateStep(ctx context.Context, stepID int64) (*Initiation, 
 }
 
 func (s *Service) sourceByID(ctx context.Context, id int64) (*verigate.DataSource, error) {
-	all, err := s.store.ListSources(ctx)
-	if err != nil {
-		return nil, err
+	src, err := s.store.GetSource(ctx, id)
+	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
+		return nil, verigate.Errorf(verigate.ENOTFOUND, "Data source %d not found.", id)
 	}
-	for _, src := range all {
-		if src.ID == id {
-			return src, nil
-		}
-	}
-	return nil, verigate.Errorf(verigate.ENOTFOUND, "Data source %d not found.", id)
+	return src, err
 }
 
 // MaxProofs bounds the proofs of one submission.
@@ -492,16 +487,6 @@ func (s *Service) settle(ctx context.Context, ch *verigate.SessionChange, change
 		now := s.now()
 		sess.CompletedAt = &now
 	}
-	ch.Events = append(ch.Events, s.event(sess, "verification."+lower(to), nil))
+	ch.Events = append(ch.Events, s.event(sess, "verification."+strings.ToLower(to), nil))
 	return nil
-}
-
-func lower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			b[i] = c + 32
-		}
-	}
-	return string(b)
 }

@@ -56,11 +56,12 @@ func (s *Service) StepRecords(ctx context.Context, stepID int64, accountID strin
 	} else if err != nil {
 		return false, err
 	}
-	return recordedAccount(st) == accountID, nil
+	return StepAccount(st) == accountID, nil
 }
 
-// recordedAccount is the connection a connector step records.
-func recordedAccount(st *verigate.Step) string {
+// StepAccount is the connection a connector step records (its metadata's
+// accountId); "" before it has one.
+func StepAccount(st *verigate.Step) string {
 	var meta struct {
 		AccountID string `json:"accountId"`
 	}
@@ -94,7 +95,7 @@ func (s *Service) endConnectorStep(ctx context.Context, stepID int64, accountID 
 	if verigate.StepEnded(st.Status) || verigate.SessionEnded(sess.Status) {
 		return nil // expired or decided meanwhile
 	}
-	if recordedAccount(st) != accountID {
+	if StepAccount(st) != accountID {
 		return nil
 	}
 	sys := verigate.WithPrincipal(ctx, verigate.System)

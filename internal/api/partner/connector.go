@@ -2,12 +2,12 @@ package partner
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 
 	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/api/httpapi"
 	"github.com/verigate/verigate/internal/connect"
+	"github.com/verigate/verigate/internal/verification"
 )
 
 type connectRequest struct {
@@ -77,7 +77,7 @@ func (h *Handler) stepOTP(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	account := stepAccount(st)
+	account := verification.StepAccount(st)
 	if account == "" {
 		return verigate.Errorf(verigate.ECONFLICT, "Step %d has no connection; connect it first.", st.ID)
 	}
@@ -85,15 +85,6 @@ func (h *Handler) stepOTP(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return ok(w, http.StatusAccepted, statusBody{Status: "success"})
-}
-
-// stepAccount is the connection id a connector step records.
-func stepAccount(st *verigate.Step) string {
-	var meta struct {
-		AccountID string `json:"accountId"`
-	}
-	json.Unmarshal(st.Metadata, &meta)
-	return meta.AccountID
 }
 
 // connectionJSON is a connector step's live login state.
@@ -112,7 +103,7 @@ type pendingAssistance struct {
 }
 
 func (h *Handler) connection(r *http.Request, st *verigate.Step) *connectionJSON {
-	account := stepAccount(st)
+	account := verification.StepAccount(st)
 	if account == "" || h.Connect == nil {
 		return nil
 	}
