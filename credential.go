@@ -103,7 +103,7 @@ type LoginToken struct {
 	ID          string
 	Hash        []byte
 	OrgID       string // the institution
-	IssuedBy    string // principal id of the issuer
+	IssuedBy    string // the issuing user (the principal id for the system)
 	RequestedBy string // the operator
 	CreatedAt   time.Time
 	ExpiresAt   time.Time

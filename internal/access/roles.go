@@ -63,15 +63,12 @@ func (s *Service) rolePermissions(ctx context.Context, id, orgID string) ([]veri
 		return nil, err
 	}
 	// A custom role serves its organization and everything below it.
-	for cur, depth := orgID, 0; cur != "" && depth < 8; depth++ {
-		if cur == r.OrgID {
-			return r.Permissions, nil
-		}
-		o, err := s.store.GetOrganization(ctx, cur)
-		if err != nil {
-			return nil, err
-		}
-		cur = o.ParentID
+	reach, err := s.Reach(ctx, r.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	if slices.Contains(reach, orgID) {
+		return r.Permissions, nil
 	}
 	return nil, verigate.FieldError("roles", "role "+id+" belongs to another organization")
 }

@@ -152,8 +152,13 @@ func (s *Service) IssueLoginToken(ctx context.Context, institution *verigate.Org
 	rand.Read(b)
 	secret := hex.EncodeToString(b)
 	now := s.now()
+	issuer := verigate.PrincipalFrom(ctx)
+	issuedBy := issuer.UserID // the user, whatever credential it used
+	if issuedBy == "" {
+		issuedBy = issuer.ID // the system
+	}
 	t := &verigate.LoginToken{ID: verigate.NewID(), Hash: hashSecret(secret), OrgID: institution.ID,
-		IssuedBy: verigate.PrincipalFrom(ctx).ID, RequestedBy: requestedBy, CreatedAt: now, ExpiresAt: now.Add(LoginTokenTTL)}
+		IssuedBy: issuedBy, RequestedBy: requestedBy, CreatedAt: now, ExpiresAt: now.Add(LoginTokenTTL)}
 	if err := s.store.CreateLoginToken(ctx, t, s.audit(ctx, "login_token.issue", "login_token", t.ID, institution.ID)); err != nil {
 		return "", nil, err
 	}
