@@ -121,9 +121,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sqlstore
 	}
 	(&partner.Handler{Access: a.Access, Verification: a.Verify, Connect: a.Connect, Limiter: a.Limits, Idempotency: db, Log: log,
 		Seal: seal.New(cfg.SecretKey, "verigate idempotent responses v1"),
-		Now:  func() time.Time { return a.now() }}).Register(a.Server)
+		Now:  now}).Register(a.Server)
 	(&embedded.Handler{Access: a.Access, Log: log, Limiter: a.Limits, Now: now}).Register(a.Server)
-	(&v1.Handler{Access: a.Access, Connect: a.Connect, Limiter: a.Limits, Log: log, Now: func() time.Time { return a.now() },
+	(&v1.Handler{Access: a.Access, Connect: a.Connect, Limiter: a.Limits, Log: log, Now: now,
 		Draining: a.Server.Draining()}).Register(a.Server)
 	return a, nil
 }

@@ -6,7 +6,6 @@
 package embedded
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -71,10 +70,6 @@ func token(r *http.Request) string {
 	return v
 }
 
-type ctxKey int
-
-const tokenKey ctxKey = 0
-
 func (h *Handler) wrap(fn func(http.ResponseWriter, *http.Request) error, auth bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !auth {
@@ -93,7 +88,7 @@ func (h *Handler) wrap(fn func(http.ResponseWriter, *http.Request) error, auth b
 			h.writeError(w, r, err)
 			return
 		}
-		ctx := context.WithValue(verigate.WithPrincipal(r.Context(), p), tokenKey, t)
+		ctx := verigate.WithPrincipal(r.Context(), p)
 		if err := authz.Check(r.Pattern, p); err != nil {
 			h.writeError(w, r, err)
 			return
