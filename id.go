@@ -2,6 +2,8 @@ package verigate
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
 	"time"
@@ -26,4 +28,19 @@ func NewID() string {
 	s[23] = '-'
 	hex.Encode(s[24:], b[10:])
 	return string(s[:])
+}
+
+// NewSecret returns prefix followed by 256 random bits, base64url: the
+// secret of every bearer credential and link Verigate issues.
+func NewSecret(prefix string) string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return prefix + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// HashSecret is how every secret is stored: SHA-256. Secrets are 256-bit
+// random, so a fast hash is enough (no offline guessing).
+func HashSecret(s string) []byte {
+	h := sha256.Sum256([]byte(s))
+	return h[:]
 }

@@ -22,9 +22,9 @@ func (s *Service) IssueAccessToken(ctx context.Context, orgKey string) (string, 
 	if org.Kind != verigate.OrgReseller {
 		return "", nil, verigate.Errorf(verigate.EINVALID, "Onboarding access tokens are issued to resellers; %q is a %s.", orgKey, org.Kind)
 	}
-	secret := newSecret(accessTokenPrefix)
+	secret := verigate.NewSecret(accessTokenPrefix)
 	p := verigate.PrincipalFrom(ctx)
-	t := &verigate.AccessToken{ID: verigate.NewID(), OrgID: org.ID, Hash: hashSecret(secret), CreatedBy: p.ID, CreatedAt: s.now()}
+	t := &verigate.AccessToken{ID: verigate.NewID(), OrgID: org.ID, Hash: verigate.HashSecret(secret), CreatedBy: p.ID, CreatedAt: s.now()}
 	if err := s.store.CreateAccessToken(ctx, t, s.audit(ctx, "access_token.issue", "access_token", t.ID, org.ID)); err != nil {
 		return "", nil, err
 	}
@@ -59,7 +59,7 @@ func (s *Service) VerifyAccessToken(ctx context.Context, secret string) (*veriga
 	if !strings.HasPrefix(secret, accessTokenPrefix) || len(secret) > 128 {
 		return nil, nil, bad
 	}
-	t, err := s.store.GetAccessTokenByHash(ctx, hashSecret(secret))
+	t, err := s.store.GetAccessTokenByHash(ctx, verigate.HashSecret(secret))
 	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
 		return nil, nil, bad
 	} else if err != nil {
@@ -177,7 +177,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, in APIKeyInput) (string, *ve
 	for range 5 { // 32-bit ids: on the rare collision, draw again
 		k.ID = newAPIKeyID()
 		secret := formatAPIKey(k.ID)
-		k.Hash = hashSecret(secret)
+		k.Hash = verigate.HashSecret(secret)
 		ev := s.audit(ctx, "api_key.create", "api_key", k.ID, org.ID)
 		ev.Details = map[string]any{"scopes": scopes, "mode": string(mode), "userId": u.ID}
 		err = s.store.CreateAPIKey(ctx, k, ev)
@@ -230,7 +230,7 @@ func (s *Service) VerifyAPIKey(ctx context.Context, key string) (*verigate.APIKe
 	} else if err != nil {
 		return nil, nil, err
 	}
-	if subtle.ConstantTimeCompare(hashSecret(key), k.Hash) != 1 || k.RevokedAt != nil {
+	if subtle.ConstantTimeCompare(verigate.HashSecret(key), k.Hash) != 1 || k.RevokedAt != nil {
 		return nil, nil, ErrInvalidAPIKey
 	}
 	now := s.now()

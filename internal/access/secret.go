@@ -2,26 +2,10 @@ package access
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"hash/crc32"
 	"strings"
 )
-
-// newSecret returns a random credential: prefix + 256 bits, base64url.
-func newSecret(prefix string) string {
-	b := make([]byte, 32)
-	rand.Read(b)
-	return prefix + base64.RawURLEncoding.EncodeToString(b)
-}
-
-// hashSecret is how every credential is stored: SHA-256. Credentials are
-// 256-bit random, so a fast hash is enough (no offline guessing).
-func hashSecret(s string) []byte {
-	h := sha256.Sum256([]byte(s))
-	return h[:]
-}
 
 // API keys look like vgk_<id>_<secret><checksum>: id is 8 hex digits
 // (finds the row), secret 32 base62 characters (190 bits), checksum the

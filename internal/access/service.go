@@ -89,7 +89,7 @@ func New(store Store) *Service {
 // SetArgon2 changes the hashing parameters (tests use cheap ones).
 func (s *Service) SetArgon2(p Argon2Params) {
 	s.Argon2 = p
-	s.dummyHash = sync.OnceValue(func() string { return hashPassword(newSecret(""), p) })
+	s.dummyHash = sync.OnceValue(func() string { return hashPassword(verigate.NewSecret(""), p) })
 }
 
 func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Millisecond) }

@@ -53,7 +53,7 @@ func isGUID(s string) bool {
 func (s *Service) IssueSSOToken(ctx context.Context, u *verigate.User) (string, *verigate.SSOToken, error) {
 	secret := newGUID()
 	now := s.now()
-	t := &verigate.SSOToken{ID: verigate.NewID(), Hash: hashSecret(secret), UserID: u.ID, OrgID: u.OrgID,
+	t := &verigate.SSOToken{ID: verigate.NewID(), Hash: verigate.HashSecret(secret), UserID: u.ID, OrgID: u.OrgID,
 		CreatedAt: now, LastUsedAt: now, ExpiresAt: now.Add(SSOIdle), AbsoluteExpiresAt: now.Add(SSOMaxAge)}
 	ev := s.audit(ctx, "sso_token.issue", "sso_token", t.ID, u.OrgID)
 	ev.ActorKind, ev.ActorID = verigate.PrincipalServiceAccount, u.ID
@@ -78,7 +78,7 @@ func (s *Service) VerifySSOToken(ctx context.Context, secret string) (*SSOSessio
 	if !isGUID(secret) {
 		return nil, ErrInvalidSSOToken
 	}
-	t, err := s.store.GetSSOTokenByHash(ctx, hashSecret(secret))
+	t, err := s.store.GetSSOTokenByHash(ctx, verigate.HashSecret(secret))
 	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
 		return nil, ErrInvalidSSOToken
 	} else if err != nil {
@@ -157,7 +157,7 @@ func (s *Service) IssueLoginToken(ctx context.Context, institution *verigate.Org
 	if issuedBy == "" {
 		issuedBy = issuer.ID // the system
 	}
-	t := &verigate.LoginToken{ID: verigate.NewID(), Hash: hashSecret(secret), OrgID: institution.ID,
+	t := &verigate.LoginToken{ID: verigate.NewID(), Hash: verigate.HashSecret(secret), OrgID: institution.ID,
 		IssuedBy: issuedBy, RequestedBy: requestedBy, CreatedAt: now, ExpiresAt: now.Add(LoginTokenTTL)}
 	if err := s.store.CreateLoginToken(ctx, t, s.audit(ctx, "login_token.issue", "login_token", t.ID, institution.ID)); err != nil {
 		return "", nil, err
@@ -173,7 +173,7 @@ func (s *Service) RedeemLoginToken(ctx context.Context, secret string) (*verigat
 		return nil, bad
 	}
 	ev := s.audit(ctx, "login_token.redeem", "login_token", "", "")
-	t, err := s.store.RedeemLoginToken(ctx, hashSecret(secret), s.now(), ev)
+	t, err := s.store.RedeemLoginToken(ctx, verigate.HashSecret(secret), s.now(), ev)
 	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
 		return nil, bad
 	}

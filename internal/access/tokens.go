@@ -65,8 +65,8 @@ func (s *Service) SignInToken(ctx context.Context, email, password, application 
 	}
 	now := s.now()
 	exp, abs := now.Add(TokenIdle), now.Add(TokenMaxAge)
-	secret := newSecret(tokenPrefix)
-	t := &verigate.Token{ID: verigate.NewID(), Hash: hashSecret(secret), Type: verigate.TokenUser, UserID: u.ID, OrgID: u.OrgID,
+	secret := verigate.NewSecret(tokenPrefix)
+	t := &verigate.Token{ID: verigate.NewID(), Hash: verigate.HashSecret(secret), Type: verigate.TokenUser, UserID: u.ID, OrgID: u.OrgID,
 		Application: application, Mode: mode, CreatedAt: now, LastUsedAt: now, ExpiresAt: &exp, AbsoluteExpiresAt: &abs}
 	ev := s.audit(ctx, "token.issue", "token", t.ID, u.OrgID)
 	ev.ActorKind, ev.ActorID = verigate.PrincipalUser, u.ID
@@ -88,7 +88,7 @@ func (s *Service) VerifyToken(ctx context.Context, secret string) (*verigate.Tok
 	if !strings.HasPrefix(secret, tokenPrefix) || len(secret) > 128 {
 		return nil, nil, ErrInvalidToken
 	}
-	t, err := s.store.GetTokenByHash(ctx, hashSecret(secret))
+	t, err := s.store.GetTokenByHash(ctx, verigate.HashSecret(secret))
 	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
 		return nil, nil, ErrInvalidToken
 	} else if err != nil {
@@ -238,8 +238,8 @@ func (s *Service) MintApplicationToken(ctx context.Context, in AppTokenInput) (s
 	if err != nil {
 		return "", nil, nil, err
 	}
-	secret := newSecret(tokenPrefix)
-	t := &verigate.Token{ID: verigate.NewID(), Hash: hashSecret(secret), Type: verigate.TokenApplication, UserID: creator.UserID,
+	secret := verigate.NewSecret(tokenPrefix)
+	t := &verigate.Token{ID: verigate.NewID(), Hash: verigate.HashSecret(secret), Type: verigate.TokenApplication, UserID: creator.UserID,
 		OrgID: creator.OrgID, Application: in.Application, Label: in.Label, Mode: creator.Mode, Permissions: perms,
 		Accounts: in.Accounts, ParentID: creator.ID, CreatedAt: now, LastUsedAt: now, ExpiresAt: in.ExpiresAt}
 	ev := s.audit(ctx, "application_token.create", "token", t.ID, t.OrgID)

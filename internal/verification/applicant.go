@@ -28,7 +28,7 @@ func (s *Service) OpenLink(ctx context.Context, token string, sessionID int64) (
 	if token == "" || len(token) > 200 {
 		return "", time.Time{}, nil, ErrBadLink
 	}
-	sess, err := s.store.GetSessionByLinkHash(ctx, hashToken(token))
+	sess, err := s.store.GetSessionByLinkHash(ctx, verigate.HashSecret(token))
 	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
 		return "", time.Time{}, nil, ErrBadLink
 	} else if err != nil {
@@ -43,10 +43,10 @@ func (s *Service) OpenLink(ctx context.Context, token string, sessionID int64) (
 	} else if !active {
 		return "", time.Time{}, nil, ErrBadLink
 	}
-	csrf := randomToken()
+	csrf := verigate.NewSecret("")
 	expires := now.Add(CSRFTTL)
 	// Only while the link is the session's: a renewal in between wins.
-	switch err := s.store.CreateCSRFToken(ctx, hashToken(csrf), sess.ID, sess.LinkHash, now, expires); verigate.ErrorCode(err) {
+	switch err := s.store.CreateCSRFToken(ctx, verigate.HashSecret(csrf), sess.ID, sess.LinkHash, now, expires); verigate.ErrorCode(err) {
 	case "":
 	case verigate.ENOTFOUND:
 		return "", time.Time{}, nil, ErrBadLink
@@ -62,7 +62,7 @@ func (s *Service) Applicant(ctx context.Context, csrf string) (*verigate.Princip
 	if csrf == "" || len(csrf) > 200 {
 		return nil, verigate.Errorf(verigate.EUNAUTHENTICATED, "Invalid CSRF token.")
 	}
-	sessionID, expires, err := s.store.GetCSRFToken(ctx, hashToken(csrf))
+	sessionID, expires, err := s.store.GetCSRFToken(ctx, verigate.HashSecret(csrf))
 	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
 		return nil, verigate.Errorf(verigate.EUNAUTHENTICATED, "Invalid CSRF token.")
 	} else if err != nil {

@@ -6,9 +6,7 @@ package verification
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"slices"
 	"strconv"
@@ -111,17 +109,6 @@ func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Milliseco
 // SandboxAttestor is the address of the sandbox attestor, trusted for
 // test-mode sessions only.
 func (s *Service) SandboxAttestor() string { return reclaim.Address(s.sandbox.PubKey()) }
-
-func randomToken() string {
-	b := make([]byte, 32)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func hashToken(t string) []byte {
-	h := sha256.Sum256([]byte(t))
-	return h[:]
-}
 
 func sessionIDString(id int64) string { return strconv.FormatInt(id, 10) }
 

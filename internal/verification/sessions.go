@@ -3,6 +3,7 @@ package verification
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -183,8 +184,8 @@ func (s *Service) CreateSession(ctx context.Context, in SessionInput) (*verigate
 			sess.VerificationTypeID = &t
 		}
 	}
-	token := randomToken()
-	sess.LinkHash = hashToken(token)
+	token := verigate.NewSecret("")
+	sess.LinkHash = verigate.HashSecret(token)
 	ev := s.audit(ctx, "verification.create", "verification", "", org.ID)
 	if err := s.store.CreateSession(ctx, sess, nil, []verigate.AuditEvent{ev}, []verigate.Event{s.event(sess, "verification.created", nil)}); err != nil {
 		return nil, "", err
@@ -236,8 +237,8 @@ func (s *Service) RotateLink(ctx context.Context, id int64) (*verigate.Session, 
 	if verigate.SessionEnded(sess.Status) {
 		return nil, "", verigate.Errorf(verigate.ECONFLICT, "The session is %s; its link cannot be renewed.", sess.Status)
 	}
-	token := randomToken()
-	sess.LinkHash, sess.UpdatedAt = hashToken(token), s.now()
+	token := verigate.NewSecret("")
+	sess.LinkHash, sess.UpdatedAt = verigate.HashSecret(token), s.now()
 	if err := s.store.ApplySessionChange(ctx, verigate.SessionChange{Session: sess, RevokeCSRF: true,
 		Audit: []verigate.AuditEvent{s.audit(ctx, "verification.rotate_link", "verification", sessionIDString(sess.ID), sess.OrgID)}}); err != nil {
 		return nil, "", err
@@ -360,10 +361,10 @@ func (s *Service) CreateSDKSession(ctx context.Context, sourceName string) (*SDK
 		return nil, ErrLoginFlowNotFound
 	}
 	now := s.now()
-	token := randomToken()
+	token := verigate.NewSecret("")
 	sess := &verigate.Session{OrgID: home, Mode: p.Mode, Status: verigate.SessionProcessing, ExpiryDate: now.Add(SDKSessionLife),
 		AllowedSources: []int64{src.ID}, SelectedPlatform: &src.ID, VerificationTypeID: &src.VerificationTypeID,
-		LinkHash: hashToken(token), CreatedBy: p.ID, CreatedAt: now, UpdatedAt: now,
+		LinkHash: verigate.HashSecret(token), CreatedBy: p.ID, CreatedAt: now, UpdatedAt: now,
 		Metadata: json.RawMessage(`{"sdk":true}`), ApplicantData: json.RawMessage("{}")}
 	step := s.newStep(src, now)
 	ev := s.audit(ctx, "verification.create", "verification", "", home)
@@ -386,7 +387,7 @@ type SDKSession struct {
 
 func (s *Service) newStep(src *verigate.DataSource, now time.Time) *verigate.Step {
 	nonce := make([]byte, 16)
-	copy(nonce, hashToken(randomToken()))
+	rand.Read(nonce)
 	return &verigate.Step{DataSourceID: src.ID, Type: src.Kind, Status: verigate.StepPending,
 		Nonce: "0x" + hex.EncodeToString(nonce), Metadata: json.RawMessage("{}"), Results: json.RawMessage("{}"),
 		CreatedAt: now, UpdatedAt: now}
