@@ -93,6 +93,17 @@ func ScopePermission(scope string) (Permission, bool) {
 	return p, IsPermission(p)
 }
 
+// PermissionScope is the API-key scope that grants p, as keys spell it
+// ("otp:write"; "accounts:read" for connections.read).
+func PermissionScope(p Permission) string {
+	for scope, q := range scopeAliases {
+		if q == p {
+			return scope
+		}
+	}
+	return strings.Replace(string(p), ".", ":", 1)
+}
+
 // Built-in role names.
 const (
 	RoleOwner     = "owner"

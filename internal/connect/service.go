@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/verigate/verigate"
@@ -92,23 +91,12 @@ func authorize(ctx context.Context, perm verigate.Permission, c *verigate.Connec
 		return ErrNotFound
 	}
 	if !slices.Contains(p.Permissions, perm) {
-		return verigate.Errorf(verigate.EFORBIDDEN, "This API key lacks the %s scope.", strings.Replace(scopeName(perm), ".", ":", 1))
+		return verigate.Errorf(verigate.EFORBIDDEN, "This API key lacks the %s scope.", verigate.PermissionScope(perm))
 	}
 	if c != nil && len(p.Accounts) > 0 && !slices.Contains(p.Accounts, c.ID) && !slices.Contains(p.Accounts, c.OrgID) {
 		return verigate.Errorf(verigate.EFORBIDDEN, "This API key is not allowed for this account.")
 	}
 	return nil
-}
-
-// scopeName is the /v1 spelling of a permission.
-func scopeName(p verigate.Permission) string {
-	switch p {
-	case "connections.read":
-		return "accounts.read"
-	case "connections.write":
-		return "accounts.write"
-	}
-	return string(p)
 }
 
 // connection returns a connection the principal may use with perm.

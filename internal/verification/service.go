@@ -127,20 +127,9 @@ func partner(ctx context.Context, perm verigate.Permission) (*verigate.Principal
 		return nil, verigate.Errorf(verigate.EUNAUTHENTICATED, "An API key is required.")
 	}
 	if p.Kind != verigate.PrincipalSystem && !slices.Contains(p.Permissions, perm) {
-		return nil, verigate.Errorf(verigate.EFORBIDDEN, "This API key lacks the %s scope.", scopeOf(perm))
+		return nil, verigate.Errorf(verigate.EFORBIDDEN, "This API key lacks the %s scope.", verigate.PermissionScope(perm))
 	}
 	return p, nil
-}
-
-func scopeOf(p verigate.Permission) string {
-	b := []byte(p)
-	for i, c := range b {
-		if c == '.' {
-			b[i] = ':'
-			break
-		}
-	}
-	return string(b)
 }
 
 // sessionFor returns a session the partner principal may see.
