@@ -101,6 +101,15 @@ func (s *Service) VerifySSOToken(ctx context.Context, secret string) (*SSOSessio
 	if err != nil {
 		return nil, err
 	}
+	p, err := s.SSOPrincipal(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	return &SSOSession{Token: t, User: u, Org: org, Principal: p}, nil
+}
+
+// SSOPrincipal is who an SSO token of service account u acts as.
+func (s *Service) SSOPrincipal(ctx context.Context, u *verigate.User) (*verigate.Principal, error) {
 	reach, err := s.Reach(ctx, u.OrgID)
 	if err != nil {
 		return nil, err
@@ -109,9 +118,8 @@ func (s *Service) VerifySSOToken(ctx context.Context, secret string) (*SSOSessio
 	if err != nil {
 		return nil, err
 	}
-	p := &verigate.Principal{Kind: verigate.PrincipalServiceAccount, ID: u.ID, UserID: u.ID, OrgID: u.OrgID,
-		Permissions: perms, Orgs: reach, Mode: verigate.ModeLive}
-	return &SSOSession{Token: t, User: u, Org: org, Principal: p}, nil
+	return &verigate.Principal{Kind: verigate.PrincipalServiceAccount, ID: u.ID, UserID: u.ID, OrgID: u.OrgID,
+		Permissions: perms, Orgs: reach, Mode: verigate.ModeLive}, nil
 }
 
 // SlideSSOToken moves a token's expiry to 30 minutes from now (never past

@@ -51,11 +51,11 @@ func (h *Handler) tokenRequest(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	sso, err := h.Access.VerifySSOToken(ctx, secret)
+	p, err := h.Access.SSOPrincipal(ctx, u)
 	if err != nil {
 		return err
 	}
-	keys, err := h.institutionKeys(verigate.WithPrincipal(ctx, sso.Principal), u.OrgID)
+	keys, err := h.institutionKeys(verigate.WithPrincipal(ctx, p), u.OrgID)
 	if err != nil {
 		return err
 	}
