@@ -2,7 +2,6 @@ package external
 
 import (
 	"bytes"
-	"errors"
 	"io"
 	"net/http"
 	"time"
@@ -180,12 +179,8 @@ type ingestRequest struct {
 var ErrBadSignature = verigate.Errorf(verigate.EUNAUTHENTICATED, "Invalid webhook signature: check webhook-id, webhook-timestamp (within 5 minutes) and webhook-signature.")
 
 func (h *Handler) ingest(w http.ResponseWriter, r *http.Request) error {
-	body, err := io.ReadAll(r.Body)
+	body, err := httpapi.ReadBody(r)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return verigate.Errorf(verigate.ETOOLARGE, "Request body is larger than %d bytes.", mbe.Limit)
-		}
 		return err
 	}
 	system := verigate.WithPrincipal(r.Context(), verigate.System)

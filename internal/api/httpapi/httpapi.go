@@ -34,6 +34,20 @@ func DecodeJSON(r *http.Request, v any, allowEmpty bool) error {
 // before a closing brace or bracket, as some vendor examples are written.
 func DecodeJSONLenient(r *http.Request, v any) error { return decode(r, v, false, true) }
 
+// ReadBody reads the whole request body: ETOOLARGE past the server's
+// limit, EINVALID when it cannot be read.
+func ReadBody(r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, verigate.Errorf(verigate.ETOOLARGE, "Request body is larger than %d bytes.", mbe.Limit)
+		}
+		return nil, verigate.Errorf(verigate.EINVALID, "Could not read the request body.")
+	}
+	return body, nil
+}
+
 func decode(r *http.Request, v any, allowEmpty, lenient bool) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -41,13 +55,9 @@ func decode(r *http.Request, v any, allowEmpty, lenient bool) error {
 			return verigate.Errorf(verigate.EUNSUPPORTED, "Content-Type must be application/json.")
 		}
 	}
-	body, err := io.ReadAll(r.Body)
+	body, err := ReadBody(r)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return verigate.Errorf(verigate.ETOOLARGE, "Request body is larger than %d bytes.", mbe.Limit)
-		}
-		return verigate.Errorf(verigate.EINVALID, "Could not read the request body.")
+		return err
 	}
 	if len(strings.TrimSpace(string(body))) == 0 {
 		if allowEmpty {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 
 	"github.com/verigate/verigate"
+	"github.com/verigate/verigate/internal/api/httpapi"
 	"github.com/verigate/verigate/internal/verification"
 )
 
@@ -27,9 +28,9 @@ func (h *Handler) idempotent(fn func(http.ResponseWriter, *http.Request) error) 
 		if err := verigate.ValidateText("Idempotency-Key", key, 255); err != nil {
 			return err
 		}
-		body, err := io.ReadAll(r.Body)
+		body, err := httpapi.ReadBody(r)
 		if err != nil {
-			return verigate.Errorf(verigate.ETOOLARGE, "Request body too large.")
+			return err
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		sum := sha256.Sum256(body)
