@@ -169,11 +169,7 @@ func (db *DB) ListCalls(ctx context.Context, f verigate.CallFilter) ([]*verigate
 		return "$" + strconv.Itoa(len(args))
 	}
 	if len(f.Statuses) > 0 {
-		var ph []string
-		for _, s := range f.Statuses {
-			ph = append(ph, arg(s))
-		}
-		where = append(where, "c.status IN ("+strings.Join(ph, ", ")+")")
+		where = append(where, "c.status IN "+inList(&args, f.Statuses))
 	}
 	if f.Search != "" {
 		p := arg("%" + escapeLike(fold(f.Search)) + "%")
@@ -224,16 +220,14 @@ func (db *DB) loadEvents(ctx context.Context, calls []*verigate.PhoneCall) error
 		return nil
 	}
 	byID := map[string]*verigate.PhoneCall{}
-	var ph []string
-	var args []any
-	for i, c := range calls {
+	var ids, args []any
+	for _, c := range calls {
 		byID[c.VoiceID] = c
 		c.Events = []verigate.CallEvent{}
-		ph = append(ph, "$"+strconv.Itoa(i+1))
-		args = append(args, c.VoiceID)
+		ids = append(ids, c.VoiceID)
 	}
-	rows, err := db.ro.QueryContext(ctx, `SELECT voice_id, at, type, detail FROM call_events
-		WHERE voice_id IN (`+strings.Join(ph, ", ")+`) ORDER BY id`, args...)
+	q := `SELECT voice_id, at, type, detail FROM call_events WHERE voice_id IN ` + inList(&args, ids) + ` ORDER BY id`
+	rows, err := db.ro.QueryContext(ctx, q, args...)
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"strings"
 	"time"
 
 	"github.com/verigate/verigate"
@@ -115,12 +114,9 @@ func (db *DB) ConnectionOrgs(ctx context.Context, ids []string) (map[string]stri
 	if len(ids) == 0 {
 		return orgs, nil
 	}
-	args := make([]any, len(ids))
-	ph := make([]string, len(ids))
-	for i, id := range ids {
-		args[i], ph[i] = id, "$"+itoa(i+1)
-	}
-	rows, err := db.ro.QueryContext(ctx, `SELECT id, org_id FROM connections WHERE id IN (`+strings.Join(ph, ", ")+`)`, args...)
+	var args []any
+	q := `SELECT id, org_id FROM connections WHERE id IN ` + inList(&args, ids)
+	rows, err := db.ro.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -143,17 +139,9 @@ func (db *DB) ListConnections(ctx context.Context, orgIDs []string, mode verigat
 		return nil, nil
 	}
 	args := []any{string(mode)}
-	in := func(vals []string) string {
-		var ph []string
-		for _, v := range vals {
-			args = append(args, v)
-			ph = append(ph, "$"+itoa(len(args)))
-		}
-		return "(" + strings.Join(ph, ", ") + ")"
-	}
-	cond := ` WHERE mode = $1 AND org_id IN ` + in(orgIDs)
+	cond := ` WHERE mode = $1 AND org_id IN ` + inList(&args, orgIDs)
 	if len(only) > 0 {
-		cond += ` AND (id IN ` + in(only) + ` OR org_id IN ` + in(only) + `)`
+		cond += ` AND (id IN ` + inList(&args, only) + ` OR org_id IN ` + inList(&args, only) + `)`
 	}
 	args = append(args, limit, offset)
 	return list(ctx, db.ro, scanConnection, `SELECT `+connectionColumns+` FROM connections`+cond+

@@ -310,3 +310,20 @@ func list[T any](ctx context.Context, q queryer, scan func(scanner) (T, error), 
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// inList appends vals to args and returns their placeholders, "($n, …)".
+// Build the query into a variable before passing args: Go leaves unordered
+// whether args is read before or after a call in the same argument list.
+func inList[T any](args *[]any, vals []T) string {
+	var b strings.Builder
+	b.WriteByte('(')
+	for i, v := range vals {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		*args = append(*args, v)
+		b.WriteString("$" + strconv.Itoa(len(*args)))
+	}
+	b.WriteByte(')')
+	return b.String()
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"strconv"
 
 	"github.com/verigate/verigate"
 )
@@ -121,16 +120,9 @@ func (db *DB) SourceSettings(ctx context.Context, orgIDs []string) (map[string]m
 	if len(orgIDs) == 0 {
 		return out, nil
 	}
-	args := make([]any, len(orgIDs))
-	ph := ""
-	for i, id := range orgIDs {
-		args[i] = id
-		if i > 0 {
-			ph += ", "
-		}
-		ph += "$" + strconv.Itoa(i+1)
-	}
-	rows, err := db.ro.QueryContext(ctx, `SELECT org_id, source_id, enabled FROM source_settings WHERE org_id IN (`+ph+`)`, args...)
+	var args []any
+	q := `SELECT org_id, source_id, enabled FROM source_settings WHERE org_id IN ` + inList(&args, orgIDs)
+	rows, err := db.ro.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}

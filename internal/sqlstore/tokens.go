@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"strings"
 	"time"
 
 	"github.com/verigate/verigate"
@@ -86,12 +85,7 @@ func (db *DB) ListTokens(ctx context.Context, f verigate.TokenFilter) ([]*veriga
 		return nil, 0, nil
 	}
 	args := []any{verigate.TokenApplication, f.Application}
-	var ph []string
-	for _, id := range f.OrgIDs {
-		args = append(args, id)
-		ph = append(ph, "$"+itoa(len(args)))
-	}
-	cond := ` WHERE type = $1 AND application = $2 AND org_id IN (` + strings.Join(ph, ", ") + `)`
+	cond := ` WHERE type = $1 AND application = $2 AND org_id IN ` + inList(&args, f.OrgIDs)
 	var total int
 	if err := db.ro.QueryRowContext(ctx, `SELECT COUNT(*) FROM api_tokens`+cond, args...).Scan(&total); err != nil {
 		return nil, 0, err
@@ -196,11 +190,7 @@ func (db *DB) ListRoles(ctx context.Context, orgIDs []string) ([]*verigate.Role,
 		return nil, nil
 	}
 	var args []any
-	var ph []string
-	for _, id := range orgIDs {
-		args = append(args, id)
-		ph = append(ph, "$"+itoa(len(args)))
-	}
-	return list(ctx, db.ro, scanRole, `SELECT id, org_id, name, description, permissions, created_at, updated_at FROM roles
-		WHERE org_id IN (`+strings.Join(ph, ", ")+`) ORDER BY name, id`, args...)
+	q := `SELECT id, org_id, name, description, permissions, created_at, updated_at FROM roles
+		WHERE org_id IN ` + inList(&args, orgIDs) + ` ORDER BY name, id`
+	return list(ctx, db.ro, scanRole, q, args...)
 }

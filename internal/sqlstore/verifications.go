@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/verigate/verigate"
@@ -129,11 +128,7 @@ func (db *DB) ListSessions(ctx context.Context, f verigate.SessionFilter) ([]*ve
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
-	var ph []string
-	for _, id := range f.OrgIDs {
-		ph = append(ph, arg(id))
-	}
-	cond := ` WHERE s.org_id IN (` + strings.Join(ph, ", ") + `)`
+	cond := ` WHERE s.org_id IN ` + inList(&args, f.OrgIDs)
 	if f.Mode != "" {
 		cond += ` AND s.mode = ` + arg(string(f.Mode))
 	}
