@@ -118,8 +118,12 @@ func (s *Service) signIn(ctx context.Context, email, password string, accept fun
 		return nil, err
 	}
 	if rehash {
+		h, err := s.hash(ctx, password)
+		if err != nil {
+			return nil, err
+		}
 		ev := s.audit(ctx, "user.password_rehash", "user", u.ID, u.OrgID)
-		if err := s.store.SetPasswordHash(ctx, u.ID, hashPassword(password, s.Argon2), ev); err != nil {
+		if err := s.store.SetPasswordHash(ctx, u.ID, h, ev); err != nil {
 			return nil, err
 		}
 	}
@@ -138,18 +142,31 @@ func (s *Service) signinFailed(ctx context.Context, email string, u *verigate.Us
 	return ErrBadCredentials
 }
 
-// verify checks a password against a hash, waiting for one of the bounded
-// argon2id slots.
-func (s *Service) verify(ctx context.Context, password, hash string) (ok, rehash bool, err error) {
+// argon runs fn (argon2id work, 19 MiB) in one of the bounded slots.
+func (s *Service) argon(ctx context.Context, fn func()) error {
 	select {
 	case s.hashSlots <- struct{}{}:
 		defer func() { <-s.hashSlots }()
 	case <-ctx.Done():
-		return false, false, verigate.Errorf(verigate.EUNAVAILABLE, "The server is busy; try again.")
+		return verigate.Errorf(verigate.EUNAVAILABLE, "The server is busy; try again.")
 	}
-	ok, rehash, err = verifyPassword(password, hash, s.Argon2)
+	fn()
+	return nil
+}
+
+// verify checks a password against a hash.
+func (s *Service) verify(ctx context.Context, password, hash string) (ok, rehash bool, err error) {
+	if err := s.argon(ctx, func() { ok, rehash, err = verifyPassword(password, hash, s.Argon2) }); err != nil {
+		return false, false, err
+	}
 	if err != nil {
 		return false, false, fmt.Errorf("verify password: %w", err)
 	}
 	return ok, rehash, nil
+}
+
+// hash hashes a new password.
+func (s *Service) hash(ctx context.Context, password string) (h string, err error) {
+	err = s.argon(ctx, func() { h = hashPassword(password, s.Argon2) })
+	return h, err
 }

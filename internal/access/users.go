@@ -54,9 +54,13 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (*verigate.User,
 	if err != nil {
 		return nil, err
 	}
+	hash, err := s.hash(ctx, in.Password)
+	if err != nil {
+		return nil, err
+	}
 	now := s.now()
 	u := &verigate.User{ID: verigate.NewID(), OrgID: org.ID, Email: email, Username: in.Username,
-		PasswordHash: hashPassword(in.Password, s.Argon2), ServiceAccount: in.ServiceAccount, Roles: roles,
+		PasswordHash: hash, ServiceAccount: in.ServiceAccount, Roles: roles,
 		Status: verigate.StatusActive, CreatedAt: now, UpdatedAt: now}
 	ev := s.audit(ctx, "user.create", "user", u.ID, org.ID)
 	ev.Details = map[string]any{"email": email, "roles": roles, "serviceAccount": in.ServiceAccount}
