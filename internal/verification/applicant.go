@@ -357,7 +357,7 @@ func (s *Service) SubmitProofs(ctx context.Context, stepID int64, proofs []recla
 	if err != nil {
 		return nil, nil, err
 	}
-	pol := reclaim.Policy{Attestors: s.cfg.Attestors, MinSignatures: s.cfg.MinSignatures, MaxAge: s.cfg.MaxProofAge, Now: now, Nonce: st.Nonce}
+	pol := reclaim.Policy{Attestors: s.cfg.Attestors, MinSignatures: s.cfg.MinSignatures, MaxAge: s.cfg.MaxProofAge, Now: now}
 	accepted := slices.Clone(src.ProviderHashes)
 	if sess.Mode == verigate.ModeTest {
 		pol.Attestors = append(slices.Clone(pol.Attestors), s.SandboxAttestor())
@@ -366,7 +366,7 @@ func (s *Service) SubmitProofs(ctx context.Context, stepID int64, proofs []recla
 	var results []map[string]any
 	var records []verigate.ProofRecord
 	for i, p := range proofs {
-		res, verr, err := s.checkProof(ctx, p, pol, src, accepted)
+		res, verr, err := s.checkProof(ctx, p, pol, st.Nonce, src, accepted)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -404,9 +404,7 @@ func (s *Service) SubmitProofs(ctx context.Context, stepID int64, proofs []recla
 // it carries the step's nonce and comes from a provider the step's source
 // accepts (in that order, so a replay says so). A *reclaim.Error is the
 // proof's fault; an error is the server's.
-func (s *Service) checkProof(ctx context.Context, p reclaim.Proof, pol reclaim.Policy, src *verigate.DataSource, accepted []string) (*reclaim.Result, *reclaim.Error, error) {
-	nonce := pol.Nonce
-	pol.Nonce = ""
+func (s *Service) checkProof(ctx context.Context, p reclaim.Proof, pol reclaim.Policy, nonce string, src *verigate.DataSource, accepted []string) (*reclaim.Result, *reclaim.Error, error) {
 	res, err := reclaim.Verify(p, pol)
 	if err != nil {
 		return nil, err.(*reclaim.Error), nil
