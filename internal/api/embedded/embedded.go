@@ -8,7 +8,6 @@ package embedded
 import (
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -129,11 +128,9 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	kind, ok := errorKinds[code]
 	if !ok {
 		kind = [2]string{"internal_error", "api_error"}
-		h.Log.Error("internal error", "err", err, "request_id", verigate.RequestIDFrom(r.Context()), "path", r.URL.Path)
+		httpapi.LogInternal(h.Log, r, err)
 	}
-	if d := verigate.RetryAfter(err); d > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(d.Seconds())))
-	}
+	httpapi.SetRetryAfter(w, err)
 	httpapi.WriteJSON(w, status, errorBody{Code: kind[0], Message: verigate.ErrorMessage(err), Type: kind[1],
 		RequestID: verigate.RequestIDFrom(r.Context())})
 }

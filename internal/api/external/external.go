@@ -8,7 +8,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/verigate/verigate"
@@ -166,11 +165,9 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	code := verigate.ErrorCode(err)
 	status := httpapi.Status(code)
 	if status == http.StatusInternalServerError {
-		h.Log.Error("internal error", "err", err, "request_id", verigate.RequestIDFrom(r.Context()), "path", r.URL.Path)
+		httpapi.LogInternal(h.Log, r, err)
 	}
-	if d := verigate.RetryAfter(err); d > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(d.Seconds())))
-	}
+	httpapi.SetRetryAfter(w, err)
 	httpapi.WriteJSON(w, status, errorBody{Success: false, Error: verigate.ErrorMessage(err)})
 }
 

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"mime"
 	"net"
@@ -243,8 +244,25 @@ func LimitClient(r *http.Request, store ratelimit.Store, scope string, p ratelim
 	if err != nil || res.Allowed {
 		return nil
 	}
-	secs := int(math.Ceil(res.RetryAfter.Seconds()))
+	secs := CeilSeconds(res.RetryAfter)
 	e := verigate.Errorf(verigate.ERATELIMITED, "Too many sign-in attempts from this address. Try again in %d seconds.", secs)
 	e.RetryAfter = time.Duration(secs) * time.Second
 	return e
+}
+
+// CeilSeconds is d in whole seconds, rounded up: a client told to wait
+// "0 seconds" would retry at once.
+func CeilSeconds(d time.Duration) int { return int(math.Ceil(d.Seconds())) }
+
+// SetRetryAfter sets Retry-After when err says how long to wait.
+func SetRetryAfter(w http.ResponseWriter, err error) {
+	if d := verigate.RetryAfter(err); d > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(CeilSeconds(d)))
+	}
+}
+
+// LogInternal logs an error about to be answered 500 (its message is not
+// shown to the client).
+func LogInternal(log *slog.Logger, r *http.Request, err error) {
+	log.Error("internal error", "err", err, "request_id", verigate.RequestIDFrom(r.Context()), "path", r.URL.Path)
 }

@@ -8,7 +8,6 @@ package partner
 import (
 	"context"
 	"log/slog"
-	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -142,17 +141,15 @@ func (h *Handler) limit(w http.ResponseWriter, r *http.Request, key string, p ve
 	hd.Set("X-RateLimit-Limit", strconv.Itoa(res.Limit))
 	hd.Set("X-RateLimit-Remaining", strconv.Itoa(res.Remaining))
 	if res.Allowed {
-		hd.Set("X-RateLimit-Reset", strconv.Itoa(ceilSeconds(res.Reset)))
+		hd.Set("X-RateLimit-Reset", strconv.Itoa(httpapi.CeilSeconds(res.Reset)))
 		return nil
 	}
-	secs := ceilSeconds(res.RetryAfter)
+	secs := httpapi.CeilSeconds(res.RetryAfter)
 	hd.Set("X-RateLimit-Reset", strconv.Itoa(secs))
 	e := verigate.Errorf(verigate.ERATELIMITED, "Rate limit exceeded. Try again in %d seconds.", secs)
 	e.RetryAfter = time.Duration(secs) * time.Second
 	return e
 }
-
-func ceilSeconds(d time.Duration) int { return int(math.Ceil(d.Seconds())) }
 
 // errorBody is NestJS's error shape.
 type errorBody struct {
@@ -165,16 +162,14 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	status := httpapi.Status(verigate.ErrorCode(err))
 	body := errorBody{StatusCode: status, Message: verigate.ErrorMessage(err), Error: http.StatusText(status)}
 	if status == http.StatusInternalServerError {
-		h.Log.Error("internal error", "err", err, "request_id", verigate.RequestIDFrom(r.Context()), "path", r.URL.Path)
+		httpapi.LogInternal(h.Log, r, err)
 		body.Message = "Internal server error"
 	}
 	if status == http.StatusTooManyRequests {
 		// As the vendor writes it: the status text in message, the detail in error.
 		body.Message, body.Error = "Too Many Requests", verigate.ErrorMessage(err)
 	}
-	if d := verigate.RetryAfter(err); d > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(ceilSeconds(d)))
-	}
+	httpapi.SetRetryAfter(w, err)
 	httpapi.WriteJSON(w, status, body)
 }
 

@@ -7,7 +7,6 @@ package v1
 import (
 	"errors"
 	"log/slog"
-	"math"
 	"net/http"
 	"sort"
 	"strconv"
@@ -154,7 +153,7 @@ func (h *Handler) limit(w http.ResponseWriter, r *http.Request, key string, p ra
 	if !res.Allowed {
 		reset = res.RetryAfter
 	}
-	secs := int(math.Ceil(reset.Seconds()))
+	secs := httpapi.CeilSeconds(reset)
 	w.Header().Set("RateLimit-Policy", strconv.Itoa(p.Limit)+";w="+strconv.Itoa(int(p.TTL.Seconds())))
 	w.Header().Set("RateLimit", "limit="+strconv.Itoa(res.Limit)+", remaining="+strconv.Itoa(res.Remaining)+", reset="+strconv.Itoa(secs))
 	if res.Allowed {
@@ -200,11 +199,9 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 			sort.Slice(body.Error.Details, func(i, j int) bool { return body.Error.Details[i].Field < body.Error.Details[j].Field })
 		}
 	} else {
-		h.Log.Error("internal error", "err", err, "request_id", verigate.RequestIDFrom(r.Context()), "path", r.URL.Path)
+		httpapi.LogInternal(h.Log, r, err)
 		body.Error.Code, body.Error.Message = "INTERNAL_ERROR", "Internal error."
 	}
-	if d := verigate.RetryAfter(err); d > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(d.Seconds()))))
-	}
+	httpapi.SetRetryAfter(w, err)
 	httpapi.WriteJSON(w, status, body)
 }
