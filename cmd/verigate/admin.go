@@ -143,9 +143,13 @@ func openQuiet(ctx context.Context, cfg *config.Config, e *env) (*app.App, error
 	return app.Open(ctx, cfg, cfg.Logger(e.stderr))
 }
 
-func required(name, v string) error {
-	if strings.TrimSpace(v) == "" {
-		return usagef("--%s is required", name)
+// required checks flags given as name, value pairs, in that order, so the
+// first missing one is named.
+func required(namesAndValues ...string) error {
+	for i := 0; i+1 < len(namesAndValues); i += 2 {
+		if strings.TrimSpace(namesAndValues[i+1]) == "" {
+			return usagef("--%s is required", namesAndValues[i])
+		}
 	}
 	return nil
 }
@@ -167,10 +171,8 @@ func orgCreate(fs *flag.FlagSet) func(context.Context, *app.App, string, *output
 	parent := fs.String("parent", "", "parent organization key (an institution's reseller)")
 	core := fs.String("core", "", "the institution's core banking system")
 	return func(ctx context.Context, a *app.App, _ string, out *output) error {
-		for n, v := range map[string]string{"kind": *kind, "key": *key, "name": *name} {
-			if err := required(n, v); err != nil {
-				return err
-			}
+		if err := required("kind", *kind, "key", *key, "name", *name); err != nil {
+			return err
 		}
 		o, err := a.Access.CreateOrganization(ctx, access.OrgInput{Kind: verigate.OrgKind(*kind), Key: *key, Name: *name, ParentKey: *parent, Core: *core})
 		if err != nil {
@@ -232,10 +234,8 @@ func userCreate(fs *flag.FlagSet) func(context.Context, *app.App, string, *outpu
 	svc := fs.Bool("service-account", false, "a service account (signs in only with an onboarding access token)")
 	pwFile := fs.String("password-file", "", "file holding the password (default: read standard input)")
 	return func(ctx context.Context, a *app.App, _ string, out *output) error {
-		for n, v := range map[string]string{"org": *org, "email": *email, "username": *username, "role": *role} {
-			if err := required(n, v); err != nil {
-				return err
-			}
+		if err := required("org", *org, "email", *email, "username", *username, "role", *role); err != nil {
+			return err
 		}
 		pw, err := readPassword(*pwFile, out.stdin)
 		if err != nil {
@@ -373,10 +373,8 @@ func keyCreate(fs *flag.FlagSet) func(context.Context, *app.App, string, *output
 	rl := fs.String("rate-limit", "", "TTL,LIMIT,BLOCK (default 60s,100,60s)")
 	expiresIn := fs.Duration("expires-in", 0, "expire after this long (default: never)")
 	return func(ctx context.Context, a *app.App, _ string, out *output) error {
-		for n, v := range map[string]string{"org": *org, "user": *user, "scopes": *scopes} {
-			if err := required(n, v); err != nil {
-				return err
-			}
+		if err := required("org", *org, "user", *user, "scopes", *scopes); err != nil {
+			return err
 		}
 		in := access.APIKeyInput{OrgKey: *org, UserEmail: *user, Name: *name, Scopes: splitList(*scopes),
 			Accounts: splitList(*accounts), Mode: verigate.Mode(*mode)}
@@ -480,10 +478,8 @@ func callSimulate(fs *flag.FlagSet) func(context.Context, *app.App, string, *out
 	phone := fs.String("phone", "", "the caller's phone number")
 	name := fs.String("name", "", "the caller's name")
 	return func(ctx context.Context, a *app.App, _ string, out *output) error {
-		for n, v := range map[string]string{"institution": *inst, "phone": *phone} {
-			if err := required(n, v); err != nil {
-				return err
-			}
+		if err := required("institution", *inst, "phone", *phone); err != nil {
+			return err
 		}
 		o, err := a.Access.Organization(ctx, *inst)
 		if err != nil {

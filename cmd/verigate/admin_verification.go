@@ -69,10 +69,8 @@ func sourcesEnable(enabled bool) func(fs *flag.FlagSet) func(context.Context, *a
 		org := fs.String("org", "", "organization key (its institutions follow unless they say otherwise)")
 		source := fs.String("source", "", "source name, e.g. PayPal")
 		return func(ctx context.Context, a *app.App, _ string, out *output) error {
-			for n, v := range map[string]string{"org": *org, "source": *source} {
-				if err := required(n, v); err != nil {
-					return err
-				}
+			if err := required("org", *org, "source", *source); err != nil {
+				return err
 			}
 			if err := a.Verify.SetSourceEnabled(ctx, *org, *source, enabled); err != nil {
 				return err
