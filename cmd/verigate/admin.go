@@ -85,6 +85,17 @@ type output struct {
 	stdin io.Reader
 }
 
+// table prints v as JSON, or as aligned columns: the tab-separated header,
+// then the lines rows writes.
+func (o *output) table(v any, header string, rows func(tw io.Writer)) error {
+	return o.print(v, func(w io.Writer) {
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, header)
+		rows(tw)
+		tw.Flush()
+	})
+}
+
 func (o *output) print(v any, text func(w io.Writer)) error {
 	if o.json {
 		return printJSON(o.w, v)
@@ -205,13 +216,10 @@ func orgList(fs *flag.FlagSet) func(context.Context, *app.App, string, *output) 
 		for _, o := range orgs {
 			keys[o.ID] = o.Key
 		}
-		return out.print(orgs, func(w io.Writer) {
-			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "KEY\tKIND\tNAME\tPARENT\tCORE\tSTATUS")
+		return out.table(orgs, "KEY\tKIND\tNAME\tPARENT\tCORE\tSTATUS", func(tw io.Writer) {
 			for _, o := range orgs {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", o.Key, o.Kind, o.Name, keys[o.ParentID], o.Core, o.Status)
 			}
-			tw.Flush()
 		})
 	}
 }
@@ -280,13 +288,10 @@ func userList(fs *flag.FlagSet) func(context.Context, *app.App, string, *output)
 		if err != nil {
 			return err
 		}
-		return out.print(users, func(w io.Writer) {
-			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "EMAIL\tUSERNAME\tROLES\tSERVICE ACCOUNT\tSTATUS")
+		return out.table(users, "EMAIL\tUSERNAME\tROLES\tSERVICE ACCOUNT\tSTATUS", func(tw io.Writer) {
 			for _, u := range users {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\n", u.Email, u.Username, strings.Join(u.Roles, ","), u.ServiceAccount, u.Status)
 			}
-			tw.Flush()
 		})
 	}
 }
@@ -321,13 +326,10 @@ func tokenList(fs *flag.FlagSet) func(context.Context, *app.App, string, *output
 		if list == nil {
 			list = []*verigate.AccessToken{}
 		}
-		return out.print(list, func(w io.Writer) {
-			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tCREATED\tLAST USED\tREVOKED")
+		return out.table(list, "ID\tCREATED\tLAST USED\tREVOKED", func(tw io.Writer) {
 			for _, t := range list {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.ID, stamp(&t.CreatedAt), stamp(t.LastUsedAt), stamp(t.RevokedAt))
 			}
-			tw.Flush()
 		})
 	}
 }
@@ -417,14 +419,11 @@ func keyList(fs *flag.FlagSet) func(context.Context, *app.App, string, *output) 
 		if keys == nil {
 			keys = []*verigate.APIKey{}
 		}
-		return out.print(keys, func(w io.Writer) {
-			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tNAME\tSCOPES\tMODE\tCREATED\tLAST USED\tEXPIRES\tREVOKED")
+		return out.table(keys, "ID\tNAME\tSCOPES\tMODE\tCREATED\tLAST USED\tEXPIRES\tREVOKED", func(tw io.Writer) {
 			for _, k := range keys {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Name, strings.Join(k.Scopes, ","), k.Mode,
 					stamp(&k.CreatedAt), stamp(k.LastUsedAt), stamp(k.ExpiresAt), stamp(k.RevokedAt))
 			}
-			tw.Flush()
 		})
 	}
 }
@@ -461,14 +460,11 @@ func auditList(fs *flag.FlagSet) func(context.Context, *app.App, string, *output
 		if evs == nil {
 			evs = []verigate.AuditEvent{}
 		}
-		return out.print(evs, func(w io.Writer) {
-			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "AT\tACTION\tOUTCOME\tACTOR\tREQUESTED BY\tTARGET")
+		return out.table(evs, "AT\tACTION\tOUTCOME\tACTOR\tREQUESTED BY\tTARGET", func(tw io.Writer) {
 			for _, ev := range evs {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s:%s\t%s\t%s:%s\n", ev.At.Format(time.RFC3339), ev.Action, ev.Outcome,
 					ev.ActorKind, ev.ActorID, ev.RequestedBy, ev.TargetKind, ev.TargetID)
 			}
-			tw.Flush()
 		})
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/app"
@@ -35,13 +34,10 @@ func sourcesList(fs *flag.FlagSet) func(context.Context, *app.App, string, *outp
 		if err != nil {
 			return err
 		}
-		return out.print(list, func(w io.Writer) {
-			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tSOURCE NAME\tKIND\tTYPE\tCATEGORY\tTEST ONLY")
+		return out.table(list, "ID\tSOURCE NAME\tKIND\tTYPE\tCATEGORY\tTEST ONLY", func(tw io.Writer) {
 			for _, s := range list {
 				fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%v\n", s.ID, s.SourceName, s.Kind, s.VerificationTypeID, s.Category, s.TestOnly)
 			}
-			tw.Flush()
 		})
 	}
 }
