@@ -89,6 +89,27 @@ func (db *DB) OrgReach(ctx context.Context, id string) ([]string, error) {
 		OR parent_id IN (SELECT id FROM organizations WHERE parent_id = $1) ORDER BY id`, id)
 }
 
+// OrgChain returns id and its ancestors, nearest first (the tree is three
+// deep: institution, reseller, platform).
+func (db *DB) OrgChain(ctx context.Context, id string) ([]string, error) {
+	var o string
+	var p, g sql.NullString
+	err := db.ro.QueryRowContext(ctx, `SELECT o.id, p.id, g.id FROM organizations o
+		LEFT JOIN organizations p ON p.id = o.parent_id
+		LEFT JOIN organizations g ON g.id = p.parent_id
+		WHERE o.id = $1`, id).Scan(&o, &p, &g)
+	if err != nil {
+		return nil, notFound(err, "Organization")
+	}
+	chain := []string{o}
+	for _, a := range []sql.NullString{p, g} {
+		if a.Valid {
+			chain = append(chain, a.String)
+		}
+	}
+	return chain, nil
+}
+
 // OrgChainActive reports whether an organization and its ancestors are all
 // active, in one query.
 func (db *DB) OrgChainActive(ctx context.Context, id string) (bool, error) {

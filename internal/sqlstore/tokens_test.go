@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -24,6 +25,15 @@ func TestStoreTokensAndRoles(t *testing.T) {
 		}
 		if reach, _ := db.OrgReach(ctx, "i1"); len(reach) != 1 {
 			t.Fatalf("reach of an institution: %v", reach)
+		}
+		if chain, err := db.OrgChain(ctx, "i1"); err != nil || !slices.Equal(chain, []string{"i1", "r1", "p1"}) {
+			t.Fatalf("chain of an institution: %v, %v", chain, err)
+		}
+		if chain, _ := db.OrgChain(ctx, "p1"); !slices.Equal(chain, []string{"p1"}) {
+			t.Fatalf("chain of the platform: %v", chain)
+		}
+		if _, err := db.OrgChain(ctx, "nope"); verigate.ErrorCode(err) != verigate.ENOTFOUND {
+			t.Fatalf("chain of a missing organization: %v", err)
 		}
 		u := &verigate.User{ID: "u1", OrgID: "r1", Email: "a@acme.test", Username: "a", PasswordHash: "x", Roles: []string{"viewer"},
 			Status: verigate.StatusActive, CreatedAt: t0, UpdatedAt: t0}

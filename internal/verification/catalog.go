@@ -153,14 +153,9 @@ func (s *Service) available(ctx context.Context, orgID string, mode verigate.Mod
 	if err != nil {
 		return nil, err
 	}
-	chain := []string{}
-	for id, depth := orgID, 0; id != "" && depth < 8; depth++ {
-		chain = append(chain, id)
-		o, err := s.store.GetOrganization(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		id = o.ParentID
+	chain, err := s.store.OrgChain(ctx, orgID)
+	if err != nil {
+		return nil, err
 	}
 	settings, err := s.store.SourceSettings(ctx, chain)
 	if err != nil {

@@ -25,6 +25,7 @@ type Store interface {
 	UpsertSources(ctx context.Context, sources []*verigate.DataSource, ev *verigate.AuditEvent) error
 	ListSources(ctx context.Context) ([]*verigate.DataSource, error)
 	GetSource(ctx context.Context, id int64) (*verigate.DataSource, error)
+	OrgChain(ctx context.Context, id string) ([]string, error)
 	SourceSettings(ctx context.Context, orgIDs []string) (map[string]map[int64]bool, error)
 	SetSourceEnabled(ctx context.Context, orgID string, sourceID int64, enabled bool, ev verigate.AuditEvent) error
 	SetReviewPolicy(ctx context.Context, orgID, policy string, ev verigate.AuditEvent) error
