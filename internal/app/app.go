@@ -109,7 +109,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sqlstore
 		a.Server.Registry().MustRegister(collectors.NewDBStatsCollector(pool, name))
 	}
 	now := func() time.Time { return a.now() }
-	(&external.Handler{Access: a.Access, Calls: a.Calls, PublicURL: cfg.PublicURL, Log: log, Limiter: a.Limits, Now: now}).Register(a.Server)
+	a.Server.Mount((&external.Handler{Access: a.Access, Calls: a.Calls, PublicURL: cfg.PublicURL, Log: log, Limiter: a.Limits, Now: now}).Surface(cfg.BodyLimit))
 	a.Connect.OnEnded = func(ctx context.Context, c *verigate.Connection) {
 		ctx = context.WithoutCancel(ctx) // shutdown must not lose the step's end
 		if err := a.Verify.EndConnectorStep(ctx, *c.StepID, c.ID, c.Status == verigate.ConnConnected, c.Data, c.FailureReason); err != nil {
@@ -119,12 +119,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sqlstore
 	a.Connect.StepRecords = func(ctx context.Context, c *verigate.Connection) (bool, error) {
 		return a.Verify.StepRecords(ctx, *c.StepID, c.ID)
 	}
-	(&partner.Handler{Access: a.Access, Verification: a.Verify, Connect: a.Connect, Limiter: a.Limits, Idempotency: db, Log: log,
+	a.Server.Mount((&partner.Handler{Access: a.Access, Verification: a.Verify, Connect: a.Connect, Limiter: a.Limits, Idempotency: db, Log: log,
 		Seal: seal.New(cfg.SecretKey, "verigate idempotent responses v1"),
-		Now:  now}).Register(a.Server)
-	(&embedded.Handler{Access: a.Access, Log: log, Limiter: a.Limits, Now: now}).Register(a.Server)
-	(&v1.Handler{Access: a.Access, Connect: a.Connect, Limiter: a.Limits, Log: log, Now: now,
-		Draining: a.Server.Draining()}).Register(a.Server)
+		Now:  now}).Surface(cfg.BodyLimit))
+	a.Server.Mount((&embedded.Handler{Access: a.Access, Log: log, Limiter: a.Limits, Now: now}).Surface(cfg.BodyLimit))
+	a.Server.Mount((&v1.Handler{Access: a.Access, Connect: a.Connect, Limiter: a.Limits, Log: log, Now: now,
+		Draining: a.Server.Draining()}).Surface(cfg.BodyLimit))
 	return a, nil
 }
 
@@ -185,6 +185,9 @@ func (a *App) Close() error {
 	return errors.Join(append(errs, a.DB.Close())...)
 }
 
+// MaxHeaderBytes caps a request's header block; larger ones get 431.
+const MaxHeaderBytes = 32 << 10
+
 // HTTPServer returns the http.Server for this app, with timeouts set.
 func (a *App) HTTPServer() *http.Server {
 	return &http.Server{
@@ -193,7 +196,7 @@ func (a *App) HTTPServer() *http.Server {
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    128 << 10,
+		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}
 }

@@ -43,6 +43,8 @@ func slogLevel(status int) slog.Level {
 	switch {
 	case status >= 500:
 		return slog.LevelError
+	case status == 499: // the client went away (httpapi.StatusClientClosed)
+		return slog.LevelInfo
 	case status >= 400 && status != http.StatusNotFound:
 		return slog.LevelWarn
 	default:

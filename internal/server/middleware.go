@@ -60,10 +60,6 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 					panic(v)
 				}
 				s.opts.Logger.Error("panic", "request_id", verigate.RequestIDFrom(r.Context()), "panic", v, "stack", string(debug.Stack()))
-				if render := s.renderer(r.URL.Path); render != nil {
-					render(w, r, verigate.Errorf(verigate.EINTERNAL, "Internal server error."))
-					return
-				}
 				w.Header().Set("Content-Type", "application/json")
 				w.WriteHeader(http.StatusInternalServerError)
 				w.Write([]byte(`{"error":"Internal server error."}` + "\n"))

@@ -12,8 +12,6 @@ import (
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/verigate/verigate"
 )
 
 // Readiness is what /readyz asks: nil when the server can take traffic.
@@ -35,14 +33,13 @@ const DefaultBodyLimit = 1 << 20
 
 // Server is the root handler.
 type Server struct {
-	opts      Options
-	mux       *http.ServeMux
-	routes    []string
-	metrics   *metrics
-	handler   http.Handler
-	draining  atomic.Bool
-	drained   chan struct{}
-	renderers []surface
+	opts     Options
+	mux      *http.ServeMux
+	routes   []string
+	metrics  *metrics
+	handler  http.Handler
+	draining atomic.Bool
+	drained  chan struct{}
 }
 
 // New returns a server with the ops endpoints registered.
@@ -60,14 +57,13 @@ func New(opts Options) *Server {
 	s.handler = s.requestID(s.observe(s.recoverPanics(s.secureHeaders(s.limitBody(s.mux)))))
 	s.registerOps()
 	// Outside every surface: a JSON 404 (or 405), not net/http's text.
-	s.Surface("/", func(w http.ResponseWriter, r *http.Request, err error) {
-		status := http.StatusNotFound
-		if verigate.ErrorCode(err) == EMETHOD {
-			status = http.StatusMethodNotAllowed
-		} else if verigate.ErrorCode(err) == verigate.EINTERNAL {
-			status = http.StatusInternalServerError
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if allowed := s.allowed(r); len(allowed) > 0 {
+			w.Header().Set("Allow", strings.Join(allowed, ", "))
+			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "Method " + r.Method + " is not allowed here."})
+			return
 		}
-		writeJSON(w, status, map[string]string{"error": verigate.ErrorMessage(err)})
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "Not found"})
 	})
 	return s
 }
@@ -84,55 +80,33 @@ func (s *Server) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Re
 	s.Handle(pattern, http.HandlerFunc(h))
 }
 
-// ErrorRenderer writes err in a surface's error shape.
-type ErrorRenderer func(w http.ResponseWriter, r *http.Request, err error)
-
-// Surface claims a path prefix (ending in /) for a surface whose errors
-// render makes: a request under it that no route matches gets a 404 (or a
-// 405 with Allow, when another method would match), and a panic under it
-// a 500, all in the surface's shape.
-func (s *Server) Surface(prefix string, render ErrorRenderer) {
-	s.renderers = append(s.renderers, surface{prefix, render})
-	s.mux.HandleFunc(prefix, func(w http.ResponseWriter, r *http.Request) {
-		var allowed []string
-		for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
-			probe := r.Clone(r.Context())
-			probe.Method = m
-			if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != prefix {
-				allowed = append(allowed, m)
-			}
-		}
-		if len(allowed) > 0 {
-			w.Header().Set("Allow", strings.Join(allowed, ", "))
-			render(w, r, verigate.Errorf(EMETHOD, "Method %s is not allowed here.", r.Method))
-			return
-		}
-		render(w, r, verigate.Errorf(verigate.ENOTFOUND, "Not found"))
-	})
+// Surface is an API surface mounted at its prefixes: an http.Handler
+// that answers everything under them in its own shape (internal/api/httpapi).
+type Surface interface {
+	http.Handler
+	Prefixes() []string
+	Routes() []string
 }
 
-// EMETHOD is the error code of a request whose path exists but not with
-// its method; surfaces answer it with 405.
-const EMETHOD = "method_not_allowed"
-
-type surface struct {
-	prefix string
-	render ErrorRenderer
+// Mount serves a surface at each of its prefixes.
+func (s *Server) Mount(sf Surface) {
+	for _, p := range sf.Prefixes() {
+		s.mux.Handle(p, sf)
+	}
+	s.routes = append(s.routes, sf.Routes()...)
 }
 
-// renderer returns the error renderer of the surface that owns path: the
-// one with the longest matching prefix.
-func (s *Server) renderer(path string) ErrorRenderer {
-	var best *surface
-	for i, sf := range s.renderers {
-		if strings.HasPrefix(path, sf.prefix) && (best == nil || len(sf.prefix) > len(best.prefix)) {
-			best = &s.renderers[i]
+// allowed lists the methods the ops routes take at r's path.
+func (s *Server) allowed(r *http.Request) []string {
+	var out []string
+	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != "/" {
+			out = append(out, m)
 		}
 	}
-	if best == nil {
-		return nil
-	}
-	return best.render
+	return out
 }
 
 // Routes returns the registered patterns, sorted.

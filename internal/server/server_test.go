@@ -8,10 +8,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/verigate/verigate"
+	"github.com/verigate/verigate/internal/api/httpapi"
 	"github.com/verigate/verigate/internal/openapi/openapitest"
 	"github.com/verigate/verigate/internal/server"
 )
@@ -131,12 +133,15 @@ func TestMiddleware(t *testing.T) {
 }
 
 func TestSurfaces(t *testing.T) {
-	s, _ := newServer(t, nil)
-	s.HandleFunc("GET /api/thing", func(w http.ResponseWriter, r *http.Request) { panic("boom") })
-	s.Surface("/api/", func(w http.ResponseWriter, r *http.Request, err error) {
+	s, logs := newServer(t, nil)
+	api := httpapi.NewSurface(func(w http.ResponseWriter, r *http.Request, err error) {
 		w.WriteHeader(418)
 		w.Write([]byte("api:" + verigate.ErrorCode(err)))
-	})
+	}, nil, 1024, "/api/", "/things")
+	api.Handle("GET /api/thing", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic("boom") }))
+	api.Handle("GET /api/ok/{id}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("fine")) }))
+	api.Handle("GET /things", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("things")) }))
+	s.Mount(api)
 	for _, tc := range []struct {
 		method, path string
 		status       int
@@ -145,6 +150,12 @@ func TestSurfaces(t *testing.T) {
 		{"GET", "/api/thing", 418, "api:internal"},
 		{"GET", "/api/nothing", 418, "api:not_found"},
 		{"POST", "/api/thing", 418, "api:method_not_allowed"},
+		{"GET", "/api/ok/1", 200, "fine"},
+		{"GET", "/api/ok/a%00b", 418, "api:invalid"},
+		{"GET", "/api/ok/%ff", 418, "api:invalid"},
+		{"GET", "/api/ok/1?q=%00", 418, "api:invalid"},
+		{"GET", "/things", 200, "things"},
+		{"DELETE", "/things", 418, "api:method_not_allowed"},
 		{"GET", "/elsewhere", 404, `{"error":"Not found"}`},
 		{"POST", "/healthz", 405, `{"error":"Method POST is not allowed here."}`},
 	} {
@@ -158,5 +169,17 @@ func TestSurfaces(t *testing.T) {
 	s.ServeHTTP(rec, httptest.NewRequest("POST", "/healthz", nil))
 	if rec.Header().Get("Allow") != "GET" {
 		t.Errorf("Allow = %q", rec.Header().Get("Allow"))
+	}
+	rec = httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest("DELETE", "/things", nil))
+	if rec.Header().Get("Allow") != "GET" {
+		t.Errorf("Allow on /things = %q", rec.Header().Get("Allow"))
+	}
+	// The surface's own pattern labels the request, not its mount point.
+	if !strings.Contains(logs.String(), `"route":"GET /api/ok/{id}"`) {
+		t.Errorf("request log lacks the surface's route:\n%s", logs)
+	}
+	if got := s.Routes(); !slices.Contains(got, "GET /api/ok/{id}") || !slices.Contains(got, "GET /healthz") {
+		t.Errorf("Routes() = %v", got)
 	}
 }

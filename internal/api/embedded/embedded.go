@@ -16,7 +16,6 @@ import (
 	"github.com/verigate/verigate/internal/api/httpapi"
 	"github.com/verigate/verigate/internal/authz"
 	"github.com/verigate/verigate/internal/ratelimit"
-	"github.com/verigate/verigate/internal/server"
 )
 
 // Handler serves the Embedded API.
@@ -27,12 +26,16 @@ type Handler struct {
 	Now     func() time.Time
 }
 
-// Register mounts the surface.
-func (h *Handler) Register(s *server.Server) {
+// Surface returns the surface, to be mounted at each of its paths.
+// Requests declaring a body over bodyLimit bytes are refused before any
+// route.
+func (h *Handler) Surface(bodyLimit int64) *httpapi.Surface {
+	s := httpapi.NewSurface(h.writeError, h.Log, bodyLimit,
+		"/token", "/application/", "/users", "/users/", "/roles", "/roles/", "/organization/")
 	route := func(pattern string, fn func(http.ResponseWriter, *http.Request) error) {
-		s.Handle(pattern, h.wrap(fn, true))
+		s.Handle(pattern, h.wrap(s, fn, true))
 	}
-	s.Handle("POST /token", h.wrap(h.createToken, false))
+	s.Handle("POST /token", h.wrap(s, h.createToken, false))
 	route("POST /application/{applicationId}/token", h.mintAppToken)
 	route("GET /application/{applicationId}/token", h.listAppTokens)
 	route("DELETE /application/{applicationId}/token/{tokenId}", h.revokeAppToken)
@@ -54,46 +57,48 @@ func (h *Handler) Register(s *server.Server) {
 	route("GET /organization/{orgId}/account/search", h.searchAccounts)
 	route("GET /organization/{orgId}/account/{accountId}", h.getAccount)
 	route("PUT /organization/{orgId}/account/{accountId}", h.updateAccount)
-	for _, prefix := range []string{"/application/", "/users/", "/roles/", "/organization/"} {
-		s.Surface(prefix, h.writeError)
-	}
+	return s
 }
 
 // token reads Authorization: the token alone, as ExactPay sends it, or
 // after "Bearer " (which generic HTTP clients add).
-func token(r *http.Request) string {
-	v := strings.TrimSpace(r.Header.Get("Authorization"))
+func token(r *http.Request) (string, error) {
+	v, err := httpapi.Header(r, "Authorization")
 	if scheme, rest, ok := strings.Cut(v, " "); ok && strings.EqualFold(scheme, "Bearer") {
-		return strings.TrimSpace(rest)
+		return strings.TrimSpace(rest), err
 	}
-	return v
+	return v, err
 }
 
-func (h *Handler) wrap(fn func(http.ResponseWriter, *http.Request) error, auth bool) http.Handler {
+func (h *Handler) wrap(s *httpapi.Surface, fn func(http.ResponseWriter, *http.Request) error, auth bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !auth {
 			if err := fn(w, r); err != nil {
-				h.writeError(w, r, err)
+				s.Fail(w, r, err)
 			}
 			return
 		}
-		secret := token(r)
+		secret, err := token(r)
+		if err != nil {
+			s.Fail(w, r, err)
+			return
+		}
 		if secret == "" {
-			h.writeError(w, r, verigate.Errorf(verigate.EUNAUTHENTICATED, "An Authorization header with a token is required."))
+			s.Fail(w, r, verigate.Errorf(verigate.EUNAUTHENTICATED, "An Authorization header with a token is required."))
 			return
 		}
 		t, p, err := h.Access.VerifyToken(r.Context(), secret)
 		if err != nil {
-			h.writeError(w, r, err)
+			s.Fail(w, r, err)
 			return
 		}
 		ctx := verigate.WithPrincipal(r.Context(), p)
 		if err := authz.Check(r.Pattern, p); err != nil {
-			h.writeError(w, r, err)
+			s.Fail(w, r, err)
 			return
 		}
 		if err := fn(w, r.WithContext(ctx)); err != nil {
-			h.writeError(w, r, err)
+			s.Fail(w, r, err)
 			return
 		}
 		if err := h.Access.SlideToken(ctx, t); err != nil {
@@ -119,7 +124,7 @@ var errorKinds = map[string][2]string{
 	verigate.ERATELIMITED:     {"rate_limited", "rate_limit_error"},
 	verigate.ETOOLARGE:        {"payload_too_large", "invalid_request_error"},
 	verigate.EUNSUPPORTED:     {"unsupported_media_type", "invalid_request_error"},
-	server.EMETHOD:            {"method_not_allowed", "invalid_request_error"},
+	httpapi.EMETHOD:           {"method_not_allowed", "invalid_request_error"},
 }
 
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
@@ -128,7 +133,6 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	kind, ok := errorKinds[code]
 	if !ok {
 		kind = [2]string{"internal_error", "api_error"}
-		httpapi.LogInternal(h.Log, r, err)
 	}
 	httpapi.SetRetryAfter(w, err)
 	httpapi.WriteJSON(w, status, errorBody{Code: kind[0], Message: verigate.ErrorMessage(err), Type: kind[1],

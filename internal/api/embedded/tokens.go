@@ -48,7 +48,10 @@ func (h *Handler) createToken(w http.ResponseWriter, r *http.Request) error {
 	}
 	app := in.Application
 	if app == "" {
-		app = r.Header.Get("x-application-id")
+		var err error
+		if app, err = httpapi.Header(r, "x-application-id"); err != nil {
+			return err
+		}
 	}
 	secret, t, p, err := h.Access.SignInToken(r.Context(), in.Email, in.Password, app, verigate.Mode(in.Mode))
 	if err != nil {

@@ -16,7 +16,6 @@ import (
 	"github.com/verigate/verigate/internal/authz"
 	"github.com/verigate/verigate/internal/calls"
 	"github.com/verigate/verigate/internal/ratelimit"
-	"github.com/verigate/verigate/internal/server"
 )
 
 // Handler serves /external.
@@ -40,10 +39,12 @@ const (
 	authSigned                     // Standard Webhooks signature; the handler verifies it
 )
 
-// Register mounts the surface.
-func (h *Handler) Register(s *server.Server) {
+// Surface returns the surface, to be mounted at /external/. Requests
+// declaring a body over bodyLimit bytes are refused before any route.
+func (h *Handler) Surface(bodyLimit int64) *httpapi.Surface {
+	s := httpapi.NewSurface(h.writeError, h.Log, bodyLimit, "/external/")
 	route := func(pattern string, a auth, fn func(http.ResponseWriter, *http.Request) error) {
-		s.Handle(pattern, h.wrap(a, fn))
+		s.Handle(pattern, h.wrap(s, a, fn))
 	}
 	route("POST /external/token/request", authAccessToken, h.tokenRequest)
 	route("POST /external/token/revoke", authReseller, h.tokenRevoke)
@@ -59,7 +60,7 @@ func (h *Handler) Register(s *server.Server) {
 	route("POST /external/calls/{voiceId}/enroll", authServiceAccount, h.enroll)
 	route("POST /external/calls/{voiceId}/reject-voice", authServiceAccount, h.rejectVoice)
 	route("POST /external/voice/{institutionKey}/calls", authSigned, h.ingest)
-	s.Surface("/external/", h.writeError)
+	return s
 }
 
 type ctxKey int
@@ -79,21 +80,21 @@ func sessionFrom(ctx context.Context) *session {
 
 // wrap authenticates a request as route a says, runs fn, renders its
 // error, and slides the SSO token after a success (never after a failure).
-func (h *Handler) wrap(a auth, fn func(http.ResponseWriter, *http.Request) error) http.Handler {
+func (h *Handler) wrap(s *httpapi.Surface, a auth, fn func(http.ResponseWriter, *http.Request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if a == authReseller || a == authServiceAccount {
 			sess, err := h.authenticate(r, a)
 			if err != nil {
-				h.writeError(w, r, err)
+				s.Fail(w, r, err)
 				return
 			}
 			r = r.WithContext(context.WithValue(verigate.WithPrincipal(r.Context(), sess.sso.Principal), sessionKey, sess))
 			if err := authz.Check(r.Pattern, sess.sso.Principal); err != nil {
-				h.writeError(w, r, err)
+				s.Fail(w, r, err)
 				return
 			}
 			if err := fn(w, r); err != nil {
-				h.writeError(w, r, err)
+				s.Fail(w, r, err)
 				return
 			}
 			if err := h.Access.SlideSSOToken(r.Context(), sess.sso.Token); err != nil {
@@ -102,7 +103,7 @@ func (h *Handler) wrap(a auth, fn func(http.ResponseWriter, *http.Request) error
 			return
 		}
 		if err := fn(w, r); err != nil {
-			h.writeError(w, r, err)
+			s.Fail(w, r, err)
 		}
 	})
 }
@@ -112,7 +113,10 @@ func (h *Handler) wrap(a auth, fn func(http.ResponseWriter, *http.Request) error
 var ErrInvalidInstitution = verigate.Errorf(verigate.EFORBIDDEN, "Invalid InstitutionKey.")
 
 func (h *Handler) authenticate(r *http.Request, a auth) (*session, error) {
-	token := r.Header.Get("SsoToken")
+	token, err := httpapi.Header(r, "SsoToken")
+	if err != nil {
+		return nil, err
+	}
 	if token == "" {
 		return nil, verigate.Errorf(verigate.EUNAUTHENTICATED, "Missing SsoToken header.")
 	}
@@ -121,9 +125,15 @@ func (h *Handler) authenticate(r *http.Request, a auth) (*session, error) {
 		return nil, err
 	}
 	sess := &session{sso: sso}
-	requestedBy := r.Header.Get("RequestedBy")
+	requestedBy, err := httpapi.Header(r, "RequestedBy")
+	if err != nil {
+		return nil, err
+	}
+	key, err := httpapi.Header(r, "InstitutionKey")
+	if err != nil {
+		return nil, err
+	}
 	if a == authServiceAccount {
-		key := r.Header.Get("InstitutionKey")
 		if key == "" {
 			return nil, verigate.FieldError("InstitutionKey", "header is required")
 		}
@@ -139,7 +149,7 @@ func (h *Handler) authenticate(r *http.Request, a auth) (*session, error) {
 	}
 	if a == authServiceAccount {
 		ctx := verigate.WithPrincipal(r.Context(), sso.Principal)
-		inst, err := h.Access.Organization(ctx, r.Header.Get("InstitutionKey"))
+		inst, err := h.Access.Organization(ctx, key)
 		if verigate.ErrorCode(err) == verigate.ENOTFOUND || verigate.ErrorCode(err) == verigate.EFORBIDDEN ||
 			(err == nil && inst.Kind != verigate.OrgInstitution) {
 			return nil, ErrInvalidInstitution
@@ -164,9 +174,6 @@ type errorBody struct {
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := verigate.ErrorCode(err)
 	status := httpapi.Status(code)
-	if status == http.StatusInternalServerError {
-		httpapi.LogInternal(h.Log, r, err)
-	}
 	httpapi.SetRetryAfter(w, err)
 	httpapi.WriteJSON(w, status, errorBody{Success: false, Error: verigate.ErrorMessage(err)})
 }

@@ -36,7 +36,10 @@ func (h *Handler) tokenRequest(w http.ResponseWriter, r *http.Request) error {
 	if in.Email == "" || in.Password == "" {
 		return verigate.FieldError("email", "email and password are required")
 	}
-	accessToken := r.Header.Get("accessToken")
+	accessToken, err := httpapi.Header(r, "accessToken")
+	if err != nil {
+		return err
+	}
 	if accessToken == "" {
 		return ErrBadCredentials
 	}

@@ -16,10 +16,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/ratelimit"
-	"github.com/verigate/verigate/internal/server"
 )
 
 // DecodeJSON reads r's body, a single JSON object, into v. It refuses a
@@ -65,6 +65,9 @@ func decode(r *http.Request, v any, allowEmpty, lenient bool) error {
 			return nil
 		}
 		return verigate.Errorf(verigate.EINVALID, "A JSON request body is required.")
+	}
+	if err := CheckJSONText(body); err != nil {
+		return err
 	}
 	if lenient {
 		body = StripTrailingCommas(body)
@@ -177,7 +180,7 @@ func Status(code string) int {
 		return http.StatusUnsupportedMediaType
 	case verigate.EUNAVAILABLE:
 		return http.StatusServiceUnavailable
-	case server.EMETHOD:
+	case EMETHOD:
 		return http.StatusMethodNotAllowed
 	}
 	return http.StatusInternalServerError
@@ -265,4 +268,27 @@ func SetRetryAfter(w http.ResponseWriter, err error) {
 // shown to the client).
 func LogInternal(log *slog.Logger, r *http.Request, err error) {
 	log.Error("internal error", "err", err, "request_id", verigate.RequestIDFrom(r.Context()), "path", r.URL.Path)
+}
+
+// CheckJSONText refuses a JSON body that is not UTF-8 or whose strings
+// hold a NUL (written \u0000): encoding/json would let both through —
+// the first silently altered — and PostgreSQL refuses NUL in text and
+// jsonb alike.
+func CheckJSONText(body []byte) error {
+	if !utf8.Valid(body) {
+		return verigate.Errorf(verigate.EINVALID, "The request body is not UTF-8.")
+	}
+	inString := false
+	for i := 0; i < len(body); i++ {
+		switch c := body[i]; {
+		case c == '"':
+			inString = !inString
+		case c == '\\' && inString && i+1 < len(body):
+			if body[i+1] == 'u' && i+6 <= len(body) && string(body[i+2:i+6]) == "0000" {
+				return verigate.Errorf(verigate.EINVALID, "The request body holds a NUL character (\\u0000), which no field accepts.")
+			}
+			i++ // skip the escaped character
+		}
+	}
+	return nil
 }

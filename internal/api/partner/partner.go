@@ -19,7 +19,6 @@ import (
 	"github.com/verigate/verigate/internal/connect"
 	"github.com/verigate/verigate/internal/ratelimit"
 	"github.com/verigate/verigate/internal/seal"
-	"github.com/verigate/verigate/internal/server"
 	"github.com/verigate/verigate/internal/verification"
 )
 
@@ -55,10 +54,12 @@ const (
 	authLink   // the session's link token, in the query
 )
 
-// Register mounts the surface.
-func (h *Handler) Register(s *server.Server) {
+// Surface returns the surface, to be mounted at /partner/. Requests
+// declaring a body over bodyLimit bytes are refused before any route.
+func (h *Handler) Surface(bodyLimit int64) *httpapi.Surface {
+	s := httpapi.NewSurface(h.writeError, h.Log, bodyLimit, "/partner/")
 	route := func(pattern string, a auth, fn func(http.ResponseWriter, *http.Request) error) {
-		s.Handle(pattern, h.wrap(a, fn))
+		s.Handle(pattern, h.wrap(s, a, fn))
 	}
 	route("POST /partner/session", authAPIKey, h.idempotent(h.createSession))
 	route("GET /partner/session/{sessionId}", authAPIKey, h.getSession)
@@ -79,21 +80,28 @@ func (h *Handler) Register(s *server.Server) {
 	route("POST /partner/step/connect", authCSRF, h.connectStep)
 	route("POST /partner/step/otp", authCSRF, h.stepOTP)
 	route("GET /partner/verification/verify", authLink, h.verifyLink)
-	s.Surface("/partner/", h.writeError)
+	return s
 }
 
 // wrap authenticates, rate-limits, runs fn and renders its error.
-func (h *Handler) wrap(a auth, fn func(http.ResponseWriter, *http.Request) error) http.Handler {
+func (h *Handler) wrap(s *httpapi.Surface, a auth, fn func(http.ResponseWriter, *http.Request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := h.serve(w, r, a, fn); err != nil {
-			h.writeError(w, r, err)
+			s.Fail(w, r, err)
 		}
 	})
 }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, a auth, fn func(http.ResponseWriter, *http.Request) error) error {
 	ctx := r.Context()
-	key, csrf := r.Header.Get("x-api-key"), r.Header.Get("x-csrf-token")
+	key, err := httpapi.Header(r, "x-api-key")
+	if err != nil {
+		return err
+	}
+	csrf, err := httpapi.Header(r, "x-csrf-token")
+	if err != nil {
+		return err
+	}
 	var p *verigate.Principal
 	var limitKey string
 	policy := ApplicantRateLimit
@@ -108,7 +116,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, a auth, fn func(
 			}
 			return err
 		}
-		p, limitKey, policy = principal, "partner:key:"+k.ID, k.RateLimit
+		p, limitKey, policy = principal, httpapi.KeyLimitKey(k.ID), k.RateLimit
 	case csrf != "" && (a == authCSRF || a == authEither):
 		principal, err := h.Verification.Applicant(ctx, csrf)
 		if err != nil {
@@ -162,7 +170,6 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	status := httpapi.Status(verigate.ErrorCode(err))
 	body := errorBody{StatusCode: status, Message: verigate.ErrorMessage(err), Error: http.StatusText(status)}
 	if status == http.StatusInternalServerError {
-		httpapi.LogInternal(h.Log, r, err)
 		body.Message = "Internal server error"
 	}
 	if status == http.StatusTooManyRequests {

@@ -20,7 +20,6 @@ import (
 	"github.com/verigate/verigate/internal/authz"
 	"github.com/verigate/verigate/internal/connect"
 	"github.com/verigate/verigate/internal/ratelimit"
-	"github.com/verigate/verigate/internal/server"
 )
 
 // Handler serves /v1.
@@ -66,13 +65,15 @@ func (h *Handler) openStream(keyID string) (release func(), err error) {
 // DefaultOTPLimit is the per-account code limit.
 var DefaultOTPLimit = ratelimit.Policy{TTL: 10 * time.Minute, Limit: 5, BlockDuration: 10 * time.Minute}
 
-// Register mounts the surface.
-func (h *Handler) Register(s *server.Server) {
+// Surface returns the surface, to be mounted at /v1/. Requests declaring
+// a body over bodyLimit bytes are refused before any route.
+func (h *Handler) Surface(bodyLimit int64) *httpapi.Surface {
 	if h.OTPLimit.Limit == 0 {
 		h.OTPLimit = DefaultOTPLimit
 	}
+	s := httpapi.NewSurface(h.writeError, h.Log, bodyLimit, "/v1/")
 	route := func(pattern string, fn func(http.ResponseWriter, *http.Request) error) {
-		s.Handle(pattern, h.wrap(fn))
+		s.Handle(pattern, h.wrap(s, fn))
 	}
 	route("POST /v1/accounts", h.createAccount)
 	route("GET /v1/accounts", h.listAccounts)
@@ -81,34 +82,31 @@ func (h *Handler) Register(s *server.Server) {
 	route("POST /v1/accounts/{accountId}/otp", h.submitOTP)
 	route("POST /v1/accounts/{accountId}/refresh", h.refresh)
 	route("GET /v1/accounts/{accountId}/events", h.events)
-	s.Surface("/v1/", h.writeError)
+	return s
 }
-
-// apiError is an error with the surface's own code.
-type apiError struct {
-	status  int
-	code    string
-	message string
-}
-
-func (e *apiError) Error() string { return e.code + ": " + e.message }
 
 var (
-	errUnauthorized = &apiError{http.StatusUnauthorized, "UNAUTHORIZED", "No API key was sent."}
-	errInvalidKey   = &apiError{http.StatusUnauthorized, "INVALID_API_KEY", "The API key is unknown, malformed, or revoked."}
+	// errUnauthorized is the one EUNAUTHENTICATED error this surface
+	// names UNAUTHORIZED rather than INVALID_API_KEY, as the seed does.
+	errUnauthorized = verigate.Errorf(verigate.EUNAUTHENTICATED, "No API key was sent.")
+	errInvalidKey   = verigate.Errorf(verigate.EUNAUTHENTICATED, "The API key is unknown, malformed, or revoked.")
 )
 
 // apiKey reads the key from Authorization (scheme Api-Key, any case) or
 // x-api-key. A Bearer token is not an API key and is never read.
 func apiKey(r *http.Request) (string, error) {
-	var fromAuth string
-	if auth := r.Header.Get("Authorization"); auth != "" {
-		scheme, rest, _ := strings.Cut(auth, " ")
-		if strings.EqualFold(scheme, "Api-Key") {
-			fromAuth = strings.TrimSpace(rest)
-		}
+	auth, err := httpapi.Header(r, "Authorization")
+	if err != nil {
+		return "", err
 	}
-	fromHeader := strings.TrimSpace(r.Header.Get("x-api-key"))
+	fromHeader, err := httpapi.Header(r, "x-api-key")
+	if err != nil {
+		return "", err
+	}
+	var fromAuth string
+	if scheme, rest, _ := strings.Cut(auth, " "); strings.EqualFold(scheme, "Api-Key") {
+		fromAuth = strings.TrimSpace(rest)
+	}
 	switch {
 	case fromAuth != "" && fromHeader != "" && fromAuth != fromHeader:
 		return "", errInvalidKey
@@ -120,14 +118,14 @@ func apiKey(r *http.Request) (string, error) {
 	return "", errUnauthorized
 }
 
-func (h *Handler) wrap(fn func(http.ResponseWriter, *http.Request) error) http.Handler {
+func (h *Handler) wrap(s *httpapi.Surface, fn func(http.ResponseWriter, *http.Request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, err := apiKey(r)
 		if err == nil {
 			var k *verigate.APIKey
 			var p *verigate.Principal
 			if k, p, err = h.Access.VerifyAPIKey(r.Context(), key); err == nil {
-				if err = h.limit(w, r, "v1:key:"+k.ID, ratelimit.Policy{TTL: k.RateLimit.TTL, Limit: k.RateLimit.Limit, BlockDuration: k.RateLimit.BlockDuration}); err == nil {
+				if err = h.limit(w, r, httpapi.KeyLimitKey(k.ID), ratelimit.Policy{TTL: k.RateLimit.TTL, Limit: k.RateLimit.Limit, BlockDuration: k.RateLimit.BlockDuration}); err == nil {
 					if err = authz.Check(r.Pattern, p); err == nil {
 						err = fn(w, r.WithContext(verigate.WithPrincipal(r.Context(), p)))
 					}
@@ -137,7 +135,7 @@ func (h *Handler) wrap(fn func(http.ResponseWriter, *http.Request) error) http.H
 			}
 		}
 		if err != nil {
-			h.writeError(w, r, err)
+			s.Fail(w, r, err)
 		}
 	})
 }
@@ -160,7 +158,9 @@ func (h *Handler) limit(w http.ResponseWriter, r *http.Request, key string, p ra
 		return nil
 	}
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	return &apiError{http.StatusTooManyRequests, "RATE_LIMITED", "Too many requests; try again in " + strconv.Itoa(secs) + " seconds."}
+	e := verigate.Errorf(verigate.ERATELIMITED, "Too many requests; try again in %d seconds.", secs)
+	e.RetryAfter = time.Duration(secs) * time.Second
+	return e
 }
 
 type fieldDetail struct {
@@ -179,18 +179,18 @@ type errorBody struct {
 var codes = map[string]string{
 	verigate.EINVALID: "VALIDATION_ERROR", verigate.EUNAUTHENTICATED: "INVALID_API_KEY", verigate.EFORBIDDEN: "FORBIDDEN",
 	verigate.ENOTFOUND: "NOT_FOUND", verigate.ECONFLICT: "CONFLICT", verigate.ERATELIMITED: "RATE_LIMITED",
-	verigate.ETOOLARGE: "PAYLOAD_TOO_LARGE", verigate.EUNSUPPORTED: "UNSUPPORTED_MEDIA_TYPE", server.EMETHOD: "METHOD_NOT_ALLOWED",
+	verigate.ETOOLARGE: "PAYLOAD_TOO_LARGE", verigate.EUNSUPPORTED: "UNSUPPORTED_MEDIA_TYPE", httpapi.EMETHOD: "METHOD_NOT_ALLOWED",
 	verigate.EUNAVAILABLE: "UNAVAILABLE",
 }
 
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var body errorBody
 	status := http.StatusInternalServerError
-	var ae *apiError
-	if errors.As(err, &ae) {
-		status, body.Error.Code, body.Error.Message = ae.status, ae.code, ae.message
-	} else if code := verigate.ErrorCode(err); codes[code] != "" {
+	if code := verigate.ErrorCode(err); codes[code] != "" {
 		status, body.Error.Code, body.Error.Message = httpapi.Status(code), codes[code], verigate.ErrorMessage(err)
+		if errors.Is(err, errUnauthorized) {
+			body.Error.Code = "UNAUTHORIZED"
+		}
 		var ve *verigate.Error
 		if errors.As(err, &ve) {
 			for f, m := range ve.Fields {
@@ -199,7 +199,6 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 			sort.Slice(body.Error.Details, func(i, j int) bool { return body.Error.Details[i].Field < body.Error.Details[j].Field })
 		}
 	} else {
-		httpapi.LogInternal(h.Log, r, err)
 		body.Error.Code, body.Error.Message = "INTERNAL_ERROR", "Internal error."
 	}
 	httpapi.SetRetryAfter(w, err)
