@@ -37,6 +37,9 @@ type Error struct {
 	Fields map[string]string
 	// RetryAfter, on an ERATELIMITED error, says when to try again.
 	RetryAfter time.Duration
+	// Permission, on an EFORBIDDEN error, is the permission the principal
+	// lacks; each surface names it in its own spelling.
+	Permission Permission
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("verigate: %s: %s", e.Code, e.Message) }
@@ -85,4 +88,14 @@ func RetryAfter(err error) time.Duration {
 		return e.RetryAfter
 	}
 	return 0
+}
+
+// MissingPermission returns the permission an EFORBIDDEN err says the
+// principal lacks, or "".
+func MissingPermission(err error) Permission {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Permission
+	}
+	return ""
 }

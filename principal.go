@@ -68,19 +68,68 @@ func (p *Principal) HomeOrg() string {
 // System is the principal of the admin CLI and background work.
 var System = &Principal{Kind: PrincipalSystem, ID: "system", Mode: ModeLive}
 
-// Can reports whether p holds perm on the organization orgID ("" means
-// no particular organization). The system principal can do anything.
-func (p *Principal) Can(perm Permission, orgID string) bool {
-	if p == nil {
-		return false
+// Object is where what a principal acts on lives. The zero Object is
+// nothing in particular (a list, or a create in the principal's home).
+type Object struct {
+	Org     string // the organization it belongs to
+	Mode    Mode   // its mode, for objects that have one
+	ID      string // its own id, which a key's account list may name
+	Session int64  // the verification session it is part of, if any
+}
+
+// ErrOutsideSession answers an applicant's request about anything that is
+// not part of its own session, whether or not it exists.
+var ErrOutsideSession = Errorf(EFORBIDDEN, "This applicant token belongs to another verification session.")
+
+// Authorize is the one authorization rule, which every service applies
+// to every principal. In order:
+//
+//  1. no principal: EUNAUTHENTICATED;
+//  2. the system principal may do anything;
+//  3. an applicant acts only within its own session: anything else is
+//     ErrOutsideSession, whether or not it exists;
+//  4. an object outside the principal's reach — another tenant's, or the
+//     other mode's — answers notFound, exactly as a missing one would, so
+//     that nothing tells a foreign object from a missing one;
+//  5. a principal without perm: EFORBIDDEN, naming the permission;
+//  6. a key whose account list names neither the object (by its ID) nor
+//     its organization: EFORBIDDEN. Only objects an account list can name
+//     (connections) give their ID.
+//
+// Reach comes before permission: only what a principal could see may
+// answer 403.
+func (p *Principal) Authorize(perm Permission, obj Object, notFound error) error {
+	switch {
+	case p == nil:
+		return Errorf(EUNAUTHENTICATED, "Authentication required.")
+	case p.Kind == PrincipalSystem:
+		return nil
+	case p.Kind == PrincipalApplicant:
+		if obj.Session != p.SessionID {
+			return ErrOutsideSession
+		}
+		return nil
 	}
-	if p.Kind == PrincipalSystem {
-		return true
+	if (obj.Org != "" && !slices.Contains(p.Orgs, obj.Org)) || (obj.Mode != "" && obj.Mode != p.Mode) {
+		if notFound == nil {
+			notFound = Errorf(ENOTFOUND, "Not found.")
+		}
+		return notFound
 	}
 	if !slices.Contains(p.Permissions, perm) {
-		return false
+		return &Error{Code: EFORBIDDEN, Message: "Missing permission " + string(perm) + ".", Permission: perm}
 	}
-	return orgID == "" || slices.Contains(p.Orgs, orgID)
+	if len(p.Accounts) > 0 && obj.ID != "" &&
+		!slices.Contains(p.Accounts, obj.ID) && !slices.Contains(p.Accounts, obj.Org) {
+		return Errorf(EFORBIDDEN, "This credential is not allowed for this account.")
+	}
+	return nil
+}
+
+// Can reports whether Authorize lets p use perm on organization orgID
+// ("" means no organization in particular).
+func (p *Principal) Can(perm Permission, orgID string) bool {
+	return p.Authorize(perm, Object{Org: orgID}, nil) == nil
 }
 
 type ctxKey int

@@ -5,11 +5,7 @@
 // table is refused, and a test fails, so nothing is unguarded by omission.
 package authz
 
-import (
-	"slices"
-
-	"github.com/verigate/verigate"
-)
+import "github.com/verigate/verigate"
 
 // Guard says how a route without a permission is guarded.
 type Guard string
@@ -108,32 +104,26 @@ var Routes = map[string]Rule{
 }
 
 // Check tells whether the authenticated principal p passes the route's
-// rule. A route missing from the table is refused.
+// rule, by the one rule (verigate.Principal.Authorize) with no object:
+// the services check again with the object. A route missing from the
+// table is refused.
 func Check(pattern string, p *verigate.Principal) error {
 	rule, ok := Routes[pattern]
 	if !ok {
 		return verigate.Errorf(verigate.EFORBIDDEN, "This route has no permission rule.")
 	}
-	if p == nil {
-		return verigate.Errorf(verigate.EUNAUTHENTICATED, "Authentication required.")
-	}
-	if p.Kind == verigate.PrincipalSystem {
-		return nil
-	}
-	if p.Kind == verigate.PrincipalApplicant {
-		if rule.Guard == Applicant {
-			return nil
-		}
-		return verigate.Errorf(verigate.EFORBIDDEN, "A CSRF token cannot be used here.")
+	if p != nil && p.Kind == verigate.PrincipalApplicant && rule.Guard != Applicant {
+		return verigate.Errorf(verigate.EFORBIDDEN, "An applicant token cannot be used here.")
 	}
 	switch {
+	case p != nil && p.Kind == verigate.PrincipalApplicant:
+		return nil // the service confines it to its session
 	case rule.Permission != "":
-		if slices.Contains(p.Permissions, rule.Permission) {
-			return nil
-		}
-		return verigate.Errorf(verigate.EFORBIDDEN, "Missing permission %s.", rule.Permission)
+		return p.Authorize(rule.Permission, verigate.Object{}, nil)
 	case rule.Guard == Applicant:
-		return verigate.Errorf(verigate.EFORBIDDEN, "This route is for the session's applicant (x-csrf-token).")
+		return verigate.Errorf(verigate.EFORBIDDEN, "This route is for the session's applicant.")
+	case p == nil:
+		return verigate.Errorf(verigate.EUNAUTHENTICATED, "Authentication required.")
 	}
 	return nil // Public, Credentials, Authenticated, LinkToken, Signed: the surface checked the credential
 }

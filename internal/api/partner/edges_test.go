@@ -74,7 +74,7 @@ func TestAuthAndTenancy(t *testing.T) {
 	c := f.createSession(t, f.test, nil)
 	wantError(t, e.Do("POST", "/partner/session", map[string]any{"params": map[string]any{}}), 401, "x-api-key")
 	wantError(t, e.Do("GET", "/partner/reviewer/sessions", nil, "x-api-key", "vgk_nope"), 401, "Invalid API key")
-	wantError(t, e.Do("POST", "/partner/session", map[string]any{"params": map[string]any{"expiryDate": "2030-01-01"}}, "x-api-key", readOnly), 403, "verifications.create")
+	wantError(t, e.Do("POST", "/partner/session", map[string]any{"params": map[string]any{"expiryDate": "2030-01-01"}}, "x-api-key", readOnly), 403, "lacks the verifications:create scope")
 	foreign := e.Do("GET", fmt.Sprintf("/partner/session/%d", c.Data.ID), nil, "x-api-key", bravo)
 	missing := e.Do("GET", "/partner/session/999999", nil, "x-api-key", bravo)
 	wantError(t, foreign, 404, "Session not found")

@@ -168,7 +168,7 @@ type errorBody struct {
 
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status := httpapi.Status(verigate.ErrorCode(err))
-	body := errorBody{StatusCode: status, Message: verigate.ErrorMessage(err), Error: http.StatusText(status)}
+	body := errorBody{StatusCode: status, Message: message(err), Error: http.StatusText(status)}
 	if status == http.StatusInternalServerError {
 		body.Message = "Internal server error"
 	}
@@ -178,6 +178,15 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	}
 	httpapi.SetRetryAfter(w, err)
 	httpapi.WriteJSON(w, status, body)
+}
+
+// message is err's message in this surface's words: a missing permission
+// is an API key's missing scope.
+func message(err error) string {
+	if perm := verigate.MissingPermission(err); perm != "" {
+		return "This API key lacks the " + verigate.PermissionScope(perm) + " scope."
+	}
+	return verigate.ErrorMessage(err)
 }
 
 func ok(w http.ResponseWriter, status int, v any) error {

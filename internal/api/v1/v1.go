@@ -188,6 +188,9 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	status := http.StatusInternalServerError
 	if code := verigate.ErrorCode(err); codes[code] != "" {
 		status, body.Error.Code, body.Error.Message = httpapi.Status(code), codes[code], verigate.ErrorMessage(err)
+		if perm := verigate.MissingPermission(err); perm != "" {
+			body.Error.Message = "This API key lacks the " + verigate.PermissionScope(perm) + " scope."
+		}
 		if errors.Is(err, errUnauthorized) {
 			body.Error.Code = "UNAUTHORIZED"
 		}
