@@ -62,6 +62,19 @@ func TestMintedExpiryCapped(t *testing.T) {
 		if grand["expiresAt"] != stamp(time.Hour) {
 			t.Fatalf("grandchild: expiresAt %v", grand["expiresAt"])
 		}
+		// A token stored without the cap (minted before it existed) still
+		// ends with its parent.
+		legacySecret := "vgt_legacy-token-minted-without-a-cap"
+		parentRow, err := e.App.DB.GetToken(e.System, parent["id"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		legacy := &verigate.Token{ID: "01a22850-0000-7000-8000-00000000beef", Hash: verigate.HashSecret(legacySecret), Type: verigate.TokenApplication,
+			UserID: parentRow.UserID, OrgID: parentRow.OrgID, Application: "reports", Mode: parentRow.Mode, Permissions: []verigate.Permission{"users.read"},
+			ParentID: parentRow.ID, CreatedAt: signedIn, LastUsedAt: signedIn}
+		if err := e.App.DB.CreateToken(e.System, legacy, verigate.NewAuditEvent(e.System, signedIn, "application_token.create", "token", legacy.ID, legacy.OrgID)); err != nil {
+			t.Fatal(err)
+		}
 		// Keep the user token alive; then the parent expires, and all it minted with it.
 		users := func(tok string) int { return e.Do("GET", "/users", nil, "Authorization", tok).Status }
 		for range 3 {
@@ -75,10 +88,14 @@ func TestMintedExpiryCapped(t *testing.T) {
 				t.Fatalf("%v dead before its parent", m["id"])
 			}
 		}
+		if users(legacySecret) != 200 {
+			t.Fatal("the uncapped token dead before its parent")
+		}
 		e.Clock.Advance(3 * time.Millisecond) // an hour after sign-in
 		for _, m := range []map[string]any{parent, none, later, grand} {
 			wantError(t, e.Do("GET", "/users", nil, "Authorization", m["token"].(string)), 401, "unauthorized")
 		}
+		wantError(t, e.Do("GET", "/users", nil, "Authorization", legacySecret), 401, "unauthorized")
 		if users(fromUser["token"].(string)) != 200 {
 			t.Fatal("the user's own 12-hour token died with the 1-hour one")
 		}
