@@ -97,7 +97,7 @@ func (s *Service) rightsMemo() func(ctx context.Context, t *verigate.Token) (str
 				return "", err
 			}
 			u = &rights{}
-			if u.perms, u.orgs, err = s.chainRights(ctx, user, nil); err != nil {
+			if u.perms, u.orgs, err = s.userRights(ctx, user); err != nil {
 				return "", err
 			}
 			users[t.UserID] = u
@@ -108,10 +108,7 @@ func (s *Service) rightsMemo() func(ctx context.Context, t *verigate.Token) (str
 		} else if err != nil {
 			return "", err
 		}
-		perms, orgs := u.perms, u.orgs
-		for i := len(chain) - 1; i >= 0; i-- {
-			perms, orgs = narrow(perms, orgs, chain[i])
-		}
+		perms, orgs := narrowChain(u.perms, u.orgs, chain)
 		for _, x := range perms {
 			if !slices.Contains(p.Permissions, x) {
 				return string(x), nil

@@ -132,10 +132,11 @@ func (s *Service) tokenPrincipal(ctx context.Context, t *verigate.Token) (*verig
 	} else if !active || u.DeletedAt != nil {
 		return nil, ErrInvalidToken
 	}
-	perms, orgs, err := s.chainRights(ctx, u, chain)
+	perms, orgs, err := s.userRights(ctx, u)
 	if err != nil {
 		return nil, err
 	}
+	perms, orgs = narrowChain(perms, orgs, chain)
 	kind := verigate.PrincipalUser
 	if t.Type == verigate.TokenApplication {
 		kind = verigate.PrincipalAppToken
@@ -161,9 +162,9 @@ func (s *Service) tokenChain(ctx context.Context, t *verigate.Token) ([]*verigat
 	return chain, nil
 }
 
-// chainRights is what the last token of chain carries: user u's
-// permissions and reach now, narrowed by every token from the user's down.
-func (s *Service) chainRights(ctx context.Context, u *verigate.User, chain []*verigate.Token) ([]verigate.Permission, []string, error) {
+// userRights is what user u may do now: its roles' permissions and its
+// organization's reach.
+func (s *Service) userRights(ctx context.Context, u *verigate.User) ([]verigate.Permission, []string, error) {
 	perms, err := s.Permissions(ctx, u)
 	if err != nil {
 		return nil, nil, err
@@ -172,10 +173,16 @@ func (s *Service) chainRights(ctx context.Context, u *verigate.User, chain []*ve
 	if err != nil {
 		return nil, nil, err
 	}
-	for i := len(chain) - 1; i >= 0; i-- { // from the user's token down
+	return perms, orgs, nil
+}
+
+// narrowChain narrows a user's rights by every token of chain, from the
+// user's token down: what the first token of chain carries.
+func narrowChain(perms []verigate.Permission, orgs []string, chain []*verigate.Token) ([]verigate.Permission, []string) {
+	for i := len(chain) - 1; i >= 0; i-- {
 		perms, orgs = narrow(perms, orgs, chain[i])
 	}
-	return perms, orgs, nil
+	return perms, orgs
 }
 
 // fixedExpiry is when a token ends however much it is used: a user
