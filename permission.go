@@ -76,6 +76,32 @@ func IsPermission(p Permission) bool {
 	return false
 }
 
+// ForeignPermissions are the permission names of ExactPay's
+// allowedPermissions list (seed 003) that Verigate has no resource for.
+// An application token may name them, so an integrator can copy the
+// seed's list, and keeps them as given; they authorize nothing, since no
+// role holds them.
+var ForeignPermissions = []Permission{
+	"users.proxy",
+	"organization-invites.create", "organization-invites.read", "organization-invites.delete",
+	"account-invites.create", "account-invites.read", "account-invites.delete",
+	"applications.create", "applications.read", "applications.update", "applications.delete",
+	"templates.set", "templates.unset",
+	"onboardings.read", "onboardings.update", "onboardings.delete",
+	"onboarding-document-requests.create", "onboarding-document-requests.read",
+	"onboarding-documents.create", "onboarding-documents.update", "onboarding-documents.read", "onboarding-documents.delete",
+	"onboarding-notes.create", "onboarding-notes.read",
+	"onboarding-workflows.create", "onboarding-workflows.read", "onboarding-workflows.update", "onboarding-workflows.delete",
+	"charges.create", "charges.read",
+	"plans.create", "plans.read", "plans.delete", "plans.update",
+	"subscriptions.create", "subscriptions.read", "subscriptions.delete", "subscriptions.update",
+	"customers.create", "customers.read", "customers.update", "customers.delete",
+	"reports.create", "reports.read", "reports.update", "reports.delete",
+}
+
+// IsForeignPermission reports whether p is one of ForeignPermissions.
+func IsForeignPermission(p Permission) bool { return slices.Contains(ForeignPermissions, p) }
+
 // scopeAliases holds the /v1 scopes whose resource is named differently
 // there: Reconbanker's "account" is Verigate's connection.
 var scopeAliases = map[string]Permission{

@@ -64,30 +64,45 @@ func (s *Service) CreateOrganization(ctx context.Context, in OrgInput) (*verigat
 			return nil, verigate.FieldError("parent", "an institution needs its reseller as parent")
 		}
 		parent, err = s.store.GetOrganizationByKey(ctx, in.ParentKey)
-		if verigate.ErrorCode(err) == verigate.ENOTFOUND {
-			return nil, verigate.Errorf(verigate.EINVALID, "Parent organization %q does not exist.", in.ParentKey)
-		}
-		if err == nil && parent.Kind != verigate.OrgReseller {
-			return nil, verigate.Errorf(verigate.EINVALID, "Parent %q is a %s; an institution's parent must be a reseller.", in.ParentKey, parent.Kind)
-		}
 	default:
 		return nil, verigate.FieldError("kind", "must be reseller or institution")
 	}
-	if err != nil {
+	// A foreign parent answers exactly as a missing one.
+	missing := verigate.Errorf(verigate.EINVALID, "Parent organization %q does not exist.", in.ParentKey)
+	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
+		return nil, missing
+	} else if err != nil {
 		return nil, err
 	}
-	if err := authorize(ctx, "organizations.create", parent, "Organization"); err != nil {
+	if err := authorize(ctx, "organizations.create", parent, "Organization"); verigate.ErrorCode(err) == verigate.ENOTFOUND && in.Kind == verigate.OrgInstitution {
+		return nil, missing
+	} else if err != nil {
 		return nil, err
+	}
+	if in.Kind == verigate.OrgInstitution && parent.Kind != verigate.OrgReseller {
+		return nil, verigate.Errorf(verigate.EINVALID, "Parent %q is a %s; an institution's parent must be a reseller.", in.ParentKey, parent.Kind)
 	}
 	now := s.now()
 	o := &verigate.Organization{ID: verigate.NewID(), Kind: in.Kind, Key: in.Key, Name: strings.TrimSpace(in.Name),
 		ParentID: parent.ID, Core: strings.TrimSpace(in.Core), Status: verigate.StatusActive, CreatedAt: now, UpdatedAt: now}
 	ev := s.audit(ctx, "organization.create", "organization", o.ID, o.ID)
 	ev.Details = map[string]any{"key": o.Key, "kind": string(o.Kind)}
-	if err := s.store.CreateOrganization(ctx, o, ev); err != nil {
+	if err := s.store.CreateOrganization(ctx, o, ev); verigate.ErrorCode(err) == verigate.ECONFLICT {
+		return nil, s.keyTaken(ctx, o.Key)
+	} else if err != nil {
 		return nil, err
 	}
 	return o, nil
+}
+
+// keyTaken answers an organization key already in use. Keys are unique
+// across tenants, so the answer says so only when that organization is in
+// the caller's reach; otherwise it confirms nothing.
+func (s *Service) keyTaken(ctx context.Context, key string) error {
+	if o, err := s.store.GetOrganizationByKey(ctx, key); err == nil && inReach(ctx, o.ID) {
+		return verigate.Errorf(verigate.ECONFLICT, "An organization with key %q already exists.", key)
+	}
+	return verigate.Errorf(verigate.ECONFLICT, "This key cannot be used; choose another.")
 }
 
 // Organization returns the organization with key, if the caller may read it.

@@ -62,7 +62,8 @@ func (s *Service) rolePermissions(ctx context.Context, id, orgID string) ([]veri
 	} else if err != nil {
 		return nil, err
 	}
-	// A custom role serves its organization and everything below it.
+	// A custom role serves its organization and everything below it; any
+	// other answers as unknown, so that tenants cannot probe each other.
 	reach, err := s.Reach(ctx, r.OrgID)
 	if err != nil {
 		return nil, err
@@ -70,28 +71,31 @@ func (s *Service) rolePermissions(ctx context.Context, id, orgID string) ([]veri
 	if slices.Contains(reach, orgID) {
 		return r.Permissions, nil
 	}
-	return nil, verigate.FieldError("roles", "role "+id+" belongs to another organization")
+	return nil, verigate.FieldError("roles", "unknown role "+id)
 }
 
 // grantable checks the principal in ctx holds every permission it would
-// grant.
+// grant. A foreign permission grants nothing, so anyone may name it.
 func grantable(ctx context.Context, perms []verigate.Permission) error {
 	p := verigate.PrincipalFrom(ctx)
 	if p.Kind == verigate.PrincipalSystem {
 		return nil
 	}
 	for _, perm := range perms {
-		if !slices.Contains(p.Permissions, perm) {
+		if !slices.Contains(p.Permissions, perm) && !verigate.IsForeignPermission(perm) {
 			return verigate.Errorf(verigate.EFORBIDDEN, "You cannot grant %s, which you do not hold.", perm)
 		}
 	}
 	return nil
 }
 
-func validPermissions(field string, perms []verigate.Permission) ([]verigate.Permission, error) {
+// validPermissions checks and deduplicates permission names; foreign
+// says whether ExactPay's names Verigate has no resource for are accepted
+// (application tokens accept them; roles do not).
+func validPermissions(field string, perms []verigate.Permission, foreign bool) ([]verigate.Permission, error) {
 	var out []verigate.Permission
 	for _, p := range perms {
-		if !verigate.IsPermission(p) {
+		if !verigate.IsPermission(p) && !(foreign && verigate.IsForeignPermission(p)) {
 			return nil, verigate.FieldError(field, "unknown permission "+string(p))
 		}
 		if !slices.Contains(out, p) {
@@ -171,7 +175,7 @@ func (s *Service) checkRole(ctx context.Context, in *RoleInput) error {
 	if len(in.Description) > 500 {
 		return verigate.FieldError("description", "must be at most 500 characters")
 	}
-	perms, err := validPermissions("permissions", in.Permissions)
+	perms, err := validPermissions("permissions", in.Permissions, false)
 	if err != nil {
 		return err
 	}

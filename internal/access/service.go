@@ -67,6 +67,9 @@ type Service struct {
 	store Store
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// SessionMaxAge caps an SSO token's or Embedded user token's life
+	// after sign-in, however much it is used (0: DefaultSessionMaxAge).
+	SessionMaxAge time.Duration
 	// Argon2 are the parameters new hashes use; a stored hash made with
 	// others is replaced on the next successful sign-in.
 	Argon2 Argon2Params

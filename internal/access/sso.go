@@ -11,12 +11,29 @@ import (
 )
 
 // SSO token lifetimes: the window slides to 30 minutes after each
-// successful request, never past 12 hours after sign-in.
+// successful request, never past the session maximum age after sign-in.
 const (
 	SSOIdle       = 30 * time.Minute
-	SSOMaxAge     = 12 * time.Hour
 	LoginTokenTTL = 30 * time.Minute
 )
+
+// Sessions (SSO tokens, Embedded user tokens) record a use at most once
+// per UseAllowance, so that most requests only read. Each recording sets
+// the expiry UseAllowance beyond the idle window: a session never expires
+// earlier than the idle window after its last successful request, and may
+// be honoured up to UseAllowance longer.
+const UseAllowance = time.Minute
+
+// DefaultSessionMaxAge is how long a session lives at most, however much
+// it is used, unless Service.SessionMaxAge says otherwise.
+const DefaultSessionMaxAge = 12 * time.Hour
+
+func (s *Service) sessionMaxAge() time.Duration {
+	if s.SessionMaxAge > 0 {
+		return s.SessionMaxAge
+	}
+	return DefaultSessionMaxAge
+}
 
 // ErrInvalidSSOToken answers every SSO token that is unknown, expired,
 // revoked, or whose account or organization is disabled.
@@ -53,8 +70,9 @@ func isGUID(s string) bool {
 func (s *Service) IssueSSOToken(ctx context.Context, u *verigate.User) (string, *verigate.SSOToken, error) {
 	secret := newGUID()
 	now := s.now()
+	abs := now.Add(s.sessionMaxAge())
 	t := &verigate.SSOToken{ID: verigate.NewID(), Hash: verigate.HashSecret(secret), UserID: u.ID, OrgID: u.OrgID,
-		CreatedAt: now, LastUsedAt: now, ExpiresAt: now.Add(SSOIdle), AbsoluteExpiresAt: now.Add(SSOMaxAge)}
+		CreatedAt: now, LastUsedAt: now, ExpiresAt: minTime(now.Add(SSOIdle+UseAllowance), abs), AbsoluteExpiresAt: abs}
 	ev := s.audit(ctx, "sso_token.issue", "sso_token", t.ID, u.OrgID)
 	ev.ActorKind, ev.ActorID = verigate.PrincipalServiceAccount, u.ID
 	if err := s.store.CreateSSOToken(ctx, t, ev); err != nil {
@@ -122,14 +140,15 @@ func (s *Service) SSOPrincipal(ctx context.Context, u *verigate.User) (*verigate
 		Permissions: perms, Orgs: reach, Mode: verigate.ModeLive}, nil
 }
 
-// SlideSSOToken moves a token's expiry to 30 minutes from now (never past
-// its absolute cap). The write happens at most once a minute per token.
+// SlideSSOToken records a successful request: the token expires 30
+// minutes later plus UseAllowance (never past its absolute cap). The write
+// happens at most once per UseAllowance per token.
 func (s *Service) SlideSSOToken(ctx context.Context, t *verigate.SSOToken) error {
 	now := s.now()
-	if now.Sub(t.LastUsedAt) < time.Minute {
+	if now.Sub(t.LastUsedAt) < UseAllowance {
 		return nil
 	}
-	return s.store.SlideSSOToken(ctx, t.ID, now, minTime(now.Add(SSOIdle), t.AbsoluteExpiresAt))
+	return s.store.SlideSSOToken(ctx, t.ID, now, minTime(now.Add(SSOIdle+UseAllowance), t.AbsoluteExpiresAt))
 }
 
 func minTime(a, b time.Time) time.Time {

@@ -21,10 +21,10 @@ type TokenStore interface {
 }
 
 // User tokens idle out after 30 minutes (sliding, as SSO tokens do) and
-// never live past 12 hours. Application tokens do not expire unless asked.
+// never live past the session maximum age. Application tokens do not
+// expire unless asked, and never outlive their creator.
 const (
 	TokenIdle          = 30 * time.Minute
-	TokenMaxAge        = 12 * time.Hour
 	DefaultApplication = "admin-pwa"
 	tokenPrefix        = "vgt_"
 	maxTokenChain      = 8
@@ -64,7 +64,8 @@ func (s *Service) SignInToken(ctx context.Context, email, password, application 
 		return "", nil, nil, err
 	}
 	now := s.now()
-	exp, abs := now.Add(TokenIdle), now.Add(TokenMaxAge)
+	abs := now.Add(s.sessionMaxAge())
+	exp := minTime(now.Add(TokenIdle+UseAllowance), abs)
 	secret := verigate.NewSecret(tokenPrefix)
 	t := &verigate.Token{ID: verigate.NewID(), Hash: verigate.HashSecret(secret), Type: verigate.TokenUser, UserID: u.ID, OrgID: u.OrgID,
 		Application: application, Mode: mode, CreatedAt: now, LastUsedAt: now, ExpiresAt: &exp, AbsoluteExpiresAt: &abs}
@@ -103,28 +104,24 @@ func (s *Service) VerifyToken(ctx context.Context, secret string) (*verigate.Tok
 
 // tokenPrincipal computes what a token may do now: its user's current
 // permissions and reach, narrowed by every token on the way from the user
-// down to it. Any token on the way revoked (or this one expired), or the
-// user or an organization disabled, and the token is invalid.
+// down to it. Any token on the way revoked or past its fixed expiry (or
+// this one expired), or the user or an organization disabled, and the
+// token is invalid.
 func (s *Service) tokenPrincipal(ctx context.Context, t *verigate.Token) (*verigate.Principal, error) {
 	now := s.now()
 	if t.RevokedAt != nil || (t.ExpiresAt != nil && !now.Before(*t.ExpiresAt)) ||
 		(t.AbsoluteExpiresAt != nil && !now.Before(*t.AbsoluteExpiresAt)) {
 		return nil, ErrInvalidToken
 	}
-	chain := []*verigate.Token{t}
-	for cur := t; cur.ParentID != ""; {
-		if len(chain) > maxTokenChain {
+	chain, err := s.tokenChain(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	for _, parent := range chain[1:] {
+		// Revoking a creator disables what it minted; so does its end.
+		if end := fixedExpiry(parent); parent.RevokedAt != nil || (end != nil && !now.Before(*end)) {
 			return nil, ErrInvalidToken
 		}
-		parent, err := s.store.GetToken(ctx, cur.ParentID)
-		if err != nil {
-			return nil, err
-		}
-		if parent.RevokedAt != nil {
-			return nil, ErrInvalidToken // revoking a creator disables what it minted
-		}
-		chain = append(chain, parent)
-		cur = parent
 	}
 	u, err := s.store.GetUser(ctx, t.UserID)
 	if err != nil {
@@ -135,22 +132,67 @@ func (s *Service) tokenPrincipal(ctx context.Context, t *verigate.Token) (*verig
 	} else if !active || u.DeletedAt != nil {
 		return nil, ErrInvalidToken
 	}
-	perms, err := s.Permissions(ctx, u)
+	perms, orgs, err := s.userRights(ctx, u)
 	if err != nil {
 		return nil, err
 	}
-	orgs, err := s.Reach(ctx, u.OrgID)
-	if err != nil {
-		return nil, err
-	}
-	for i := len(chain) - 1; i >= 0; i-- { // from the user's token down
-		perms, orgs = narrow(perms, orgs, chain[i])
-	}
+	perms, orgs = narrowChain(perms, orgs, chain)
 	kind := verigate.PrincipalUser
 	if t.Type == verigate.TokenApplication {
 		kind = verigate.PrincipalAppToken
 	}
 	return &verigate.Principal{Kind: kind, ID: t.ID, UserID: u.ID, OrgID: t.OrgID, Permissions: perms, Orgs: orgs, Mode: t.Mode}, nil
+}
+
+// tokenChain returns t and the tokens it was minted from, up to the
+// user's token.
+func (s *Service) tokenChain(ctx context.Context, t *verigate.Token) ([]*verigate.Token, error) {
+	chain := []*verigate.Token{t}
+	for cur := t; cur.ParentID != ""; {
+		if len(chain) > maxTokenChain {
+			return nil, ErrInvalidToken
+		}
+		parent, err := s.store.GetToken(ctx, cur.ParentID)
+		if err != nil {
+			return nil, err
+		}
+		chain = append(chain, parent)
+		cur = parent
+	}
+	return chain, nil
+}
+
+// userRights is what user u may do now: its roles' permissions and its
+// organization's reach.
+func (s *Service) userRights(ctx context.Context, u *verigate.User) ([]verigate.Permission, []string, error) {
+	perms, err := s.Permissions(ctx, u)
+	if err != nil {
+		return nil, nil, err
+	}
+	orgs, err := s.Reach(ctx, u.OrgID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return perms, orgs, nil
+}
+
+// narrowChain narrows a user's rights by every token of chain, from the
+// user's token down: what the first token of chain carries.
+func narrowChain(perms []verigate.Permission, orgs []string, chain []*verigate.Token) ([]verigate.Permission, []string) {
+	for i := len(chain) - 1; i >= 0; i-- {
+		perms, orgs = narrow(perms, orgs, chain[i])
+	}
+	return perms, orgs
+}
+
+// fixedExpiry is when a token ends however much it is used: a user
+// token's sign-in cap (its idle expiry slides), an application token's
+// expiry. Nil: never.
+func fixedExpiry(t *verigate.Token) *time.Time {
+	if t.Type == verigate.TokenUser {
+		return t.AbsoluteExpiresAt
+	}
+	return t.ExpiresAt
 }
 
 // narrow intersects permissions and organizations with a token's limits.
@@ -170,17 +212,18 @@ func narrow(perms []verigate.Permission, orgs []string, t *verigate.Token) ([]ve
 	return perms, orgs
 }
 
-// SlideToken moves a user token's idle expiry after a successful request
-// (at most one write a minute, never past its absolute cap).
+// SlideToken records a successful request of a user token: it expires
+// 30 minutes later, plus UseAllowance since uses are recorded at most once
+// a minute, never past its absolute cap.
 func (s *Service) SlideToken(ctx context.Context, t *verigate.Token) error {
 	if t.Type != verigate.TokenUser || t.ExpiresAt == nil {
 		return nil
 	}
 	now := s.now()
-	if now.Sub(t.LastUsedAt) < time.Minute {
+	if now.Sub(t.LastUsedAt) < UseAllowance {
 		return nil
 	}
-	exp := now.Add(TokenIdle)
+	exp := now.Add(TokenIdle + UseAllowance)
 	if t.AbsoluteExpiresAt != nil && exp.After(*t.AbsoluteExpiresAt) {
 		exp = *t.AbsoluteExpiresAt
 	}
@@ -193,12 +236,15 @@ type AppTokenInput struct {
 	Label       string
 	Permissions []verigate.Permission
 	Accounts    []string   // nil: all of the creator's
-	ExpiresAt   *time.Time // nil: no expiry
+	ExpiresAt   *time.Time // nil: no expiry of its own (its creator's still ends it)
 }
 
 // MintApplicationToken mints an application token from the token in ctx.
 // It may carry only permissions and accounts its creator holds; what it
-// may do stays bounded by its creator's rights on every request.
+// may do stays bounded by its creator's rights on every request. It never
+// outlives its creator: asked for no expiry or a later one, it gets the
+// creator's fixed expiry (an application token's expiry, a user token's
+// sign-in cap).
 func (s *Service) MintApplicationToken(ctx context.Context, in AppTokenInput) (string, *verigate.Token, *verigate.Principal, error) {
 	p := verigate.PrincipalFrom(ctx)
 	if p == nil || (p.Kind != verigate.PrincipalUser && p.Kind != verigate.PrincipalAppToken) {
@@ -215,7 +261,7 @@ func (s *Service) MintApplicationToken(ctx context.Context, in AppTokenInput) (s
 			return "", nil, nil, err
 		}
 	}
-	perms, err := validPermissions("permissions", in.Permissions)
+	perms, err := validPermissions("permissions", in.Permissions, true)
 	if err != nil {
 		return "", nil, nil, err
 	}
@@ -238,10 +284,20 @@ func (s *Service) MintApplicationToken(ctx context.Context, in AppTokenInput) (s
 	if err != nil {
 		return "", nil, nil, err
 	}
+	chain, err := s.tokenChain(ctx, creator)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	exp := in.ExpiresAt
+	for _, c := range chain {
+		if end := fixedExpiry(c); end != nil && (exp == nil || exp.After(*end)) {
+			exp = end
+		}
+	}
 	secret := verigate.NewSecret(tokenPrefix)
 	t := &verigate.Token{ID: verigate.NewID(), Hash: verigate.HashSecret(secret), Type: verigate.TokenApplication, UserID: creator.UserID,
 		OrgID: creator.OrgID, Application: in.Application, Label: in.Label, Mode: creator.Mode, Permissions: perms,
-		Accounts: in.Accounts, ParentID: creator.ID, CreatedAt: now, LastUsedAt: now, ExpiresAt: in.ExpiresAt}
+		Accounts: in.Accounts, ParentID: creator.ID, CreatedAt: now, LastUsedAt: now, ExpiresAt: exp}
 	ev := s.audit(ctx, "application_token.create", "token", t.ID, t.OrgID)
 	ev.Details = map[string]any{"application": t.Application, "permissions": perms, "parent": creator.ID}
 	if err := s.store.CreateToken(ctx, t, ev); err != nil {
@@ -252,39 +308,6 @@ func (s *Service) MintApplicationToken(ctx context.Context, in AppTokenInput) (s
 		return "", nil, nil, err
 	}
 	return secret, t, tp, nil
-}
-
-// ApplicationTokens lists an application's tokens in the caller's reach.
-func (s *Service) ApplicationTokens(ctx context.Context, application string, skip, limit int, desc bool) ([]*verigate.Token, int, error) {
-	if err := authorize(ctx, "application-tokens.read", nil, "Token"); err != nil {
-		return nil, 0, err
-	}
-	if err := ValidApplication("applicationId", application); err != nil {
-		return nil, 0, err
-	}
-	if skip < 0 {
-		return nil, 0, verigate.FieldError("skip", "must not be negative")
-	}
-	if limit < 1 || limit > 100 {
-		return nil, 0, verigate.FieldError("limit", "must be between 1 and 100")
-	}
-	p := verigate.PrincipalFrom(ctx)
-	return s.store.ListTokens(ctx, verigate.TokenFilter{OrgIDs: p.Orgs, Application: application, Skip: skip, Limit: limit, SortDesc: desc})
-}
-
-// RevokeApplicationToken revokes an application token (and so everything
-// minted from it).
-func (s *Service) RevokeApplicationToken(ctx context.Context, application, id string) error {
-	t, err := s.store.GetToken(ctx, id)
-	if verigate.ErrorCode(err) == verigate.ENOTFOUND || (err == nil && (t.Type != verigate.TokenApplication || t.Application != application)) {
-		return verigate.Errorf(verigate.ENOTFOUND, "Token not found.")
-	} else if err != nil {
-		return err
-	}
-	if err := authorize(ctx, "application-tokens.delete", &verigate.Organization{ID: t.OrgID}, "Token"); err != nil {
-		return err
-	}
-	return s.store.RevokeToken(ctx, id, s.audit(ctx, "application_token.revoke", "token", id, t.OrgID))
 }
 
 // TokenPrincipal recomputes a token's principal (what it may do now).

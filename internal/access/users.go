@@ -34,20 +34,23 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (*verigate.User,
 	if len(in.Roles) == 0 {
 		return nil, verigate.FieldError("role", "at least one role is required")
 	}
+	// A foreign organization answers exactly as a missing one.
+	missing := verigate.Errorf(verigate.ENOTFOUND, "Account not found.")
 	var org *verigate.Organization
 	if in.OrgID != "" {
 		org, err = s.store.GetOrganization(ctx, in.OrgID)
 	} else {
+		missing = verigate.Errorf(verigate.EINVALID, "Organization %q does not exist.", in.OrgKey)
 		org, err = s.store.GetOrganizationByKey(ctx, in.OrgKey)
 	}
-	if verigate.ErrorCode(err) == verigate.ENOTFOUND && in.OrgID != "" {
-		return nil, verigate.Errorf(verigate.ENOTFOUND, "Account not found.")
-	} else if verigate.ErrorCode(err) == verigate.ENOTFOUND {
-		return nil, verigate.Errorf(verigate.EINVALID, "Organization %q does not exist.", in.OrgKey)
+	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
+		return nil, missing
 	} else if err != nil {
 		return nil, err
 	}
-	if err := authorize(ctx, "users.create", org, "Organization"); err != nil {
+	if err := authorize(ctx, "users.create", org, "Account"); verigate.ErrorCode(err) == verigate.ENOTFOUND {
+		return nil, missing
+	} else if err != nil {
 		return nil, err
 	}
 	roles, err := s.checkRoles(ctx, in.Roles, org.ID)
@@ -64,10 +67,28 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (*verigate.User,
 		Status: verigate.StatusActive, CreatedAt: now, UpdatedAt: now}
 	ev := s.audit(ctx, "user.create", "user", u.ID, org.ID)
 	ev.Details = map[string]any{"email": email, "roles": roles, "serviceAccount": in.ServiceAccount}
-	if err := s.store.CreateUser(ctx, u, ev); err != nil {
+	if err := s.store.CreateUser(ctx, u, ev); verigate.ErrorCode(err) == verigate.ECONFLICT {
+		return nil, s.emailTaken(ctx, email)
+	} else if err != nil {
 		return nil, err
 	}
 	return u, nil
+}
+
+// emailTaken answers an email another user has. Emails are unique across
+// tenants (people sign in with them alone), so the answer says so only
+// when that user is in the caller's reach; otherwise it confirms nothing.
+func (s *Service) emailTaken(ctx context.Context, email string) error {
+	if u, err := s.store.GetUserByEmail(ctx, email); err == nil && inReach(ctx, u.OrgID) {
+		return verigate.Errorf(verigate.ECONFLICT, "A user with email %q already exists.", email)
+	}
+	return verigate.Errorf(verigate.ECONFLICT, "This email cannot be used; choose another.")
+}
+
+// inReach reports whether the principal in ctx may act on organization id.
+func inReach(ctx context.Context, id string) bool {
+	p := verigate.PrincipalFrom(ctx)
+	return p != nil && (p.Kind == verigate.PrincipalSystem || slices.Contains(p.Orgs, id))
 }
 
 // userActive reports whether u and its organization chain are active.
@@ -206,7 +227,9 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UserUpdate) (*ve
 		u.Username = *in.Username
 	}
 	u.UpdatedAt = s.now()
-	if err := s.store.UpdateUser(ctx, u, s.audit(ctx, "user.update", "user", u.ID, u.OrgID)); err != nil {
+	if err := s.store.UpdateUser(ctx, u, s.audit(ctx, "user.update", "user", u.ID, u.OrgID)); verigate.ErrorCode(err) == verigate.ECONFLICT {
+		return nil, s.emailTaken(ctx, u.Email)
+	} else if err != nil {
 		return nil, err
 	}
 	return u, nil

@@ -78,6 +78,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sqlstore
 		Verify: verification.New(db, verification.Config{PublicURL: cfg.PublicURL, DeeplinkURL: cfg.DeeplinkURL,
 			ReclaimAppID: cfg.ReclaimAppID, Attestors: cfg.ReclaimAttestors, MinSignatures: cfg.ReclaimMinSignatures,
 			MaxProofAge: cfg.ReclaimMaxAge, SecretKey: cfg.SecretKey})}
+	a.Access.SessionMaxAge = cfg.SessionMaxAge
 	a.Limits = ratelimit.NewMemory()
 	var broker connect.Broker = connect.NewMemoryBroker()
 	if cfg.RedisURL != "" {

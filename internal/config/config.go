@@ -42,6 +42,10 @@ type Config struct {
 	ReclaimMinSignatures int
 	ReclaimMaxAge        time.Duration
 
+	// SessionMaxAge caps an SSO token's or Embedded user token's life
+	// after sign-in, however much it is used.
+	SessionMaxAge time.Duration
+
 	// SecretKeyGenerated is set when Load made a new secret key.
 	SecretKeyGenerated bool
 }
@@ -70,6 +74,7 @@ var Vars = []Variable{
 	{"VERIGATE_RECLAIM_ATTESTORS", "", "0x244897572368eadf65bfbc5aec98d8e5443a9072", "Trusted Reclaim attestor addresses, comma-separated (test mode also trusts the sandbox attestor).", false},
 	{"VERIGATE_RECLAIM_MIN_SIGNATURES", "", "1", "Trusted attestor signatures a proof needs.", false},
 	{"VERIGATE_RECLAIM_MAX_AGE", "", "24h", "Oldest proof accepted (age of its timestamp).", false},
+	{"VERIGATE_SESSION_MAX_AGE", "", "12h", "Longest life of an SSO token (/external) or Embedded user token (/token) after sign-in, however much it is used; between 30m and 720h.", false},
 }
 
 // Error is a configuration error; the binary prints it on one line and
@@ -143,6 +148,7 @@ func load(getenv func(string) string, flags map[string]*string) (*Config, error)
 	attestors := str("VERIGATE_RECLAIM_ATTESTORS", "0x244897572368eadf65bfbc5aec98d8e5443a9072")
 	minSigs := str("VERIGATE_RECLAIM_MIN_SIGNATURES", "1")
 	maxAge := str("VERIGATE_RECLAIM_MAX_AGE", "24h")
+	sessionMaxAge := str("VERIGATE_SESSION_MAX_AGE", "12h")
 	if err != nil {
 		return nil, err
 	}
@@ -158,6 +164,9 @@ func load(getenv func(string) string, flags map[string]*string) (*Config, error)
 	}
 	if c.ReclaimMaxAge, err = time.ParseDuration(maxAge); err != nil || c.ReclaimMaxAge <= 0 {
 		return nil, errorf("VERIGATE_RECLAIM_MAX_AGE %q: want a duration such as 24h", maxAge)
+	}
+	if c.SessionMaxAge, err = time.ParseDuration(sessionMaxAge); err != nil || c.SessionMaxAge < 30*time.Minute || c.SessionMaxAge > 720*time.Hour {
+		return nil, errorf("VERIGATE_SESSION_MAX_AGE %q: want a duration between 30m and 720h, such as 12h", sessionMaxAge)
 	}
 	if c.DeeplinkURL != "" {
 		if u, err := url.Parse(c.DeeplinkURL); err != nil || u.Scheme == "" {

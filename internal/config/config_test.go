@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/verigate/verigate/internal/config"
 )
@@ -20,25 +21,28 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Addr != "127.0.0.1:8080" || c.DataDir != "./verigate-data" || c.DatabaseURL != filepath.Join("verigate-data", "verigate.db") ||
-		c.PublicURL != "http://127.0.0.1:8080" || c.BodyLimit != 1<<20 || c.SQLiteSynchronous != "FULL" || c.Postgres() {
+		c.PublicURL != "http://127.0.0.1:8080" || c.BodyLimit != 1<<20 || c.SQLiteSynchronous != "FULL" || c.Postgres() ||
+		c.SessionMaxAge != 12*time.Hour {
 		t.Fatalf("defaults: %+v", c)
 	}
 }
 
 func TestInvalid(t *testing.T) {
 	for name, e := range map[string]map[string]string{
-		"addr":        {"VERIGATE_ADDR": "nonsense"},
-		"log format":  {"VERIGATE_LOG_FORMAT": "xml"},
-		"log level":   {"VERIGATE_LOG_LEVEL": "loud"},
-		"body limit":  {"VERIGATE_BODY_LIMIT": "12"},
-		"synchronous": {"VERIGATE_SQLITE_SYNCHRONOUS": "MAYBE"},
-		"shutdown":    {"VERIGATE_SHUTDOWN_TIMEOUT": "soon"},
-		"database":    {"VERIGATE_DATABASE_URL": "mysql://x"},
-		"secret":      {"VERIGATE_SECRET_KEY": "short"},
-		"redis":       {"VERIGATE_REDIS_URL": "http://x"},
-		"public url":  {"VERIGATE_PUBLIC_URL": "ftp://x"},
-		"both file":   {"VERIGATE_SECRET_KEY": strings.Repeat("a", 32), "VERIGATE_SECRET_KEY_FILE": "/x"},
-		"no file":     {"VERIGATE_SECRET_KEY_FILE": "/does/not/exist"},
+		"addr":          {"VERIGATE_ADDR": "nonsense"},
+		"log format":    {"VERIGATE_LOG_FORMAT": "xml"},
+		"log level":     {"VERIGATE_LOG_LEVEL": "loud"},
+		"body limit":    {"VERIGATE_BODY_LIMIT": "12"},
+		"synchronous":   {"VERIGATE_SQLITE_SYNCHRONOUS": "MAYBE"},
+		"shutdown":      {"VERIGATE_SHUTDOWN_TIMEOUT": "soon"},
+		"database":      {"VERIGATE_DATABASE_URL": "mysql://x"},
+		"secret":        {"VERIGATE_SECRET_KEY": "short"},
+		"redis":         {"VERIGATE_REDIS_URL": "http://x"},
+		"public url":    {"VERIGATE_PUBLIC_URL": "ftp://x"},
+		"both file":     {"VERIGATE_SECRET_KEY": strings.Repeat("a", 32), "VERIGATE_SECRET_KEY_FILE": "/x"},
+		"no file":       {"VERIGATE_SECRET_KEY_FILE": "/does/not/exist"},
+		"session age":   {"VERIGATE_SESSION_MAX_AGE": "forever"},
+		"session short": {"VERIGATE_SESSION_MAX_AGE": "10m"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := config.Load(env(e))
@@ -47,6 +51,13 @@ func TestInvalid(t *testing.T) {
 				t.Fatalf("err = %v, want one config.Error line", err)
 			}
 		})
+	}
+}
+
+func TestSessionMaxAge(t *testing.T) {
+	c, err := config.Load(env(map[string]string{"VERIGATE_SESSION_MAX_AGE": "2h30m"}))
+	if err != nil || c.SessionMaxAge != 150*time.Minute {
+		t.Fatalf("VERIGATE_SESSION_MAX_AGE=2h30m: %v %v", c, err)
 	}
 }
 

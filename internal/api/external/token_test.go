@@ -28,8 +28,8 @@ func TestTokenRequest(t *testing.T) {
 		if !body.Success || !regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`).MatchString(body.Token) {
 			t.Fatalf("token response: %s", resp.Body)
 		}
-		if body.ExpiresOn != "2026-11-22T09:30:00+00:00" {
-			t.Fatalf("expiresOn = %q, want 30 minutes on, with a numeric offset", body.ExpiresOn)
+		if body.ExpiresOn != "2026-11-22T09:31:00+00:00" {
+			t.Fatalf("expiresOn = %q, want 30 minutes (and the minute's allowance) on, with a numeric offset", body.ExpiresOn)
 		}
 		if strings.Join(body.InstitutionKeys, ",") != "acme-cu,first-state-bank" {
 			t.Fatalf("institutionKeys = %v", body.InstitutionKeys)
@@ -86,9 +86,9 @@ func TestSlidingExpiry(t *testing.T) {
 			t.Fatalf("minute 58: %d %s", r.Status, r.Body)
 		}
 	})
-	t.Run("idle 30 minutes and a second", func(t *testing.T) {
+	t.Run("idle 30 minutes, the minute's allowance and a second", func(t *testing.T) {
 		tok := login(t, e, a)
-		e.Clock.Advance(30*time.Minute + time.Second)
+		e.Clock.Advance(31*time.Minute + time.Second)
 		wantError(t, queue(tok), 401, "Invalid or expired SSO token.")
 	})
 	t.Run("a failed request does not slide", func(t *testing.T) {
@@ -98,7 +98,7 @@ func TestSlidingExpiry(t *testing.T) {
 		wantError(t, e.Do("GET", "/external/calls/queue", nil, sa(tok, "nope-cu", "jdoe")...), 403, "")
 		// A request the handler refuses (an unknown call): 404.
 		wantError(t, e.Do("GET", "/external/calls/nope/details", nil, sa(tok, "acme-cu", "jdoe")...), 404, "Phone call not found")
-		e.Clock.Advance(10*time.Minute + time.Second)
+		e.Clock.Advance(11*time.Minute + time.Second)
 		wantError(t, queue(tok), 401, "")
 	})
 	t.Run("absolute cap under continuous use", func(t *testing.T) {
