@@ -31,8 +31,6 @@ type Handler struct {
 	Log      *slog.Logger
 	Now      func() time.Time
 	Draining <-chan struct{} // closed at shutdown: event streams end
-	// OTPLimit bounds codes per account (default 5 per 10 minutes).
-	OTPLimit ratelimit.Policy
 
 	streamsMu sync.Mutex
 	streams   map[string]int // open event streams by API key, on this server
@@ -63,14 +61,8 @@ func (h *Handler) openStream(keyID string) (release func(), err error) {
 	}, nil
 }
 
-// DefaultOTPLimit is the per-account code limit.
-var DefaultOTPLimit = ratelimit.Policy{TTL: 10 * time.Minute, Limit: 5, BlockDuration: 10 * time.Minute}
-
 // Register mounts the surface.
 func (h *Handler) Register(s *server.Server) {
-	if h.OTPLimit.Limit == 0 {
-		h.OTPLimit = DefaultOTPLimit
-	}
 	route := func(pattern string, fn func(http.ResponseWriter, *http.Request) error) {
 		s.Handle(pattern, h.wrap(fn))
 	}
