@@ -23,8 +23,8 @@ import (
 	"github.com/verigate/verigate/internal/calls"
 	"github.com/verigate/verigate/internal/config"
 	"github.com/verigate/verigate/internal/connect"
+	"github.com/verigate/verigate/internal/idempotency"
 	"github.com/verigate/verigate/internal/ratelimit"
-	"github.com/verigate/verigate/internal/seal"
 	"github.com/verigate/verigate/internal/server"
 	"github.com/verigate/verigate/internal/sqlstore"
 	"github.com/verigate/verigate/internal/verification"
@@ -43,6 +43,8 @@ type App struct {
 	Verify  *verification.Service
 	Limits  ratelimit.Store
 	Connect *connect.Service
+	// Idempotency keeps Idempotency-Key requests, for any surface.
+	Idempotency *idempotency.Service
 	// Jobs and Worker are the background work; surfaces never get them.
 	Jobs    *verification.Jobs
 	Worker  *connect.Worker
@@ -98,6 +100,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sqlstore
 		ReclaimAppID: cfg.ReclaimAppID, Attestors: cfg.ReclaimAttestors, MinSignatures: cfg.ReclaimMinSignatures,
 		MaxProofAge: cfg.ReclaimMaxAge, SecretKey: cfg.SecretKey})
 	a.Jobs = verification.NewJobs(a.Verify)
+	a.Idempotency = idempotency.New(db, cfg.SecretKey, log)
 	a.Worker = connect.NewWorker(a.Connect, a.Jobs)
 	if err := a.Verify.SyncCatalog(ctx); err != nil {
 		return nil, fmt.Errorf("sync the data-source catalog: %w", err)
@@ -117,9 +120,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sqlstore
 	}
 	now := func() time.Time { return a.now() }
 	(&external.Handler{Access: a.Access, Calls: a.Calls, PublicURL: cfg.PublicURL, Log: log, Limiter: a.Limits, Now: now}).Register(a.Server)
-	(&partner.Handler{Access: a.Access, Verification: a.Verify, Connect: a.Connect, Limiter: a.Limits, Idempotency: db, Log: log,
-		Seal: seal.New(cfg.SecretKey, "verigate idempotent responses v1"),
-		Now:  now}).Register(a.Server)
+	(&partner.Handler{Access: a.Access, Verification: a.Verify, Connect: a.Connect, Limiter: a.Limits, Log: log,
+		Idempotency: a.Idempotency, Now: now}).Register(a.Server)
 	(&embedded.Handler{Access: a.Access, Log: log, Limiter: a.Limits, Now: now}).Register(a.Server)
 	(&v1.Handler{Access: a.Access, Connect: a.Connect, Limiter: a.Limits, Log: log, Now: now,
 		Draining: a.Server.Draining()}).Register(a.Server)
@@ -133,6 +135,7 @@ func (a *App) SetClock(now func() time.Time) {
 	a.Calls.Now = now
 	a.Verify.Now = now
 	a.Connect.Now = now
+	a.Idempotency.Now = now
 }
 
 // RunJobs runs the background work until ctx is done: expiring sessions

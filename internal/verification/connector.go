@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/verigate/verigate"
+	"github.com/verigate/verigate/internal/idempotency"
 )
 
 // Connections is what the engine needs of the connections core
@@ -210,5 +211,5 @@ func (j *Jobs) ExpireDue(ctx context.Context) (int, error) { return j.s.expireDu
 // Purge deletes expired CSRF tokens and idempotency keys.
 func (j *Jobs) Purge(ctx context.Context) error {
 	now := j.s.now()
-	return j.s.store.PurgeExpired(ctx, now, now.Add(-IdempotencyTTL))
+	return j.s.store.PurgeExpired(ctx, now, now.Add(-idempotency.TTL))
 }

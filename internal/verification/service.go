@@ -69,7 +69,6 @@ const (
 	CSRFTTL          = 15 * time.Minute
 	MaxSessionLife   = 365 * 24 * time.Hour
 	SDKSessionLife   = 24 * time.Hour
-	IdempotencyTTL   = 24 * time.Hour
 	DefaultProofAge  = 24 * time.Hour
 	MaxStepsPerSess  = 20
 	MaxJSONFieldSize = 16 << 10
