@@ -2,15 +2,19 @@ package verigate
 
 import "time"
 
-// Phone-call statuses. A call enters the queue (queued), an operator
+// CallStatus is where a phone call is. A call enters the queue (queued), an operator
 // assigns it to a member (assigned), then enrolls the caller's voice
 // (enrolled) or rejects it (rejected). An enrolled call may still be
-// rejected, which un-enrolls the member's voice.
+// rejected, which un-enrolls the member's voice. internal/calls holds the
+// transitions, by operator action.
+type CallStatus string
+
+// Phone-call statuses.
 const (
-	CallQueued   = "queued"
-	CallAssigned = "assigned"
-	CallEnrolled = "enrolled"
-	CallRejected = "rejected"
+	CallQueued   CallStatus = "queued"
+	CallAssigned CallStatus = "assigned"
+	CallEnrolled CallStatus = "enrolled"
+	CallRejected CallStatus = "rejected"
 )
 
 // ValidationTypes are how an operator verified a caller before enrolling.
@@ -51,7 +55,7 @@ type PhoneCall struct {
 	PhoneNumber    string
 	CallerName     string
 	ReceivedAt     time.Time
-	Status         string
+	Status         CallStatus
 	PersonID       string
 	Risk           Risk
 	Verified       bool
@@ -92,7 +96,7 @@ type MemberVerification struct {
 // CallFilter selects calls of one institution's queue.
 type CallFilter struct {
 	InstitutionID string
-	Statuses      []string
+	Statuses      []CallStatus
 	Search        string // phone number, caller name or member name
 	From, To      *time.Time
 	Limit, Offset int
@@ -104,7 +108,7 @@ type CallFilter struct {
 // record, new events and audit events.
 type CallChange struct {
 	Call       *PhoneCall
-	FromStatus string
+	FromStatus CallStatus
 	// FromPersonID is the member the call was assigned to when read; a call
 	// reassigned meanwhile is ECONFLICT.
 	FromPersonID string

@@ -2,24 +2,43 @@ package verigate
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 )
 
-// Connection statuses. A connection (Reconbanker's "account") is a login
-// at a connector source; its login session runs while it is queued,
-// running or awaiting a code.
+// ConnectionStatus is where a connection (Reconbanker's "account", a
+// login at a connector source) is; its login session runs while it is
+// queued, running or awaiting a code.
+type ConnectionStatus string
+
+// Connection statuses.
 const (
-	ConnQueued    = "queued"        // a login is waiting for the worker
-	ConnRunning   = "running"       // the connector is logging in
-	ConnAwaiting  = "awaiting_code" // the login waits for a one-time code
-	ConnConnected = "connected"
-	ConnFailed    = "failed"
+	ConnQueued    ConnectionStatus = "queued"        // a login is waiting for the worker
+	ConnRunning   ConnectionStatus = "running"       // the connector is logging in
+	ConnAwaiting  ConnectionStatus = "awaiting_code" // the login waits for a one-time code
+	ConnConnected ConnectionStatus = "connected"
+	ConnFailed    ConnectionStatus = "failed"
 )
 
-// SessionRunning reports whether a connection status has a bank session
-// running.
-func SessionRunning(status string) bool {
-	return status == ConnQueued || status == ConnRunning || status == ConnAwaiting
+// connectionMoves is the connection state machine: a running login may
+// go on, wait for a code, connect or fail; an ended one may be started
+// again (a refresh).
+var connectionMoves = map[ConnectionStatus][]ConnectionStatus{
+	ConnQueued:    {ConnRunning, ConnAwaiting, ConnConnected, ConnFailed},
+	ConnRunning:   {ConnRunning, ConnAwaiting, ConnConnected, ConnFailed},
+	ConnAwaiting:  {ConnAwaiting, ConnRunning, ConnConnected, ConnFailed},
+	ConnConnected: {ConnQueued},
+	ConnFailed:    {ConnQueued},
+}
+
+// CanBecome reports whether a connection may move from s to to.
+func (s ConnectionStatus) CanBecome(to ConnectionStatus) bool {
+	return slices.Contains(connectionMoves[s], to)
+}
+
+// SessionRunning reports whether a bank session is running in status s.
+func (s ConnectionStatus) SessionRunning() bool {
+	return s == ConnQueued || s == ConnRunning || s == ConnAwaiting
 }
 
 // Connection is a login at a connector data source.
@@ -32,7 +51,7 @@ type Connection struct {
 	SourceID       int64
 	Label          string
 	Credentials    []byte // AES-256-GCM sealed; never leaves the server
-	Status         string
+	Status         ConnectionStatus
 	ConnectorState json.RawMessage
 	NextRunAt      *time.Time // when the worker should act on it
 	LeaseUntil     *time.Time // a worker holds it until then
@@ -45,13 +64,24 @@ type Connection struct {
 	ConnectedAt    *time.Time
 }
 
+// AssistStatus is where an assistance request is: pending until a code
+// is accepted (fulfilled), the login ends (cancelled) or time runs out
+// (expired).
+type AssistStatus string
+
 // Assistance-request statuses.
 const (
-	AssistPending   = "pending"
-	AssistFulfilled = "fulfilled"
-	AssistCancelled = "cancelled"
-	AssistExpired   = "expired"
+	AssistPending   AssistStatus = "pending"
+	AssistFulfilled AssistStatus = "fulfilled"
+	AssistCancelled AssistStatus = "cancelled"
+	AssistExpired   AssistStatus = "expired"
 )
+
+// CanBecome reports whether a request may move from s to to: only a
+// pending one moves, and only once.
+func (s AssistStatus) CanBecome(to AssistStatus) bool {
+	return s == AssistPending && to != AssistPending
+}
 
 // Descriptor says what code a login waits for.
 type Descriptor struct {
@@ -68,7 +98,7 @@ type AssistanceRequest struct {
 	Type         string // otp
 	Descriptor   Descriptor
 	Attempts     int
-	Status       string
+	Status       AssistStatus
 	Code         []byte // a submitted code awaiting delivery, sealed
 	CreatedAt    time.Time
 	ExpiresAt    time.Time
@@ -93,6 +123,27 @@ type ConnectionChange struct {
 	NewRequest *AssistanceRequest
 	Request    *AssistanceRequest // an update
 	Stream     []ConnectionEvent
-	Events     []Event
+	Events     []OutboxEvent
 	Audit      []AuditEvent
+}
+
+// ValidateCredentials checks a login form's fields.
+func ValidateCredentials(creds map[string]string) error {
+	if len(creds) == 0 || len(creds) > 10 {
+		return FieldError("credentials", "give the login form's fields (at most 10)")
+	}
+	for k, v := range creds {
+		if k == "" || len(k) > 64 || len(v) > 1024 {
+			return FieldError("credentials."+k, "must be at most 1024 characters")
+		}
+	}
+	return nil
+}
+
+// ValidateCode checks a one-time code's form.
+func ValidateCode(code string) error {
+	if code == "" || len([]rune(code)) > 32 {
+		return FieldError("code", "must be 1 to 32 characters")
+	}
+	return nil
 }

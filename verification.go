@@ -2,48 +2,79 @@ package verigate
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 )
 
-// Session statuses (the seed's "session", Konfir's "verification").
+// SessionStatus is where a verification session is (the seed's
+// "session", Konfir's "verification").
+type SessionStatus string
+
+// Session statuses.
 const (
-	SessionPending    = "PENDING"
-	SessionProcessing = "PROCESSING"
-	SessionReviewing  = "REVIEWING"
-	SessionCompleted  = "COMPLETED"
-	SessionRejected   = "REJECTED"
-	SessionFailed     = "FAILED"
-	SessionExpired    = "EXPIRED"
+	SessionPending    SessionStatus = "PENDING"
+	SessionProcessing SessionStatus = "PROCESSING"
+	SessionReviewing  SessionStatus = "REVIEWING"
+	SessionCompleted  SessionStatus = "COMPLETED"
+	SessionRejected   SessionStatus = "REJECTED"
+	SessionFailed     SessionStatus = "FAILED"
+	SessionExpired    SessionStatus = "EXPIRED"
 )
 
 // SessionStatuses lists every session status.
-var SessionStatuses = []string{SessionPending, SessionProcessing, SessionCompleted, SessionReviewing, SessionFailed, SessionExpired, SessionRejected}
+var SessionStatuses = []SessionStatus{SessionPending, SessionProcessing, SessionCompleted, SessionReviewing, SessionFailed, SessionExpired, SessionRejected}
 
-// Step statuses. VERIFIED is backed by a verified cryptographic proof;
-// COMPLETED by data a connector obtained.
-const (
-	StepPending    = "PENDING"
-	StepInitiated  = "INITIATED"
-	StepInProgress = "IN_PROGRESS"
-	StepVerified   = "VERIFIED"
-	StepCompleted  = "COMPLETED"
-	StepFailed     = "FAILED"
-	StepExpired    = "EXPIRED"
-)
+// sessionMoves is the session state machine: every allowed transition.
+var sessionMoves = map[SessionStatus][]SessionStatus{
+	SessionPending:    {SessionProcessing, SessionExpired},
+	SessionProcessing: {SessionReviewing, SessionCompleted, SessionFailed, SessionExpired},
+	SessionReviewing:  {SessionCompleted, SessionRejected},
+}
 
-// StepEnded reports whether a step status is final.
-func StepEnded(status string) bool {
-	switch status {
-	case StepVerified, StepCompleted, StepFailed, StepExpired:
+// CanBecome reports whether a session may move from s to to.
+func (s SessionStatus) CanBecome(to SessionStatus) bool { return slices.Contains(sessionMoves[s], to) }
+
+// Ended reports whether s is final.
+func (s SessionStatus) Ended() bool {
+	switch s {
+	case SessionCompleted, SessionRejected, SessionFailed, SessionExpired:
 		return true
 	}
 	return false
 }
 
-// SessionEnded reports whether a session status is final.
-func SessionEnded(status string) bool {
-	switch status {
-	case SessionCompleted, SessionRejected, SessionFailed, SessionExpired:
+// StepStatus is where a step is. VERIFIED is backed by a verified
+// cryptographic proof; COMPLETED by data a connector obtained.
+type StepStatus string
+
+// Step statuses.
+const (
+	StepPending    StepStatus = "PENDING"
+	StepInitiated  StepStatus = "INITIATED"
+	StepInProgress StepStatus = "IN_PROGRESS"
+	StepVerified   StepStatus = "VERIFIED"
+	StepCompleted  StepStatus = "COMPLETED"
+	StepFailed     StepStatus = "FAILED"
+	StepExpired    StepStatus = "EXPIRED"
+)
+
+// StepStatuses lists every step status.
+var StepStatuses = []StepStatus{StepPending, StepInitiated, StepInProgress, StepVerified, StepCompleted, StepFailed, StepExpired}
+
+// stepMoves is the step state machine (INITIATED may be initiated again).
+var stepMoves = map[StepStatus][]StepStatus{
+	StepPending:    {StepInitiated, StepExpired},
+	StepInitiated:  {StepInitiated, StepInProgress, StepVerified, StepCompleted, StepFailed, StepExpired},
+	StepInProgress: {StepVerified, StepCompleted, StepFailed, StepExpired},
+}
+
+// CanBecome reports whether a step may move from s to to.
+func (s StepStatus) CanBecome(to StepStatus) bool { return slices.Contains(stepMoves[s], to) }
+
+// Ended reports whether s is final.
+func (s StepStatus) Ended() bool {
+	switch s {
+	case StepVerified, StepCompleted, StepFailed, StepExpired:
 		return true
 	}
 	return false
@@ -104,7 +135,7 @@ type Session struct {
 	ID                 int64
 	OrgID              string
 	Mode               Mode
-	Status             string
+	Status             SessionStatus
 	Version            int64 // optimistic lock: bumped by every write
 	ExpiryDate         time.Time
 	Metadata           json.RawMessage
@@ -135,7 +166,7 @@ type Step struct {
 	SessionID     int64
 	DataSourceID  int64
 	Type          string // the source's kind
-	Status        string
+	Status        StepStatus
 	Nonce         string // the value a Reclaim proof's context must carry
 	Metadata      json.RawMessage
 	Results       json.RawMessage
@@ -152,22 +183,11 @@ type ProofRecord struct {
 	CreatedAt  time.Time
 }
 
-// Event is an outbox entry: a change announced to webhooks.
-type Event struct {
-	ID        int64
-	OrgID     string
-	Mode      Mode
-	Type      string // e.g. verification.completed
-	Subject   string // what it is about, e.g. the session id
-	Payload   json.RawMessage
-	CreatedAt time.Time
-}
-
 // StepUpdate is a step's new state, written only if its status is still
 // FromStatus.
 type StepUpdate struct {
 	Step       *Step
-	FromStatus string
+	FromStatus StepStatus
 }
 
 // SessionChange is one change of a session, which a store writes in one
@@ -182,14 +202,14 @@ type SessionChange struct {
 	// RevokeCSRF ends every CSRF token of the session (a renewed link).
 	RevokeCSRF bool
 	Audit      []AuditEvent
-	Events     []Event
+	Events     []OutboxEvent
 }
 
 // SessionFilter selects sessions for the reviewer list.
 type SessionFilter struct {
 	OrgIDs    []string
 	Mode      Mode
-	Status    string
+	Status    SessionStatus
 	SortBy    string // createdAt, updatedAt or status
 	SortOrder string // asc or desc
 	Limit     int

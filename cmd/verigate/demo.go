@@ -304,7 +304,7 @@ func demoConnections(ctx context.Context, a *app.App, st *demoState) ([]demoConn
 	if err != nil {
 		return nil, err
 	}
-	if _, err := a.Connect.Work(ctx); err != nil { // the login now waits for its code
+	if _, err := a.Worker.Work(ctx); err != nil { // the login now waits for its code
 		return nil, err
 	}
 	return []demoConnection{{AccountID: c.ID, Source: "Sandbox Bank", SourceID: bank, Credentials: creds}}, nil

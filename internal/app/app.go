@@ -15,7 +15,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/access"
 	"github.com/verigate/verigate/internal/api/embedded"
 	"github.com/verigate/verigate/internal/api/external"
@@ -24,8 +23,8 @@ import (
 	"github.com/verigate/verigate/internal/calls"
 	"github.com/verigate/verigate/internal/config"
 	"github.com/verigate/verigate/internal/connect"
+	"github.com/verigate/verigate/internal/idempotency"
 	"github.com/verigate/verigate/internal/ratelimit"
-	"github.com/verigate/verigate/internal/seal"
 	"github.com/verigate/verigate/internal/server"
 	"github.com/verigate/verigate/internal/sqlstore"
 	"github.com/verigate/verigate/internal/verification"
@@ -44,6 +43,11 @@ type App struct {
 	Verify  *verification.Service
 	Limits  ratelimit.Store
 	Connect *connect.Service
+	// Idempotency keeps Idempotency-Key requests, for any surface.
+	Idempotency *idempotency.Service
+	// Jobs and Worker are the background work; surfaces never get them.
+	Jobs    *verification.Jobs
+	Worker  *connect.Worker
 	Server  *server.Server
 	now     func() time.Time
 	closers []func() error // run by Close, before the database closes
@@ -74,10 +78,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 
 // New builds the app on an open, migrated database.
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sqlstore.DB) (*App, error) {
-	a := &App{Config: cfg, Log: log, DB: db, Access: access.New(db), Calls: calls.New(db, cfg.SecretKey), now: time.Now,
-		Verify: verification.New(db, verification.Config{PublicURL: cfg.PublicURL, DeeplinkURL: cfg.DeeplinkURL,
-			ReclaimAppID: cfg.ReclaimAppID, Attestors: cfg.ReclaimAttestors, MinSignatures: cfg.ReclaimMinSignatures,
-			MaxProofAge: cfg.ReclaimMaxAge, SecretKey: cfg.SecretKey})}
+	a := &App{Config: cfg, Log: log, DB: db, Access: access.New(db), Calls: calls.New(db, cfg.SecretKey), now: time.Now}
 	a.Access.SessionMaxAge = cfg.SessionMaxAge
 	a.Limits = ratelimit.NewMemory()
 	var broker connect.Broker = connect.NewMemoryBroker()
@@ -92,7 +93,16 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sqlstore
 		a.Limits = ratelimit.NewRedis(client, "verigate:rl:")
 		broker = connect.NewRedisBroker(relay, client, "verigate:wake:")
 	}
-	a.Connect = connect.New(db, cfg.SecretKey, broker)
+	// Connections first: the engine uses them for its connector steps, and
+	// the connections worker (not the service) reports back to the
+	// engine's jobs, so neither service needs the other at construction.
+	a.Connect = connect.New(db, cfg.SecretKey, broker, a.Limits, log)
+	a.Verify = verification.New(db, a.Connect, verification.Config{PublicURL: cfg.PublicURL, DeeplinkURL: cfg.DeeplinkURL,
+		ReclaimAppID: cfg.ReclaimAppID, Attestors: cfg.ReclaimAttestors, MinSignatures: cfg.ReclaimMinSignatures,
+		MaxProofAge: cfg.ReclaimMaxAge, SecretKey: cfg.SecretKey})
+	a.Jobs = verification.NewJobs(a.Verify)
+	a.Idempotency = idempotency.New(db, cfg.SecretKey, log)
+	a.Worker = connect.NewWorker(a.Connect, a.Jobs)
 	if err := a.Verify.SyncCatalog(ctx); err != nil {
 		return nil, fmt.Errorf("sync the data-source catalog: %w", err)
 	}
@@ -111,18 +121,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sqlstore
 	}
 	now := func() time.Time { return a.now() }
 	a.Server.Mount((&external.Handler{Access: a.Access, Calls: a.Calls, PublicURL: cfg.PublicURL, Log: log, Limiter: a.Limits, Now: now}).Surface(cfg.BodyLimit))
-	a.Connect.OnEnded = func(ctx context.Context, c *verigate.Connection) {
-		ctx = context.WithoutCancel(ctx) // shutdown must not lose the step's end
-		if err := a.Verify.EndConnectorStep(ctx, *c.StepID, c.ID, c.Status == verigate.ConnConnected, c.Data, c.FailureReason); err != nil {
-			a.Log.Error("end connector step", "err", err, "step", *c.StepID)
-		}
-	}
-	a.Connect.StepRecords = func(ctx context.Context, c *verigate.Connection) (bool, error) {
-		return a.Verify.StepRecords(ctx, *c.StepID, c.ID)
-	}
-	a.Server.Mount((&partner.Handler{Access: a.Access, Verification: a.Verify, Connect: a.Connect, Limiter: a.Limits, Idempotency: db, Log: log,
-		Seal: seal.New(cfg.SecretKey, "verigate idempotent responses v1"),
-		Now:  now}).Surface(cfg.BodyLimit))
+	a.Server.Mount((&partner.Handler{Access: a.Access, Verification: a.Verify, Connect: a.Connect, Limiter: a.Limits, Log: log,
+		Idempotency: a.Idempotency, Now: now}).Surface(cfg.BodyLimit))
 	a.Server.Mount((&embedded.Handler{Access: a.Access, Log: log, Limiter: a.Limits, Now: now}).Surface(cfg.BodyLimit))
 	a.Server.Mount((&v1.Handler{Access: a.Access, Connect: a.Connect, Limiter: a.Limits, Log: log, Now: now,
 		Draining: a.Server.Draining()}).Surface(cfg.BodyLimit))
@@ -136,6 +136,7 @@ func (a *App) SetClock(now func() time.Time) {
 	a.Calls.Now = now
 	a.Verify.Now = now
 	a.Connect.Now = now
+	a.Idempotency.Now = now
 }
 
 // RunJobs runs the background work until ctx is done: expiring sessions
@@ -145,12 +146,12 @@ func (a *App) RunJobs(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if n, err := a.Verify.ExpireDue(ctx); err != nil && ctx.Err() == nil {
+		if n, err := a.Jobs.ExpireDue(ctx); err != nil && ctx.Err() == nil {
 			a.Log.Error("expire sessions", "err", err)
 		} else if n > 0 {
 			a.Log.Info("expired sessions", "count", n)
 		}
-		if err := a.Verify.Purge(ctx); err != nil && ctx.Err() == nil {
+		if err := a.Jobs.Purge(ctx); err != nil && ctx.Err() == nil {
 			a.Log.Error("purge tokens", "err", err)
 		}
 		select {
@@ -210,7 +211,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	jobs, stopJobs := context.WithCancel(context.Background())
 	defer stopJobs()
 	go a.RunJobs(jobs, 30*time.Second)
-	go a.Connect.Run(jobs, time.Second, a.Log)
+	go a.Worker.Run(jobs, time.Second)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

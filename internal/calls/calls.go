@@ -50,16 +50,16 @@ var ErrCallNotFound = verigate.Errorf(verigate.ENOTFOUND, "Phone call not found"
 // transitions is the call state machine: for each action, the statuses
 // it may start from and the status it leads to.
 var transitions = map[string]struct {
-	from []string
-	to   string
+	from []verigate.CallStatus
+	to   verigate.CallStatus
 }{
-	"assign": {[]string{verigate.CallQueued, verigate.CallAssigned}, verigate.CallAssigned},
-	"enroll": {[]string{verigate.CallAssigned}, verigate.CallEnrolled},
-	"reject": {[]string{verigate.CallAssigned, verigate.CallEnrolled}, verigate.CallRejected},
+	"assign": {[]verigate.CallStatus{verigate.CallQueued, verigate.CallAssigned}, verigate.CallAssigned},
+	"enroll": {[]verigate.CallStatus{verigate.CallAssigned}, verigate.CallEnrolled},
+	"reject": {[]verigate.CallStatus{verigate.CallAssigned, verigate.CallEnrolled}, verigate.CallRejected},
 }
 
 // next returns the status action leads to from status, or ECONFLICT.
-func next(action, status string) (string, error) {
+func next(action string, status verigate.CallStatus) (verigate.CallStatus, error) {
 	t := transitions[action]
 	if !slices.Contains(t.from, status) {
 		return "", verigate.Errorf(verigate.ECONFLICT, "Cannot %s a call that is %s.", action, status)

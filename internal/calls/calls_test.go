@@ -7,8 +7,8 @@ import (
 )
 
 func TestTransitions(t *testing.T) {
-	statuses := []string{verigate.CallQueued, verigate.CallAssigned, verigate.CallEnrolled, verigate.CallRejected}
-	want := map[string]map[string]string{
+	statuses := []verigate.CallStatus{verigate.CallQueued, verigate.CallAssigned, verigate.CallEnrolled, verigate.CallRejected}
+	want := map[string]map[verigate.CallStatus]verigate.CallStatus{
 		"assign": {verigate.CallQueued: verigate.CallAssigned, verigate.CallAssigned: verigate.CallAssigned},
 		"enroll": {verigate.CallAssigned: verigate.CallEnrolled},
 		"reject": {verigate.CallAssigned: verigate.CallRejected, verigate.CallEnrolled: verigate.CallRejected},

@@ -34,7 +34,7 @@ func (s *Service) Queue(ctx context.Context, inst *verigate.Organization, f veri
 		return nil, 0, verigate.FieldError("to", "must not be before from")
 	}
 	f.InstitutionID = inst.ID
-	f.Statuses = []string{verigate.CallQueued, verigate.CallAssigned}
+	f.Statuses = []verigate.CallStatus{verigate.CallQueued, verigate.CallAssigned}
 	return s.store.ListCalls(ctx, f)
 }
 
@@ -202,7 +202,7 @@ func (s *Service) RejectVoice(ctx context.Context, inst *verigate.Organization, 
 
 // decide loads an assigned (or enrolled) call for an operator's decision
 // and returns the status the action leads to.
-func (s *Service) decide(ctx context.Context, inst *verigate.Organization, voiceID string, perm verigate.Permission, action string) (*verigate.PhoneCall, string, error) {
+func (s *Service) decide(ctx context.Context, inst *verigate.Organization, voiceID string, perm verigate.Permission, action string) (*verigate.PhoneCall, verigate.CallStatus, error) {
 	if err := authorize(ctx, perm, inst); err != nil {
 		return nil, "", err
 	}

@@ -10,10 +10,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 
 	"github.com/verigate/verigate"
+	"github.com/verigate/verigate/internal/ratelimit"
 	"github.com/verigate/verigate/internal/seal"
 )
 
@@ -41,27 +43,27 @@ const (
 // WorkerTopic is the broker topic that wakes the worker.
 const WorkerTopic = "worker"
 
+// CodeLimit bounds the one-time codes submitted to one connection, by
+// any path (an API key, an applicant's step): 5 per 10 minutes.
+var CodeLimit = ratelimit.Policy{TTL: 10 * time.Minute, Limit: 5, BlockDuration: 10 * time.Minute}
+
 // Service is the connections core.
 type Service struct {
 	store      Store
 	seal       *seal.Sealer
 	broker     Broker
+	limits     ratelimit.Store
+	log        *slog.Logger
 	connectors map[string]Connector // by source name
 	// Now is the clock; tests replace it.
 	Now func() time.Time
-	// OnEnded is told when a connection created by a verification step
-	// connects or fails, so the step can end.
-	OnEnded func(ctx context.Context, c *verigate.Connection)
-	// StepRecords tells whether a step's connection is the one its step
-	// records; one that is not (its request died before the step moved)
-	// fails instead of logging in for nothing.
-	StepRecords func(ctx context.Context, c *verigate.Connection) (bool, error)
 }
 
-// New returns a Service with the Sandbox Bank connector.
-func New(store Store, secret string, broker Broker) *Service {
-	return &Service{store: store, seal: seal.New(secret, "verigate connector credentials v1"), broker: broker, Now: time.Now,
-		connectors: map[string]Connector{"Sandbox Bank": SandboxBank{}}}
+// New returns a Service with the Sandbox Bank connector. limits counts
+// submitted codes (shared by replicas when it is Redis).
+func New(store Store, secret string, broker Broker, limits ratelimit.Store, log *slog.Logger) *Service {
+	return &Service{store: store, seal: seal.New(secret, "verigate connector credentials v1"), broker: broker, limits: limits, log: log,
+		Now: time.Now, connectors: map[string]Connector{"Sandbox Bank": SandboxBank{}}}
 }
 
 // Register adds (or replaces) the connector for a source name.
@@ -107,10 +109,26 @@ func (s *Service) connection(ctx context.Context, perm verigate.Permission, id s
 	} else if err != nil {
 		return nil, err
 	}
+	if p := verigate.PrincipalFrom(ctx); p != nil && p.Kind == verigate.PrincipalApplicant {
+		return c, applicantMay(p, perm, c)
+	}
 	if err := authorize(ctx, perm, c); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// applicantMay checks a verification session's applicant may use c with
+// perm: only a connection its session opened (for one of its steps), and
+// only to read its status or give it a code.
+func applicantMay(p *verigate.Principal, perm verigate.Permission, c *verigate.Connection) error {
+	if c.StepID == nil || c.APIKeyID != p.ID || c.OrgID != p.OrgID || c.Mode != p.Mode {
+		return ErrNotFound
+	}
+	if perm != "status.read" && perm != "otp.write" {
+		return verigate.Errorf(verigate.EFORBIDDEN, "A verification session's applicant may not do this.")
+	}
+	return nil
 }
 
 // CreateInput is a new connection.
@@ -124,29 +142,20 @@ type CreateInput struct {
 	Hold bool
 }
 
-// ValidateCredentials checks a login form's fields.
-func ValidateCredentials(creds Credentials) error {
-	if len(creds) == 0 || len(creds) > 10 {
-		return verigate.FieldError("credentials", "give the login form's fields (at most 10)")
-	}
-	for k, v := range creds {
-		if k == "" || len(k) > 64 || len(v) > 1024 {
-			return verigate.FieldError("credentials."+k, "must be at most 1024 characters")
-		}
-	}
-	return nil
-}
-
 // Create opens a connection and queues its first login.
 func (s *Service) Create(ctx context.Context, in CreateInput) (*verigate.Connection, error) {
 	if err := authorize(ctx, "connections.write", nil); err != nil {
 		return nil, err
 	}
-	p := verigate.PrincipalFrom(ctx)
+	return s.create(ctx, verigate.PrincipalFrom(ctx), in)
+}
+
+// create opens a connection for p, who may create it.
+func (s *Service) create(ctx context.Context, p *verigate.Principal, in CreateInput) (*verigate.Connection, error) {
 	if in.SourceID <= 0 {
 		return nil, verigate.FieldError("source_id", "is required")
 	}
-	if err := ValidateCredentials(in.Credentials); err != nil {
+	if err := verigate.ValidateCredentials(in.Credentials); err != nil {
 		return nil, err
 	}
 	if in.Label != "" {
@@ -197,8 +206,40 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*verigate.Connect
 	return c, nil
 }
 
-// Activate starts the login of a connection created on hold.
-func (s *Service) Activate(ctx context.Context, id string) error {
+// OpenForStep opens the connection that carries out connector step
+// stepID, for the applicant of the step's session (the principal in ctx;
+// the caller has checked the step is theirs). The connection is made on
+// hold; record (the step taking it as its connection) runs next, and only
+// then does the login start: the worker can only end a step that knows
+// its connection. Should record fail, the connection fails and never
+// logs in.
+func (s *Service) OpenForStep(ctx context.Context, stepID, sourceID int64, creds map[string]string, record func(accountID string) error) (*verigate.Connection, error) {
+	p := verigate.PrincipalFrom(ctx)
+	if p == nil || p.Kind != verigate.PrincipalApplicant {
+		return nil, verigate.Errorf(verigate.EUNAUTHENTICATED, "A CSRF token is required.")
+	}
+	c, err := s.create(ctx, p, CreateInput{SourceID: sourceID, Credentials: creds,
+		Label: fmt.Sprintf("session %d", p.SessionID), StepID: &stepID, Hold: true})
+	if err != nil {
+		return nil, err
+	}
+	// The bookkeeping outlives the request: a client gone mid-way must not
+	// leave the connection on hold (it would start a lease later).
+	bg := context.WithoutCancel(ctx)
+	if err := record(c.ID); err != nil {
+		if aerr := s.abandon(bg, c.ID, "the verification step changed before the login started"); aerr != nil {
+			s.log.Error("abandon a step's connection", "err", aerr, "connection", c.ID)
+		}
+		return nil, err
+	}
+	if err := s.activate(bg, c.ID); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// activate starts the login of a connection created on hold.
+func (s *Service) activate(ctx context.Context, id string) error {
 	c, err := s.store.GetConnection(ctx, id)
 	if err != nil {
 		return err
@@ -212,8 +253,8 @@ func (s *Service) Activate(ctx context.Context, id string) error {
 	return nil
 }
 
-// Abandon fails a connection created on hold whose purpose fell through.
-func (s *Service) Abandon(ctx context.Context, id, reason string) error {
+// abandon fails a connection created on hold whose purpose fell through.
+func (s *Service) abandon(ctx context.Context, id, reason string) error {
 	c, err := s.store.GetConnection(ctx, id)
 	if err != nil {
 		return err
@@ -228,29 +269,6 @@ func (s *Service) Abandon(ctx context.Context, id, reason string) error {
 func (s *Service) Check(ctx context.Context, perm verigate.Permission, id string) error {
 	_, err := s.connection(ctx, perm, id)
 	return err
-}
-
-// CreateForStep opens a connection for a verification step's connector
-// source, on behalf of the session's applicant (no API key: the session's
-// organization and mode own it).
-// The connection is created on hold: Activate starts it once the step
-// records it.
-func (s *Service) CreateForStep(ctx context.Context, orgID string, mode verigate.Mode, sessionID, stepID, sourceID int64, creds Credentials) (*verigate.Connection, error) {
-	applicant := &verigate.Principal{Kind: verigate.PrincipalApplicant, ID: fmt.Sprintf("session:%d", sessionID), OrgID: orgID,
-		Orgs: []string{orgID}, Mode: mode, Permissions: []verigate.Permission{"connections.write"}}
-	return s.Create(verigate.WithPrincipal(ctx, applicant), CreateInput{SourceID: sourceID, Credentials: creds,
-		Label: fmt.Sprintf("session %d", sessionID), StepID: &stepID, Hold: true})
-}
-
-// SubmitCodeForStep delivers a code to the connection of an applicant's
-// step; the step (already checked to be the applicant's) names it.
-func (s *Service) SubmitCodeForStep(ctx context.Context, accountID, code string) error {
-	return s.SubmitCode(verigate.WithPrincipal(ctx, verigate.System), accountID, code)
-}
-
-// StatusForStep returns the status of a step's connection.
-func (s *Service) StatusForStep(ctx context.Context, accountID string) (*verigate.Connection, *verigate.AssistanceRequest, error) {
-	return s.Status(verigate.WithPrincipal(ctx, verigate.System), accountID)
 }
 
 // Get returns a connection.
@@ -288,12 +306,18 @@ func (s *Service) Status(ctx context.Context, id string) (*verigate.Connection, 
 
 // SubmitCode accepts a one-time code for delivery to the waiting login.
 // The outcome shows later in the status, the stream and the events.
+// Whoever submits it (an API key, a step's applicant), a connection takes
+// at most CodeLimit codes: only a caller that may use the connection
+// spends one.
 func (s *Service) SubmitCode(ctx context.Context, id, code string) error {
-	if code == "" || len([]rune(code)) > 32 {
-		return verigate.FieldError("code", "must be 1 to 32 characters")
+	if err := verigate.ValidateCode(code); err != nil {
+		return err
 	}
 	c, err := s.connection(ctx, "otp.write", id)
 	if err != nil {
+		return err
+	}
+	if err := s.limitCodes(ctx, c.ID); err != nil {
 		return err
 	}
 	r, err := s.store.PendingRequest(ctx, id)
@@ -323,7 +347,7 @@ func (s *Service) Refresh(ctx context.Context, id string) (*verigate.Connection,
 	if err != nil {
 		return nil, err
 	}
-	if verigate.SessionRunning(c.Status) {
+	if !c.Status.CanBecome(verigate.ConnQueued) {
 		return nil, verigate.Errorf(verigate.ECONFLICT, "A login session is already running for this account.")
 	}
 	now := s.now()
@@ -347,6 +371,24 @@ func (s *Service) Events(ctx context.Context, id string, afterID int64) ([]verig
 // Subscribe wakes on each change of a connection.
 func (s *Service) Subscribe(id string) (<-chan struct{}, func()) {
 	return s.broker.Subscribe("conn:" + id)
+}
+
+// limitCodes counts a code for connection id; ERATELIMITED past
+// CodeLimit. A limiter that fails lets the code through (and says so in
+// the log): the connector's own attempt limit still holds.
+func (s *Service) limitCodes(ctx context.Context, id string) error {
+	res, err := s.limits.Hit(ctx, "otp:"+id, CodeLimit, s.now())
+	if err != nil {
+		s.log.Error("rate limiter", "err", err, "request_id", verigate.RequestIDFrom(ctx))
+		return nil
+	}
+	if res.Allowed {
+		return nil
+	}
+	secs := (res.RetryAfter + time.Second - 1) / time.Second
+	e := verigate.Errorf(verigate.ERATELIMITED, "Too many codes for this account; try again in %d seconds.", secs)
+	e.RetryAfter = secs * time.Second
+	return e
 }
 
 func newRequestID() string {

@@ -10,17 +10,41 @@ import (
 	"github.com/verigate/verigate"
 )
 
+// Steps is the verification engine's side of the connections that carry
+// out its connector steps (internal/verification implements it).
+type Steps interface {
+	// StepRecords tells whether step stepID records accountID as its
+	// connection; one it does not (its request died before the step moved)
+	// fails instead of logging in for nothing.
+	StepRecords(ctx context.Context, stepID int64, accountID string) (bool, error)
+	// ConnectionEnded ends the step of c, which connected or failed.
+	ConnectionEnded(ctx context.Context, c *verigate.Connection) error
+}
+
+// Worker drives logins in the background, and tells the verification
+// engine when a step's connection ends. Only the app runs it: surfaces
+// hold the Service, never the Worker.
+type Worker struct {
+	s     *Service
+	steps Steps
+	log   *slog.Logger
+}
+
+// NewWorker returns the worker of s, reporting to steps.
+func NewWorker(s *Service, steps Steps) *Worker { return &Worker{s: s, steps: steps, log: s.log} }
+
 // Run works until ctx ends: whenever woken (a new connection, a submitted
 // code) and at least every poll interval (slow logins, expiries, other
 // replicas' leases).
-func (s *Service) Run(ctx context.Context, poll time.Duration, log *slog.Logger) {
+func (w *Worker) Run(ctx context.Context, poll time.Duration) {
+	s := w.s
 	wake, cancel := s.broker.Subscribe(WorkerTopic)
 	defer cancel()
 	t := time.NewTicker(poll)
 	defer t.Stop()
 	for {
-		if _, err := s.Work(ctx); err != nil && ctx.Err() == nil {
-			log.Error("connection worker", "err", err)
+		if _, err := w.Work(ctx); err != nil && ctx.Err() == nil {
+			w.log.Error("connection worker", "err", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -33,8 +57,9 @@ func (s *Service) Run(ctx context.Context, poll time.Duration, log *slog.Logger)
 
 // Work expires overdue assistance requests and runs every due login step;
 // it returns how many connections it acted on.
-func (s *Service) Work(ctx context.Context) (int, error) {
-	if err := s.expireRequests(ctx); err != nil {
+func (w *Worker) Work(ctx context.Context) (int, error) {
+	s := w.s
+	if err := w.expireRequests(ctx); err != nil {
 		return 0, err
 	}
 	due, err := s.store.DueConnections(ctx, s.now(), 50)
@@ -43,7 +68,7 @@ func (s *Service) Work(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for _, c := range due {
-		switch err := s.step(ctx, c); verigate.ErrorCode(err) {
+		switch err := w.step(ctx, c); verigate.ErrorCode(err) {
 		case "":
 			n++
 		case verigate.ECONFLICT: // another worker has it
@@ -57,7 +82,8 @@ func (s *Service) Work(ctx context.Context) (int, error) {
 // step claims a due connection with a lease and runs one connector step.
 // Should the process die mid-step, the lease runs out and the step is run
 // again (a submitted code stays on its request until delivered).
-func (s *Service) step(ctx context.Context, c *verigate.Connection) error {
+func (w *Worker) step(ctx context.Context, c *verigate.Connection) error {
+	s := w.s
 	now := s.now()
 	lease := now.Add(Lease)
 	c.LeaseUntil, c.UpdatedAt = &lease, now
@@ -79,17 +105,17 @@ func (s *Service) step(ctx context.Context, c *verigate.Connection) error {
 		err = json.Unmarshal(plain, &creds)
 	}
 	if conn == nil || err != nil {
-		return s.apply(ctx, c, nil, Outcome{Kind: Failed, Reason: "this server cannot run the login (no connector, or unreadable credentials)"})
+		return w.apply(ctx, c, nil, Outcome{Kind: Failed, Reason: "this server cannot run the login (no connector, or unreadable credentials)"})
 	}
 	var req *verigate.AssistanceRequest
 	var out Outcome
 	switch c.Status {
 	case verigate.ConnQueued:
-		if c.StepID != nil && s.StepRecords != nil {
-			if ok, err := s.StepRecords(ctx, c); err != nil {
+		if c.StepID != nil {
+			if ok, err := w.steps.StepRecords(ctx, *c.StepID, c.ID); err != nil {
 				return err
 			} else if !ok {
-				return s.apply(ctx, c, nil, Outcome{Kind: Failed, Reason: "its verification step never recorded it"})
+				return w.apply(ctx, c, nil, Outcome{Kind: Failed, Reason: "its verification step never recorded it"})
 			}
 		}
 		out = conn.Start(cctx, creds)
@@ -103,33 +129,30 @@ func (s *Service) step(ctx context.Context, c *verigate.Connection) error {
 		}
 		code, err := s.seal.Open(c.ID, req.Code)
 		if err != nil {
-			return s.apply(ctx, c, req, Outcome{Kind: Failed, Reason: "the submitted code could not be read"})
+			return w.apply(ctx, c, req, Outcome{Kind: Failed, Reason: "the submitted code could not be read"})
 		}
 		out = conn.Submit(cctx, creds, c.ConnectorState, string(code))
 	default:
 		c.NextRunAt, c.LeaseUntil = nil, nil
 		return s.store.ApplyConnectionChange(ctx, verigate.ConnectionChange{Connection: c})
 	}
-	return s.apply(ctx, c, req, out)
+	return w.apply(ctx, c, req, out)
 }
 
 // apply records a connector step's outcome: the connection's new status,
 // the assistance requests it fulfils, refuses or opens, the stream events
 // and the outbox events, all in one transaction.
-func (s *Service) apply(ctx context.Context, c *verigate.Connection, req *verigate.AssistanceRequest, out Outcome) error {
+func (w *Worker) apply(ctx context.Context, c *verigate.Connection, req *verigate.AssistanceRequest, out Outcome) error {
+	s := w.s
 	now := s.now()
+	from := c.Status
 	ch := verigate.ConnectionChange{Connection: c}
 	stream := func(typ string, data map[string]any) {
 		b, _ := json.Marshal(data)
 		ch.Stream = append(ch.Stream, verigate.ConnectionEvent{ConnectionID: c.ID, Type: typ, Data: b, CreatedAt: now})
 	}
-	outbox := func(typ string, data map[string]any) {
-		data["account_id"] = c.ID
-		b, _ := json.Marshal(data)
-		ch.Events = append(ch.Events, verigate.Event{OrgID: c.OrgID, Mode: c.Mode, Type: typ, Subject: c.ID, Payload: b, CreatedAt: now})
-	}
-	resolve := func(status string) {
-		if req == nil {
+	resolve := func(status verigate.AssistStatus) {
+		if req == nil || !req.Status.CanBecome(status) {
 			return
 		}
 		req.Status, req.Code, req.ResolvedAt = status, nil, &now
@@ -137,7 +160,12 @@ func (s *Service) apply(ctx context.Context, c *verigate.Connection, req *veriga
 		if status == verigate.AssistFulfilled {
 			stream("assistance_fulfilled", map[string]any{"request_id": req.ID, "attempts": req.Attempts})
 		}
-		outbox("assistance.resolved", map[string]any{"request_id": req.ID, "status": status})
+		ch.Events = append(ch.Events, verigate.NewAssistanceEvent(c, req, now))
+	}
+	fail := func(reason string) {
+		c.Status, c.FailureReason = verigate.ConnFailed, reason
+		stream("connection_failed", map[string]any{"account_id": c.ID, "reason": reason})
+		ch.Events = append(ch.Events, verigate.NewConnectionEnded(c, now))
 	}
 	if out.State != nil {
 		c.ConnectorState = out.State
@@ -149,7 +177,7 @@ func (s *Service) apply(ctx context.Context, c *verigate.Connection, req *veriga
 		c.Status, c.ConnectedAt, c.FailureReason = verigate.ConnConnected, &now, ""
 		c.Data, _ = json.Marshal(out.Data)
 		stream("connected", map[string]any{"account_id": c.ID})
-		outbox("connection.connected", map[string]any{})
+		ch.Events = append(ch.Events, verigate.NewConnectionEnded(c, now))
 	case Failed:
 		if req == nil { // a pending request must not outlive its login
 			if pending, err := s.store.PendingRequest(ctx, c.ID); err == nil {
@@ -157,7 +185,7 @@ func (s *Service) apply(ctx context.Context, c *verigate.Connection, req *veriga
 			}
 		}
 		resolve(verigate.AssistCancelled)
-		s.fail(c, out.Reason, stream, outbox)
+		fail(out.Reason)
 	case NeedCode:
 		resolve(verigate.AssistFulfilled)
 		c.Status = verigate.ConnAwaiting
@@ -165,10 +193,10 @@ func (s *Service) apply(ctx context.Context, c *verigate.Connection, req *veriga
 			Status: verigate.AssistPending, CreatedAt: now, ExpiresAt: now.Add(AssistanceTTL)}
 		ch.NewRequest = r
 		stream("assistance_required", map[string]any{"request_id": r.ID, "type": r.Type, "descriptor": r.Descriptor, "attempts": 0})
-		outbox("assistance.required", map[string]any{"request_id": r.ID, "type": r.Type, "descriptor": r.Descriptor})
+		ch.Events = append(ch.Events, verigate.NewAssistanceEvent(c, r, now))
 	case WrongCode:
 		if req == nil {
-			s.fail(c, "a code was refused but none was pending", stream, outbox)
+			fail("a code was refused but none was pending")
 			break
 		}
 		req.Attempts++
@@ -176,33 +204,31 @@ func (s *Service) apply(ctx context.Context, c *verigate.Connection, req *veriga
 		ch.Request = req
 		if req.Attempts >= MaxAttempts {
 			resolve(verigate.AssistCancelled)
-			s.fail(c, fmt.Sprintf("%d wrong codes", req.Attempts), stream, outbox)
+			fail(fmt.Sprintf("%d wrong codes", req.Attempts))
 		}
 	case Working:
 		next := now.Add(out.After)
 		c.Status, c.NextRunAt = verigate.ConnRunning, &next
 	default:
-		s.fail(c, "the connector gave no outcome", stream, outbox)
+		fail("the connector gave no outcome")
+	}
+	if c.Status != from && !from.CanBecome(c.Status) {
+		return fmt.Errorf("connection %s: a connector step moved it from %s to %s", c.ID, from, c.Status)
 	}
 	if err := s.store.ApplyConnectionChange(ctx, ch); err != nil {
 		return err
 	}
 	s.broker.Publish(ctx, "conn:"+c.ID)
-	if (c.Status == verigate.ConnConnected || c.Status == verigate.ConnFailed) && c.StepID != nil && s.OnEnded != nil {
-		s.OnEnded(ctx, c)
+	if c.Status == verigate.ConnConnected || c.Status == verigate.ConnFailed {
+		w.stepEnded(ctx, c)
 	}
 	return nil
 }
 
-func (s *Service) fail(c *verigate.Connection, reason string, stream, outbox func(string, map[string]any)) {
-	c.Status, c.FailureReason = verigate.ConnFailed, reason
-	stream("connection_failed", map[string]any{"account_id": c.ID, "reason": reason})
-	outbox("connection.failed", map[string]any{"reason": reason})
-}
-
 // expireRequests ends pending requests past their time: the request
 // expires and the login fails.
-func (s *Service) expireRequests(ctx context.Context) error {
+func (w *Worker) expireRequests(ctx context.Context) error {
+	s := w.s
 	reqs, err := s.store.ExpiredRequests(ctx, s.now(), 50)
 	if err != nil {
 		return err
@@ -222,11 +248,8 @@ func (s *Service) expireRequests(ctx context.Context) error {
 		reason := "no code arrived within " + AssistanceTTL.String()
 		ch.Stream = []verigate.ConnectionEvent{ev("assistance_expired", map[string]any{"request_id": r.ID}),
 			ev("connection_failed", map[string]any{"account_id": c.ID, "reason": reason})}
-		payload, _ := json.Marshal(map[string]any{"account_id": c.ID, "request_id": r.ID, "status": r.Status})
-		failed, _ := json.Marshal(map[string]any{"account_id": c.ID, "reason": reason})
-		ch.Events = []verigate.Event{{OrgID: c.OrgID, Mode: c.Mode, Type: "assistance.resolved", Subject: c.ID, Payload: payload, CreatedAt: now},
-			{OrgID: c.OrgID, Mode: c.Mode, Type: "connection.failed", Subject: c.ID, Payload: failed, CreatedAt: now}}
 		c.Status, c.FailureReason, c.NextRunAt, c.LeaseUntil, c.UpdatedAt = verigate.ConnFailed, reason, nil, nil, now
+		ch.Events = []verigate.OutboxEvent{verigate.NewAssistanceEvent(c, r, now), verigate.NewConnectionEnded(c, now)}
 		switch err := s.store.ApplyConnectionChange(ctx, ch); verigate.ErrorCode(err) {
 		case "":
 		case verigate.ECONFLICT: // moved on meanwhile
@@ -235,9 +258,20 @@ func (s *Service) expireRequests(ctx context.Context) error {
 			return err
 		}
 		s.broker.Publish(ctx, "conn:"+c.ID)
-		if c.StepID != nil && s.OnEnded != nil {
-			s.OnEnded(ctx, c)
-		}
+		w.stepEnded(ctx, c)
 	}
 	return nil
+}
+
+// stepEnded tells the verification engine that the connection of a step
+// connected or failed. The step's end must not be lost to a shutdown
+// cancelling ctx; a failure to record it is logged, and the connection's
+// own end stands.
+func (w *Worker) stepEnded(ctx context.Context, c *verigate.Connection) {
+	if c.StepID == nil {
+		return
+	}
+	if err := w.steps.ConnectionEnded(context.WithoutCancel(ctx), c); err != nil {
+		w.log.Error("end connector step", "err", err, "step", *c.StepID, "connection", c.ID)
+	}
 }

@@ -93,7 +93,7 @@ func TestStoreReseller(t *testing.T) {
 			code(t, db.CreateCall(ctx, dup, ev("call.received", "v9")), verigate.ECONFLICT)
 			_, err := db.GetCall(ctx, "i2", "v1")
 			code(t, err, verigate.ENOTFOUND)
-			list, total, err := db.ListCalls(ctx, verigate.CallFilter{InstitutionID: "i1", Statuses: []string{verigate.CallQueued}, Limit: 10})
+			list, total, err := db.ListCalls(ctx, verigate.CallFilter{InstitutionID: "i1", Statuses: []verigate.CallStatus{verigate.CallQueued}, Limit: 10})
 			if err != nil || total != 2 || len(list) != 2 || list[0].VoiceID != "v1" || len(list[0].Events) != 1 {
 				t.Fatalf("ListCalls = %v, %d, %v", list, total, err)
 			}

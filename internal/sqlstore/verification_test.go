@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -50,7 +51,7 @@ func TestStoreVerification(t *testing.T) {
 		s := &verigate.Session{OrgID: "r1", Mode: verigate.ModeTest, Status: verigate.SessionPending, ExpiryDate: t0.Add(time.Hour),
 			Metadata: json.RawMessage(`{"a":1}`), AllowedSources: []int64{7}, LinkHash: []byte("link"), CreatedBy: "k",
 			CreatedAt: t0, UpdatedAt: t0}
-		events := []verigate.Event{{OrgID: "r1", Mode: verigate.ModeTest, Type: "verification.created", Payload: json.RawMessage(`{}`), CreatedAt: t0}}
+		events := []verigate.OutboxEvent{verigate.NewVerificationCreated(s, t0)}
 		if err := db.CreateSession(ctx, s, nil, []verigate.AuditEvent{ev("verification.create", "")}, events); err != nil {
 			t.Fatal(err)
 		}
@@ -127,9 +128,15 @@ func TestStoreVerification(t *testing.T) {
 		if _, _, err := db.GetCSRFToken(ctx, []byte("csrf")); verigate.ErrorCode(err) != verigate.ENOTFOUND {
 			t.Fatalf("expired csrf not purged: %v", err)
 		}
+		// The event about the new session names it, though it was made
+		// before the session had an id.
 		evs, _ := db.ListEvents(ctx, "r1", 0, 10)
-		if len(evs) != 1 || evs[0].Type != "verification.created" || evs[0].Subject == "" {
+		want := fmt.Sprintf(`{"sessionId":%d,"status":"PENDING","applicantId":"","metadata":{"a":1}}`, s.ID)
+		if len(evs) != 1 || evs[0].Type != verigate.EventVerificationCreated || evs[0].Subject != fmt.Sprint(s.ID) || string(evs[0].Payload) != want {
 			t.Fatalf("outbox: %+v", evs)
+		}
+		if all, err := db.OutboxAfter(ctx, 0, 10); err != nil || len(all) != 1 || all[0].ID != evs[0].ID {
+			t.Fatalf("OutboxAfter = %+v, %v", all, err)
 		}
 	})
 }

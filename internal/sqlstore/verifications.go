@@ -26,7 +26,7 @@ func nullInt(p *int64) any {
 
 // CreateSession inserts a session (setting its ID) with its first steps,
 // audit and outbox events.
-func (db *DB) CreateSession(ctx context.Context, s *verigate.Session, steps []*verigate.Step, audit []verigate.AuditEvent, events []verigate.Event) error {
+func (db *DB) CreateSession(ctx context.Context, s *verigate.Session, steps []*verigate.Step, audit []verigate.AuditEvent, events []verigate.OutboxEvent) error {
 	allowed, _ := json.Marshal(s.AllowedSources)
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO verification_sessions (org_id, mode, status, version, expiry_date,
@@ -49,9 +49,10 @@ func (db *DB) CreateSession(ctx context.Context, s *verigate.Session, steps []*v
 	})
 }
 
-// writeSideEffects writes audit and outbox events; a target or subject
-// left empty is the new object's id.
-func writeSideEffects(ctx context.Context, tx *sql.Tx, id string, audit []verigate.AuditEvent, events []verigate.Event) error {
+// writeSideEffects writes audit and outbox events; an audit target left
+// empty is the new object's id. Events are rendered here, after the
+// change's own writes, so an event about a new object carries its id.
+func writeSideEffects(ctx context.Context, tx *sql.Tx, id string, audit []verigate.AuditEvent, events []verigate.OutboxEvent) error {
 	for _, ev := range audit {
 		if ev.TargetID == "" {
 			ev.TargetID = id
@@ -60,9 +61,10 @@ func writeSideEffects(ctx context.Context, tx *sql.Tx, id string, audit []veriga
 			return err
 		}
 	}
-	for _, e := range events {
-		if e.Subject == "" {
-			e.Subject = id
+	for _, o := range events {
+		e, err := o.Render()
+		if err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO events (org_id, mode, type, subject, payload, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6)`, e.OrgID, string(e.Mode), e.Type, e.Subject, jsonText(e.Payload, "{}"), ms(e.CreatedAt)); err != nil {
@@ -344,15 +346,26 @@ func (db *DB) PurgeExpired(ctx context.Context, now, idempotencySince time.Time)
 	return err
 }
 
+const eventColumns = `id, org_id, mode, type, subject, payload, created_at`
+
+func scanEvent(r scanner) (verigate.Event, error) {
+	var e verigate.Event
+	var mode, payload string
+	var created int64
+	err := r.Scan(&e.ID, &e.OrgID, &mode, &e.Type, &e.Subject, &payload, &created)
+	e.Mode, e.Payload, e.CreatedAt = verigate.Mode(mode), json.RawMessage(payload), fromMS(created)
+	return e, err
+}
+
 // ListEvents returns outbox events of an organization after id afterID.
 func (db *DB) ListEvents(ctx context.Context, orgID string, afterID int64, limit int) ([]verigate.Event, error) {
-	return list(ctx, db.ro, func(r scanner) (verigate.Event, error) {
-		var e verigate.Event
-		var mode, payload string
-		var created int64
-		err := r.Scan(&e.ID, &e.OrgID, &mode, &e.Type, &e.Subject, &payload, &created)
-		e.Mode, e.Payload, e.CreatedAt = verigate.Mode(mode), json.RawMessage(payload), fromMS(created)
-		return e, err
-	}, `SELECT id, org_id, mode, type, subject, payload, created_at FROM events WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+	return list(ctx, db.ro, scanEvent, `SELECT `+eventColumns+` FROM events WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
 		orgID, afterID, limit)
+}
+
+// OutboxAfter returns the outbox events of every organization written
+// after id afterID, in the order they were written: what a webhook
+// delivery worker reads from its last delivered id on.
+func (db *DB) OutboxAfter(ctx context.Context, afterID int64, limit int) ([]verigate.Event, error) {
+	return list(ctx, db.rw, scanEvent, `SELECT `+eventColumns+` FROM events WHERE id > $1 ORDER BY id LIMIT $2`, afterID, limit)
 }

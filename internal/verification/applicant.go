@@ -18,7 +18,7 @@ var ErrBadLink = verigate.Errorf(verigate.EUNAUTHENTICATED, "This verification l
 
 // sessionOpen reports whether an applicant may still work on a session.
 func sessionOpen(sess *verigate.Session, now time.Time) bool {
-	return !verigate.SessionEnded(sess.Status) && now.Before(sess.ExpiryDate)
+	return !sess.Status.Ended() && now.Before(sess.ExpiryDate)
 }
 
 // OpenLink exchanges a session's link token for a CSRF token (15 minutes,
@@ -229,7 +229,7 @@ func (s *Service) SelectSources(ctx context.Context, sessionID int64, sourceIDs 
 		if err := moveSession(sess, verigate.SessionProcessing); err != nil {
 			return nil, err
 		}
-		ch.Events = append(ch.Events, s.event(sess, "verification.processing", nil))
+		ch.Events = append(ch.Events, verigate.NewVerificationStatus(sess, now))
 	}
 	sess.UpdatedAt = now
 	ev := s.audit(ctx, "verification.select_sources", "verification", sessionIDString(sess.ID), sess.OrgID)
@@ -249,10 +249,18 @@ func (s *Service) Steps(ctx context.Context, sessionID int64) ([]*verigate.Step,
 	return s.store.ListSteps(ctx, sessionID)
 }
 
-// Step returns one step of the applicant's session.
-func (s *Service) Step(ctx context.Context, stepID int64) (*verigate.Step, error) {
+// Step returns one step of the applicant's session, with the state of
+// its connection when it is a connector step that has one.
+func (s *Service) Step(ctx context.Context, stepID int64) (*verigate.Step, *StepLogin, error) {
 	st, _, err := s.applicantStep(ctx, stepID)
-	return st, err
+	if err != nil {
+		return nil, nil, err
+	}
+	login, err := s.stepLogin(ctx, st)
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, login, nil
 }
 
 // Initiation is what an applicant's app needs to carry a step out.
@@ -387,7 +395,7 @@ func (s *Service) SubmitProofs(ctx context.Context, stepID int64, proofs []recla
 	ev := s.audit(ctx, "step.verify", "step", fmt.Sprint(st.ID), sess.OrgID)
 	ev.Details = map[string]any{"sessionId": sess.ID, "proofs": len(records)}
 	ch.Audit = append(ch.Audit, ev)
-	ch.Events = append(ch.Events, s.event(sess, "step.verified", map[string]any{"stepId": st.ID}))
+	ch.Events = append(ch.Events, verigate.NewStepEnded(sess, st, now))
 	if err := s.settle(ctx, &ch, st); err != nil {
 		return nil, nil, err
 	}
@@ -444,7 +452,7 @@ func (s *Service) failStep(ctx context.Context, sess *verigate.Session, st *veri
 	ev := s.audit(ctx, "step.fail", "step", fmt.Sprint(st.ID), sess.OrgID)
 	ev.Outcome, ev.Details = verigate.OutcomeFailure, map[string]any{"sessionId": sess.ID, "reason": reason}
 	ch.Audit = append(ch.Audit, ev)
-	ch.Events = append(ch.Events, s.event(sess, "step.failed", map[string]any{"stepId": st.ID, "reason": reason}))
+	ch.Events = append(ch.Events, verigate.NewStepEnded(sess, st, now))
 	if err := s.settle(ctx, &ch, st); err != nil {
 		return nil, nil, err
 	}
@@ -481,10 +489,10 @@ func (s *Service) settle(ctx context.Context, ch *verigate.SessionChange, change
 	if err := moveSession(sess, to); err != nil {
 		return err
 	}
-	if verigate.SessionEnded(to) {
+	if to.Ended() {
 		now := s.now()
 		sess.CompletedAt = &now
 	}
-	ch.Events = append(ch.Events, s.event(sess, "verification."+strings.ToLower(to), nil))
+	ch.Events = append(ch.Events, verigate.NewVerificationStatus(sess, s.now()))
 	return nil
 }

@@ -6,31 +6,60 @@ import (
 	"fmt"
 
 	"github.com/verigate/verigate"
+	"github.com/verigate/verigate/internal/idempotency"
 )
 
-// ConnectStep checks a connector step can be connected (the applicant's,
-// a connector source, INITIATED, its session open). It writes nothing:
-// StartConnect moves the step once its connection exists.
-func (s *Service) ConnectStep(ctx context.Context, stepID int64) (*verigate.Step, *verigate.Session, error) {
-	st, sess, err := s.applicantStep(ctx, stepID)
-	if err != nil {
-		return nil, nil, err
-	}
-	if !sessionOpen(sess, s.now()) {
-		return nil, nil, verigate.Errorf(verigate.ECONFLICT, "The session is %s.", sess.Status)
-	}
-	if st.Type != verigate.SourceConnector {
-		return nil, nil, verigate.Errorf(verigate.EINVALID, "Step %d is a reclaim step; submit proofs for it.", st.ID)
-	}
-	if st.Status != verigate.StepInitiated {
-		return nil, nil, verigate.Errorf(verigate.ECONFLICT, "Step %d is %s; initiate it before connecting.", st.ID, st.Status)
-	}
-	return st, sess, nil
+// Connections is what the engine needs of the connections core
+// (internal/connect implements it) to carry out connector steps. Each
+// call acts as the step's applicant: the principal in ctx.
+type Connections interface {
+	// OpenForStep opens the connection of a step on hold, runs record (the
+	// step taking it), then starts its login; it fails the connection if
+	// record fails.
+	OpenForStep(ctx context.Context, stepID, sourceID int64, creds map[string]string, record func(accountID string) error) (*verigate.Connection, error)
+	// SubmitCode gives the connection's waiting login a code (rate-limited
+	// per connection, whoever submits it).
+	SubmitCode(ctx context.Context, accountID, code string) error
+	// Status returns a connection and its pending request (nil when none).
+	Status(ctx context.Context, accountID string) (*verigate.Connection, *verigate.AssistanceRequest, error)
 }
 
-// StartConnect moves a connector step to IN_PROGRESS and records the
+// ConnectStep connects the applicant's initiated connector step with a
+// login form's credentials: it opens the connection that carries the
+// step out and moves the step to IN_PROGRESS, recording it. The step
+// completes (or fails) when the connection connects (or fails).
+func (s *Service) ConnectStep(ctx context.Context, stepID int64, creds map[string]string) (*verigate.Step, string, error) {
+	if stepID <= 0 {
+		return nil, "", verigate.FieldError("stepId", "is required")
+	}
+	if err := verigate.ValidateCredentials(creds); err != nil {
+		return nil, "", err
+	}
+	st, sess, err := s.applicantStep(ctx, stepID)
+	if err != nil {
+		return nil, "", err
+	}
+	if !sessionOpen(sess, s.now()) {
+		return nil, "", verigate.Errorf(verigate.ECONFLICT, "The session is %s.", sess.Status)
+	}
+	if st.Type != verigate.SourceConnector {
+		return nil, "", verigate.Errorf(verigate.EINVALID, "Step %d is a reclaim step; submit proofs for it.", st.ID)
+	}
+	if st.Status != verigate.StepInitiated {
+		return nil, "", verigate.Errorf(verigate.ECONFLICT, "Step %d is %s; initiate it before connecting.", st.ID, st.Status)
+	}
+	c, err := s.conns.OpenForStep(ctx, st.ID, st.DataSourceID, creds, func(accountID string) error {
+		return s.startConnect(ctx, st, sess, accountID)
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return st, c.ID, nil
+}
+
+// startConnect moves a connector step to IN_PROGRESS and records the
 // connection carrying it out, in one write.
-func (s *Service) StartConnect(ctx context.Context, st *verigate.Step, sess *verigate.Session, accountID string) error {
+func (s *Service) startConnect(ctx context.Context, st *verigate.Step, sess *verigate.Session, accountID string) error {
 	u, err := moveStep(st, verigate.StepInProgress)
 	if err != nil {
 		return err
@@ -47,16 +76,46 @@ func (s *Service) StartConnect(ctx context.Context, st *verigate.Step, sess *ver
 	return s.store.ApplySessionChange(ctx, verigate.SessionChange{Session: sess, Steps: []verigate.StepUpdate{u}})
 }
 
-// StepRecords tells whether connector step stepID records accountID as
-// the connection carrying it out.
-func (s *Service) StepRecords(ctx context.Context, stepID int64, accountID string) (bool, error) {
-	st, err := s.store.GetStep(ctx, stepID)
-	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
-		return false, nil
-	} else if err != nil {
-		return false, err
+// SubmitStepCode gives the login of the applicant's connector step a
+// one-time code.
+func (s *Service) SubmitStepCode(ctx context.Context, stepID int64, code string) error {
+	if stepID <= 0 {
+		return verigate.FieldError("stepId", "is required")
 	}
-	return StepAccount(st) == accountID, nil
+	if err := verigate.ValidateCode(code); err != nil {
+		return err
+	}
+	st, _, err := s.applicantStep(ctx, stepID)
+	if err != nil {
+		return err
+	}
+	account := StepAccount(st)
+	if account == "" {
+		return verigate.Errorf(verigate.ECONFLICT, "Step %d has no connection; connect it first.", st.ID)
+	}
+	return s.conns.SubmitCode(ctx, account, code)
+}
+
+// StepLogin is the live state of a connector step's connection.
+type StepLogin struct {
+	Connection *verigate.Connection
+	Pending    *verigate.AssistanceRequest // nil when it waits for no code
+}
+
+// stepLogin returns the state of the connection of st; nil before the
+// step has one.
+func (s *Service) stepLogin(ctx context.Context, st *verigate.Step) (*StepLogin, error) {
+	account := StepAccount(st)
+	if account == "" {
+		return nil, nil
+	}
+	c, r, err := s.conns.Status(ctx, account)
+	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return &StepLogin{Connection: c, Pending: r}, nil
 }
 
 // StepAccount is the connection a connector step records (its metadata's
@@ -69,21 +128,46 @@ func StepAccount(st *verigate.Step) string {
 	return meta.AccountID
 }
 
-// EndConnectorStep ends a connector step when its connection connects
-// (COMPLETED, with the fetched data as results) or fails (FAILED), and
-// settles the session. A connection the step does not name (one whose
-// step was never moved, or moved on) ends nothing.
-func (s *Service) EndConnectorStep(ctx context.Context, stepID int64, accountID string, connected bool, data json.RawMessage, reason string) error {
+// Jobs is the engine's background work: expiring sessions, purging spent
+// tokens, and ending connector steps as their connections end. It acts
+// as the system; only the app holds it (surfaces get the Service).
+type Jobs struct{ s *Service }
+
+// NewJobs returns the background work of s.
+func NewJobs(s *Service) *Jobs { return &Jobs{s: s} }
+
+func system(ctx context.Context) context.Context { return verigate.WithPrincipal(ctx, verigate.System) }
+
+// StepRecords tells whether connector step stepID records accountID as
+// the connection carrying it out.
+func (j *Jobs) StepRecords(ctx context.Context, stepID int64, accountID string) (bool, error) {
+	st, err := j.s.store.GetStep(ctx, stepID)
+	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	return StepAccount(st) == accountID, nil
+}
+
+// ConnectionEnded ends the connector step of connection c when it
+// connects (COMPLETED, with the fetched data as results) or fails
+// (FAILED), and settles the session. A connection the step does not name
+// (one whose step was never moved, or moved on) ends nothing.
+func (j *Jobs) ConnectionEnded(ctx context.Context, c *verigate.Connection) error {
+	if c.StepID == nil {
+		return nil
+	}
 	var err error
 	for range 3 { // a concurrent change of the session: read again and retry
-		if err = s.endConnectorStep(ctx, stepID, accountID, connected, data, reason); verigate.ErrorCode(err) != verigate.ECONFLICT {
+		if err = j.s.endConnectorStep(system(ctx), *c.StepID, c); verigate.ErrorCode(err) != verigate.ECONFLICT {
 			return err
 		}
 	}
 	return err
 }
 
-func (s *Service) endConnectorStep(ctx context.Context, stepID int64, accountID string, connected bool, data json.RawMessage, reason string) error {
+func (s *Service) endConnectorStep(ctx context.Context, stepID int64, c *verigate.Connection) error {
 	st, err := s.store.GetStep(ctx, stepID)
 	if err != nil {
 		return err
@@ -92,15 +176,14 @@ func (s *Service) endConnectorStep(ctx context.Context, stepID int64, accountID 
 	if err != nil {
 		return err
 	}
-	if verigate.StepEnded(st.Status) || verigate.SessionEnded(sess.Status) {
+	if st.Status.Ended() || sess.Status.Ended() {
 		return nil // expired or decided meanwhile
 	}
-	if StepAccount(st) != accountID {
+	if StepAccount(st) != c.ID {
 		return nil
 	}
-	sys := verigate.WithPrincipal(ctx, verigate.System)
-	if !connected {
-		_, _, err := s.failStep(sys, sess, st, "connection failed: "+reason)
+	if c.Status != verigate.ConnConnected {
+		_, _, err := s.failStep(ctx, sess, st, "connection failed: "+c.FailureReason)
 		if verigate.ErrorCode(err) == verigate.EINVALID {
 			return nil // failStep reports the failure as its error
 		}
@@ -110,13 +193,23 @@ func (s *Service) endConnectorStep(ctx context.Context, stepID int64, accountID 
 	if err != nil {
 		return err
 	}
-	st.Results, _ = json.Marshal(map[string]any{"accountId": accountID, "data": json.RawMessage(orEmpty(data))})
+	st.Results, _ = json.Marshal(map[string]any{"accountId": c.ID, "data": json.RawMessage(orEmpty(c.Data))})
 	st.UpdatedAt = s.now()
 	ch := verigate.SessionChange{Session: sess, Steps: []verigate.StepUpdate{u},
-		Events: []verigate.Event{s.event(sess, "step.completed", map[string]any{"stepId": st.ID})},
-		Audit:  []verigate.AuditEvent{s.audit(sys, "step.complete", "step", fmt.Sprint(st.ID), sess.OrgID)}}
+		Events: []verigate.OutboxEvent{verigate.NewStepEnded(sess, st, s.now())},
+		Audit:  []verigate.AuditEvent{s.audit(ctx, "step.complete", "step", fmt.Sprint(st.ID), sess.OrgID)}}
 	if err := s.settle(ctx, &ch, st); err != nil {
 		return err
 	}
 	return s.store.ApplySessionChange(ctx, ch)
+}
+
+// ExpireDue moves open sessions past their expiry date, and their open
+// steps, to EXPIRED; see Service.expireDue.
+func (j *Jobs) ExpireDue(ctx context.Context) (int, error) { return j.s.expireDue(system(ctx)) }
+
+// Purge deletes expired CSRF tokens and idempotency keys.
+func (j *Jobs) Purge(ctx context.Context) error {
+	now := j.s.now()
+	return j.s.store.PurgeExpired(ctx, now, now.Add(-idempotency.TTL))
 }

@@ -31,7 +31,7 @@ type Store interface {
 	SetReviewPolicy(ctx context.Context, orgID, policy string, ev verigate.AuditEvent) error
 	ReviewPolicy(ctx context.Context, orgID string) (policy string, number int64, err error)
 
-	CreateSession(ctx context.Context, s *verigate.Session, steps []*verigate.Step, audit []verigate.AuditEvent, events []verigate.Event) error
+	CreateSession(ctx context.Context, s *verigate.Session, steps []*verigate.Step, audit []verigate.AuditEvent, events []verigate.OutboxEvent) error
 	GetSession(ctx context.Context, id int64) (*verigate.Session, error)
 	GetSessionByLinkHash(ctx context.Context, hash []byte) (*verigate.Session, error)
 	ListSessions(ctx context.Context, f verigate.SessionFilter) ([]*verigate.Session, int, error)
@@ -69,7 +69,6 @@ const (
 	CSRFTTL          = 15 * time.Minute
 	MaxSessionLife   = 365 * 24 * time.Hour
 	SDKSessionLife   = 24 * time.Hour
-	IdempotencyTTL   = 24 * time.Hour
 	DefaultProofAge  = 24 * time.Hour
 	MaxStepsPerSess  = 20
 	MaxJSONFieldSize = 16 << 10
@@ -78,14 +77,15 @@ const (
 // Service is the engine.
 type Service struct {
 	store   Store
+	conns   Connections
 	cfg     Config
 	sandbox *secp256k1.PrivateKey
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
 
-// New returns the engine.
-func New(store Store, cfg Config) *Service {
+// New returns the engine; conns carries out its connector steps.
+func New(store Store, conns Connections, cfg Config) *Service {
 	if cfg.DeeplinkURL == "" {
 		cfg.DeeplinkURL = cfg.PublicURL + "/verification-request"
 	}
@@ -102,7 +102,7 @@ func New(store Store, cfg Config) *Service {
 		cfg.MaxProofAge = DefaultProofAge
 	}
 	seed := sha256.Sum256([]byte("verigate sandbox attestor\x00" + cfg.SecretKey))
-	return &Service{store: store, cfg: cfg, sandbox: secp256k1.PrivKeyFromBytes(seed[:]), Now: time.Now}
+	return &Service{store: store, conns: conns, cfg: cfg, sandbox: secp256k1.PrivKeyFromBytes(seed[:]), Now: time.Now}
 }
 
 func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Millisecond) }
@@ -149,17 +149,6 @@ func (s *Service) sessionFor(ctx context.Context, p *verigate.Principal, id int6
 
 func (s *Service) audit(ctx context.Context, action, targetKind, targetID, orgID string) verigate.AuditEvent {
 	return verigate.NewAuditEvent(ctx, s.now(), action, targetKind, targetID, orgID)
-}
-
-// event builds an outbox event about a session.
-func (s *Service) event(sess *verigate.Session, typ string, extra map[string]any) verigate.Event {
-	payload := map[string]any{"sessionId": sess.ID, "status": sess.Status, "applicantId": sess.ApplicantID,
-		"metadata": json.RawMessage(orEmpty(sess.Metadata))}
-	for k, v := range extra {
-		payload[k] = v
-	}
-	b, _ := json.Marshal(payload)
-	return verigate.Event{OrgID: sess.OrgID, Mode: sess.Mode, Type: typ, Subject: sessionIDString(sess.ID), Payload: b, CreatedAt: s.now()}
 }
 
 func orEmpty(raw json.RawMessage) json.RawMessage {

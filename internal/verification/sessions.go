@@ -187,7 +187,7 @@ func (s *Service) CreateSession(ctx context.Context, in SessionInput) (*verigate
 	token := verigate.NewSecret("")
 	sess.LinkHash = verigate.HashSecret(token)
 	ev := s.audit(ctx, "verification.create", "verification", "", org.ID)
-	if err := s.store.CreateSession(ctx, sess, nil, []verigate.AuditEvent{ev}, []verigate.Event{s.event(sess, "verification.created", nil)}); err != nil {
+	if err := s.store.CreateSession(ctx, sess, nil, []verigate.AuditEvent{ev}, []verigate.OutboxEvent{verigate.NewVerificationCreated(sess, now)}); err != nil {
 		return nil, "", err
 	}
 	_, sess.TeamID, _ = s.store.ReviewPolicy(ctx, org.ID)
@@ -234,7 +234,7 @@ func (s *Service) RotateLink(ctx context.Context, id int64) (*verigate.Session, 
 	if err != nil {
 		return nil, "", err
 	}
-	if verigate.SessionEnded(sess.Status) {
+	if sess.Status.Ended() {
 		return nil, "", verigate.Errorf(verigate.ECONFLICT, "The session is %s; its link cannot be renewed.", sess.Status)
 	}
 	token := verigate.NewSecret("")
@@ -248,8 +248,9 @@ func (s *Service) RotateLink(ctx context.Context, id int64) (*verigate.Session, 
 
 // ReviewerQuery is the reviewer list's query, unvalidated.
 type ReviewerQuery struct {
-	Status, SortBy, SortOrder string
-	Limit, Offset             int
+	Status            verigate.SessionStatus
+	SortBy, SortOrder string
+	Limit, Offset     int
 }
 
 // Reviewer list bounds.
@@ -257,6 +258,14 @@ const (
 	DefaultPageSize = 20
 	MaxPageSize     = 100
 )
+
+func statusList() string {
+	names := make([]string, len(verigate.SessionStatuses))
+	for i, s := range verigate.SessionStatuses {
+		names[i] = string(s)
+	}
+	return strings.Join(names, ", ")
+}
 
 // ReviewerSessions lists the sessions in the key's reach.
 func (s *Service) ReviewerSessions(ctx context.Context, q ReviewerQuery) ([]*verigate.Session, int, error) {
@@ -270,7 +279,7 @@ func (s *Service) ReviewerSessions(ctx context.Context, q ReviewerQuery) ([]*ver
 	case q.Offset < 0:
 		return nil, 0, verigate.FieldError("offset", "must not be negative")
 	case q.Status != "" && !slices.Contains(verigate.SessionStatuses, q.Status):
-		return nil, 0, verigate.FieldError("status", "must be one of "+strings.Join(verigate.SessionStatuses, ", "))
+		return nil, 0, verigate.FieldError("status", "must be one of "+statusList())
 	case q.SortBy != "createdAt" && q.SortBy != "updatedAt" && q.SortBy != "status":
 		return nil, 0, verigate.FieldError("sortBy", "must be createdAt, updatedAt or status")
 	case q.SortOrder != "asc" && q.SortOrder != "desc":
@@ -307,12 +316,8 @@ func (s *Service) Review(ctx context.Context, id int64, approve bool, reason str
 	sess.ReviewerID, sess.ReviewReason, sess.UpdatedAt, sess.CompletedAt = reviewer(p), reason, now, &now
 	ev := s.audit(ctx, action, "verification", sessionIDString(sess.ID), sess.OrgID)
 	ev.Details = map[string]any{"reviewer": sess.ReviewerID, "reason": reason}
-	typ := "verification.completed"
-	if !approve {
-		typ = "verification.rejected"
-	}
 	if err := s.store.ApplySessionChange(ctx, verigate.SessionChange{Session: sess, Audit: []verigate.AuditEvent{ev},
-		Events: []verigate.Event{s.event(sess, typ, map[string]any{"reviewerId": sess.ReviewerID, "reason": reason})}}); err != nil {
+		Events: []verigate.OutboxEvent{verigate.NewVerificationStatus(sess, now)}}); err != nil {
 		return nil, err
 	}
 	return sess, nil
@@ -370,7 +375,7 @@ func (s *Service) CreateSDKSession(ctx context.Context, sourceName string) (*SDK
 	ev := s.audit(ctx, "verification.create", "verification", "", home)
 	ev.Details = map[string]any{"sdk": true, "sourceName": src.SourceName}
 	if err := s.store.CreateSession(ctx, sess, []*verigate.Step{step}, []verigate.AuditEvent{ev},
-		[]verigate.Event{s.event(sess, "verification.created", nil)}); err != nil {
+		[]verigate.OutboxEvent{verigate.NewVerificationCreated(sess, now)}); err != nil {
 		return nil, err
 	}
 	return &SDKSession{Session: sess, Source: src, Step: step, LinkToken: token}, nil
@@ -393,10 +398,10 @@ func (s *Service) newStep(src *verigate.DataSource, now time.Time) *verigate.Ste
 		CreatedAt: now, UpdatedAt: now}
 }
 
-// ExpireDue moves open sessions past their expiry date, and their open
-// steps, to EXPIRED. Safe on several replicas: a session another replica
-// moved first is skipped.
-func (s *Service) ExpireDue(ctx context.Context) (int, error) {
+// expireDue moves open sessions past their expiry date, and their open
+// steps, to EXPIRED, as the system. Safe on several replicas: a session
+// another replica moved first is skipped.
+func (s *Service) expireDue(ctx context.Context) (int, error) {
 	n := 0
 	var firstErr error
 	var after int64
@@ -429,7 +434,6 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 // expire moves one due session, and its open steps, to EXPIRED.
 func (s *Service) expire(ctx context.Context, id int64) error {
 	now := s.now()
-	sys := verigate.WithPrincipal(ctx, verigate.System)
 	sess, err := s.store.GetSession(ctx, id)
 	if err != nil {
 		return err
@@ -443,10 +447,10 @@ func (s *Service) expire(ctx context.Context, id int64) error {
 	}
 	sess.UpdatedAt, sess.CompletedAt = now, &now
 	ch := verigate.SessionChange{Session: sess,
-		Audit:  []verigate.AuditEvent{s.audit(sys, "verification.expire", "verification", sessionIDString(id), sess.OrgID)},
-		Events: []verigate.Event{s.event(sess, "verification.expired", nil)}}
+		Audit:  []verigate.AuditEvent{s.audit(ctx, "verification.expire", "verification", sessionIDString(id), sess.OrgID)},
+		Events: []verigate.OutboxEvent{verigate.NewVerificationStatus(sess, now)}}
 	for _, st := range steps {
-		if !verigate.StepEnded(st.Status) {
+		if !st.Status.Ended() {
 			u, err := moveStep(st, verigate.StepExpired)
 			if err != nil {
 				return err
@@ -456,10 +460,4 @@ func (s *Service) expire(ctx context.Context, id int64) error {
 		}
 	}
 	return s.store.ApplySessionChange(ctx, ch)
-}
-
-// Purge deletes expired CSRF tokens and idempotency keys.
-func (s *Service) Purge(ctx context.Context) error {
-	now := s.now()
-	return s.store.PurgeExpired(ctx, now, now.Add(-IdempotencyTTL))
 }

@@ -1,28 +1,11 @@
 package verification
 
-import (
-	"slices"
+import "github.com/verigate/verigate"
 
-	"github.com/verigate/verigate"
-)
-
-// The state machines, every transition in one place. A move not listed
-// here is ECONFLICT.
-var sessionMoves = map[string][]string{
-	verigate.SessionPending:    {verigate.SessionProcessing, verigate.SessionExpired},
-	verigate.SessionProcessing: {verigate.SessionReviewing, verigate.SessionCompleted, verigate.SessionFailed, verigate.SessionExpired},
-	verigate.SessionReviewing:  {verigate.SessionCompleted, verigate.SessionRejected},
-}
-
-var stepMoves = map[string][]string{
-	verigate.StepPending:    {verigate.StepInitiated, verigate.StepExpired},
-	verigate.StepInitiated:  {verigate.StepInitiated, verigate.StepInProgress, verigate.StepVerified, verigate.StepCompleted, verigate.StepFailed, verigate.StepExpired},
-	verigate.StepInProgress: {verigate.StepVerified, verigate.StepCompleted, verigate.StepFailed, verigate.StepExpired},
-}
-
-// moveSession moves a session to status `to`, or says why it cannot.
-func moveSession(sess *verigate.Session, to string) error {
-	if !slices.Contains(sessionMoves[sess.Status], to) {
+// moveSession moves a session to status `to`, or says why it cannot (the
+// transitions are verigate.SessionStatus's).
+func moveSession(sess *verigate.Session, to verigate.SessionStatus) error {
+	if !sess.Status.CanBecome(to) {
 		return verigate.Errorf(verigate.ECONFLICT, "The session is %s and cannot become %s.", sess.Status, to)
 	}
 	sess.Status = to
@@ -30,9 +13,9 @@ func moveSession(sess *verigate.Session, to string) error {
 }
 
 // moveStep moves a step to status `to` and returns the update to write.
-func moveStep(st *verigate.Step, to string) (verigate.StepUpdate, error) {
+func moveStep(st *verigate.Step, to verigate.StepStatus) (verigate.StepUpdate, error) {
 	from := st.Status
-	if !slices.Contains(stepMoves[from], to) {
+	if !from.CanBecome(to) {
 		return verigate.StepUpdate{}, verigate.Errorf(verigate.ECONFLICT, "Step %d is %s and cannot become %s.", st.ID, from, to)
 	}
 	st.Status = to
@@ -43,13 +26,13 @@ func moveStep(st *verigate.Step, to string) (verigate.StepUpdate, error) {
 // ended, by the organization's review policy: any failed step sends it to
 // review (or FAILED under "never"); all succeeded completes it (or sends
 // it to review under "always"). It returns "" while steps are open.
-func settle(steps []*verigate.Step, policy string) string {
+func settle(steps []*verigate.Step, policy string) verigate.SessionStatus {
 	if len(steps) == 0 {
 		return ""
 	}
 	failed := false
 	for _, st := range steps {
-		if !verigate.StepEnded(st.Status) {
+		if !st.Status.Ended() {
 			return ""
 		}
 		if st.Status == verigate.StepFailed || st.Status == verigate.StepExpired {

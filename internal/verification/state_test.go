@@ -9,33 +9,44 @@ import (
 
 func TestSessionMoves(t *testing.T) {
 	all := verigate.SessionStatuses
-	allowed := map[[2]string]bool{}
-	for from, tos := range sessionMoves {
-		for _, to := range tos {
-			allowed[[2]string{from, to}] = true
-		}
+	// The session state machine, written out.
+	allowed := map[[2]verigate.SessionStatus]bool{
+		{verigate.SessionPending, verigate.SessionProcessing}: true, {verigate.SessionPending, verigate.SessionExpired}: true,
+		{verigate.SessionProcessing, verigate.SessionReviewing}: true, {verigate.SessionProcessing, verigate.SessionCompleted}: true,
+		{verigate.SessionProcessing, verigate.SessionFailed}: true, {verigate.SessionProcessing, verigate.SessionExpired}: true,
+		{verigate.SessionReviewing, verigate.SessionCompleted}: true, {verigate.SessionReviewing, verigate.SessionRejected}: true,
 	}
 	for _, from := range all {
 		for _, to := range all {
 			sess := &verigate.Session{Status: from}
 			err := moveSession(sess, to)
-			if ok := allowed[[2]string{from, to}]; ok != (err == nil) {
+			if ok := allowed[[2]verigate.SessionStatus{from, to}]; ok != (err == nil) {
 				t.Errorf("%s → %s: err %v, allowed %v", from, to, err, ok)
 			} else if err != nil && verigate.ErrorCode(err) != verigate.ECONFLICT {
 				t.Errorf("%s → %s: %v is not a conflict", from, to, err)
 			}
+			// Ended sessions never move.
+			if from.Ended() && from.CanBecome(to) {
+				t.Errorf("ended %s can become %s", from, to)
+			}
 		}
 	}
-	// Ended sessions never move.
-	for _, s := range []string{verigate.SessionCompleted, verigate.SessionRejected, verigate.SessionFailed, verigate.SessionExpired} {
-		if len(sessionMoves[s]) != 0 {
-			t.Errorf("%s can move", s)
+}
+
+func TestStepMoves(t *testing.T) {
+	for _, from := range verigate.StepStatuses {
+		for _, to := range verigate.StepStatuses {
+			st := &verigate.Step{Status: from}
+			_, err := moveStep(st, to)
+			if (err == nil) != from.CanBecome(to) || (from.Ended() && err == nil) {
+				t.Errorf("%s → %s: err %v", from, to, err)
+			}
 		}
 	}
 }
 
 func TestSettle(t *testing.T) {
-	steps := func(statuses ...string) []*verigate.Step {
+	steps := func(statuses ...verigate.StepStatus) []*verigate.Step {
 		var out []*verigate.Step
 		for _, s := range statuses {
 			out = append(out, &verigate.Step{Status: s})
@@ -45,7 +56,7 @@ func TestSettle(t *testing.T) {
 	for _, tc := range []struct {
 		steps  []*verigate.Step
 		policy string
-		want   string
+		want   verigate.SessionStatus
 	}{
 		{nil, verigate.ReviewOnFailure, ""},
 		{steps(verigate.StepVerified, verigate.StepInitiated), verigate.ReviewOnFailure, ""},

@@ -44,7 +44,7 @@ func nonEmpty(s string) *string {
 
 func toPhoneCall(c *verigate.PhoneCall) phoneCallJSON {
 	j := phoneCallJSON{VoiceID: c.VoiceID, PhoneNumber: c.PhoneNumber, CallerName: c.CallerName,
-		ReceivedAt: formatTime(c.ReceivedAt), Status: c.Status, PersonID: nonEmpty(c.PersonID), Risk: c.Risk,
+		ReceivedAt: formatTime(c.ReceivedAt), Status: string(c.Status), PersonID: nonEmpty(c.PersonID), Risk: c.Risk,
 		IsVerified: c.Verified, ValidationType: nonEmpty(c.ValidationType), DecidedBy: nonEmpty(c.DecidedBy),
 		DecidedAt: formatTimePtr(c.DecidedAt), Events: []eventJSON{}}
 	if c.Member != nil {

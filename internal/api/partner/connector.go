@@ -1,12 +1,10 @@
 package partner
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/api/httpapi"
-	"github.com/verigate/verigate/internal/connect"
 	"github.com/verigate/verigate/internal/verification"
 )
 
@@ -22,28 +20,8 @@ func (h *Handler) connectStep(w http.ResponseWriter, r *http.Request) error {
 	if err := httpapi.DecodeJSON(r, &in, false); err != nil {
 		return err
 	}
-	if in.StepID <= 0 {
-		return verigate.FieldError("stepId", "is required")
-	}
-	creds := connect.Credentials(in.Credentials)
-	if err := connect.ValidateCredentials(creds); err != nil {
-		return err
-	}
-	st, sess, err := h.Verification.ConnectStep(r.Context(), in.StepID)
+	st, accountID, err := h.Verification.ConnectStep(r.Context(), in.StepID, in.Credentials)
 	if err != nil {
-		return err
-	}
-	// The connection is made on hold, the step records it, then the login
-	// starts: the worker can only end a step that knows its connection.
-	c, err := h.Connect.CreateForStep(r.Context(), sess.OrgID, sess.Mode, sess.ID, st.ID, st.DataSourceID, creds)
-	if err != nil {
-		return err
-	}
-	if err := h.Verification.StartConnect(r.Context(), st, sess, c.ID); err != nil {
-		h.Connect.Abandon(context.WithoutCancel(r.Context()), c.ID, "the verification step changed before the login started")
-		return err
-	}
-	if err := h.Connect.Activate(context.WithoutCancel(r.Context()), c.ID); err != nil {
 		return err
 	}
 	type data struct {
@@ -53,7 +31,7 @@ func (h *Handler) connectStep(w http.ResponseWriter, r *http.Request) error {
 	return ok(w, http.StatusCreated, struct {
 		Status string `json:"status"`
 		Data   data   `json:"data"`
-	}{"success", data{c.ID, toStep(st)}})
+	}{"success", data{accountID, toStep(st)}})
 }
 
 type stepOTPRequest struct {
@@ -67,21 +45,10 @@ func (h *Handler) stepOTP(w http.ResponseWriter, r *http.Request) error {
 	if err := httpapi.DecodeJSON(r, &in, false); err != nil {
 		return err
 	}
-	if in.StepID <= 0 {
-		return verigate.FieldError("stepId", "is required")
-	}
 	if in.Code == nil {
 		return verigate.FieldError("code", "is required")
 	}
-	st, err := h.Verification.Step(r.Context(), in.StepID)
-	if err != nil {
-		return err
-	}
-	account := verification.StepAccount(st)
-	if account == "" {
-		return verigate.Errorf(verigate.ECONFLICT, "Step %d has no connection; connect it first.", st.ID)
-	}
-	if err := h.Connect.SubmitCodeForStep(r.Context(), account, *in.Code); err != nil {
+	if err := h.Verification.SubmitStepCode(r.Context(), in.StepID, *in.Code); err != nil {
 		return err
 	}
 	return ok(w, http.StatusAccepted, statusBody{Status: "success"})
@@ -102,16 +69,12 @@ type pendingAssistance struct {
 	Attempts   int                 `json:"attempts"`
 }
 
-func (h *Handler) connection(r *http.Request, st *verigate.Step) *connectionJSON {
-	account := verification.StepAccount(st)
-	if account == "" || h.Connect == nil {
+func toConnection(login *verification.StepLogin) *connectionJSON {
+	if login == nil {
 		return nil
 	}
-	c, req, err := h.Connect.StatusForStep(r.Context(), account)
-	if err != nil {
-		return nil
-	}
-	out := &connectionJSON{AccountID: c.ID, Status: c.Status, SessionRunning: verigate.SessionRunning(c.Status), FailureReason: strPtr(c.FailureReason)}
+	c, req := login.Connection, login.Pending
+	out := &connectionJSON{AccountID: c.ID, Status: string(c.Status), SessionRunning: c.Status.SessionRunning(), FailureReason: strPtr(c.FailureReason)}
 	if req != nil {
 		out.PendingAssistance = &pendingAssistance{ID: req.ID, Descriptor: req.Descriptor, Attempts: req.Attempts}
 	}

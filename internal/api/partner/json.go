@@ -43,7 +43,7 @@ type stepJSON struct {
 }
 
 func toStep(s *verigate.Step) stepJSON {
-	return stepJSON{ID: s.ID, Status: s.Status, Type: s.Type, SessionID: s.SessionID, DataSourceID: s.DataSourceID,
+	return stepJSON{ID: s.ID, Status: string(s.Status), Type: s.Type, SessionID: s.SessionID, DataSourceID: s.DataSourceID,
 		Metadata: raw(s.Metadata), Results: raw(s.Results), FailureReason: strPtr(s.FailureReason),
 		CreatedAt: formatTime(s.CreatedAt), UpdatedAt: formatTime(s.UpdatedAt)}
 }
@@ -96,7 +96,7 @@ type sessionJSON struct {
 }
 
 func toSession(s *verigate.Session) sessionJSON {
-	return sessionJSON{ID: s.ID, Status: s.Status, ExpiryDate: formatTime(s.ExpiryDate), ApplicantID: strPtr(s.ApplicantID),
+	return sessionJSON{ID: s.ID, Status: string(s.Status), ExpiryDate: formatTime(s.ExpiryDate), ApplicantID: strPtr(s.ApplicantID),
 		ApplicantFirstName: strPtr(s.ApplicantFirstName), ApplicantLastName: strPtr(s.ApplicantLastName),
 		ApplicantEmail: strPtr(s.ApplicantEmail), Metadata: raw(s.Metadata), ApplicantData: raw(s.ApplicantData),
 		Instructions: strPtr(s.Instructions), AllowedSources: s.AllowedSources, SelectedPlatform: s.SelectedPlatform,
@@ -125,7 +125,7 @@ type reviewerSessionJSON struct {
 }
 
 func toReviewerSession(s *verigate.Session) reviewerSessionJSON {
-	return reviewerSessionJSON{ID: s.ID, Status: s.Status, VerificationTypeID: s.VerificationTypeID, UserID: strPtr(s.ApplicantID),
+	return reviewerSessionJSON{ID: s.ID, Status: string(s.Status), VerificationTypeID: s.VerificationTypeID, UserID: strPtr(s.ApplicantID),
 		TeamID: s.TeamID, ReviewerID: strPtr(s.ReviewerID), CreatedAt: formatTime(s.CreatedAt), UpdatedAt: formatTime(s.UpdatedAt),
 		ExpiryDate: formatTime(s.ExpiryDate), ApplicantFirstName: strPtr(s.ApplicantFirstName),
 		ApplicantLastName: strPtr(s.ApplicantLastName), ApplicantEmail: strPtr(s.ApplicantEmail), Metadata: raw(s.Metadata),

@@ -6,7 +6,6 @@
 package partner
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -17,17 +16,10 @@ import (
 	"github.com/verigate/verigate/internal/api/httpapi"
 	"github.com/verigate/verigate/internal/authz"
 	"github.com/verigate/verigate/internal/connect"
+	"github.com/verigate/verigate/internal/idempotency"
 	"github.com/verigate/verigate/internal/ratelimit"
-	"github.com/verigate/verigate/internal/seal"
 	"github.com/verigate/verigate/internal/verification"
 )
-
-// Idempotency stores Idempotency-Key records; internal/sqlstore implements it.
-type Idempotency interface {
-	ClaimIdempotencyKey(ctx context.Context, scope, key string, requestHash []byte, now, since time.Time) (*verigate.IdempotencyRecord, error)
-	FinishIdempotencyKey(ctx context.Context, scope, key string, status int, body []byte) error
-	ReleaseIdempotencyKey(ctx context.Context, scope, key string) error
-}
 
 // Handler serves /partner.
 type Handler struct {
@@ -35,8 +27,7 @@ type Handler struct {
 	Verification *verification.Service
 	Connect      *connect.Service
 	Limiter      ratelimit.Store
-	Idempotency  Idempotency
-	Seal         *seal.Sealer // seals stored idempotent responses
+	Idempotency  *idempotency.Service
 	Log          *slog.Logger
 	// Now is the clock (the services share it).
 	Now func() time.Time

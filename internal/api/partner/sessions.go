@@ -156,7 +156,7 @@ func (h *Handler) sdkSession(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Handler) reviewerSessions(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	rq := verification.ReviewerQuery{Status: q.Get("status"), SortBy: q.Get("sortBy"), SortOrder: q.Get("sortOrder")}
+	rq := verification.ReviewerQuery{Status: verigate.SessionStatus(q.Get("status")), SortBy: q.Get("sortBy"), SortOrder: q.Get("sortOrder")}
 	if rq.SortBy == "" {
 		rq.SortBy = "createdAt"
 	}

@@ -138,12 +138,12 @@ func (h *Handler) step(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	st, err := h.Verification.Step(r.Context(), id)
+	st, login, err := h.Verification.Step(r.Context(), id)
 	if err != nil {
 		return err
 	}
 	out := toStep(st)
-	out.Connection = h.connection(r, st)
+	out.Connection = toConnection(login)
 	return ok(w, http.StatusOK, out)
 }
 
@@ -179,7 +179,7 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) error {
 	return ok(w, http.StatusCreated, struct {
 		Status string `json:"status"`
 		Data   data   `json:"data"`
-	}{"success", data{toStep(st), sess.Status}})
+	}{"success", data{toStep(st), string(sess.Status)}})
 }
 
 // verifyLink exchanges the link token for a CSRF token: JSON for an app

@@ -111,7 +111,7 @@ func TestTypicalWorkflow(t *testing.T) {
 		events, _ := e.App.DB.ListEvents(e.System, org.ID, 0, 100)
 		var types []string
 		for _, ev := range events {
-			types = append(types, ev.Type)
+			types = append(types, string(ev.Type))
 		}
 		for _, want := range []string{"verification.created", "verification.processing", "step.verified", "verification.completed", "verification.reviewing"} {
 			if !strings.Contains(strings.Join(types, ","), want) {
@@ -231,7 +231,7 @@ func TestExpiry(t *testing.T) {
 		step := f.startStep(t, c, csrf, f.sandboxReclaim)
 		other := f.createSession(t, f.test, nil) // expires in 48h
 		e.Clock.Advance(2 * time.Hour)
-		n, err := e.App.Verify.ExpireDue(e.System)
+		n, err := e.App.Jobs.ExpireDue(e.System)
 		if err != nil || n != 1 {
 			t.Fatalf("ExpireDue = %d, %v", n, err)
 		}
@@ -246,7 +246,7 @@ func TestExpiry(t *testing.T) {
 			t.Fatalf("a session not yet due expired: %v", s.Data["status"])
 		}
 		wantError(t, e.Do("GET", fmt.Sprintf("/partner/verification/verify?token=%s&sessionId=%d", c.Data.VerificationLink.Token, c.Data.ID), nil, "Accept", "application/json"), 401, "")
-		if n, _ := e.App.Verify.ExpireDue(e.System); n != 0 {
+		if n, _ := e.App.Jobs.ExpireDue(e.System); n != 0 {
 			t.Fatalf("second run expired %d more", n)
 		}
 	})

@@ -53,7 +53,7 @@ type accountJSON struct {
 }
 
 func toAccount(c *verigate.Connection) accountJSON {
-	a := accountJSON{AccountID: c.ID, SourceID: c.SourceID, Label: c.Label, Status: c.Status, SessionRunning: verigate.SessionRunning(c.Status),
+	a := accountJSON{AccountID: c.ID, SourceID: c.SourceID, Label: c.Label, Status: string(c.Status), SessionRunning: c.Status.SessionRunning(),
 		Data: c.Data, Mode: string(c.Mode), CreatedAt: c.CreatedAt.UTC().Format(time.RFC3339), UpdatedAt: c.UpdatedAt.UTC().Format(time.RFC3339)}
 	if len(a.Data) == 0 {
 		a.Data = json.RawMessage("{}")
@@ -137,7 +137,7 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpapi.WriteJSON(w, http.StatusOK, statusJSON{AccountID: c.ID, SessionRunning: verigate.SessionRunning(c.Status), PendingAssistance: toPending(req)})
+	httpapi.WriteJSON(w, http.StatusOK, statusJSON{AccountID: c.ID, SessionRunning: c.Status.SessionRunning(), PendingAssistance: toPending(req)})
 	return nil
 }
 
@@ -156,12 +156,6 @@ func (h *Handler) submitOTP(w http.ResponseWriter, r *http.Request) error {
 	}
 	if in.Code == nil {
 		return verigate.FieldError("code", "is required: a string of 1 to 32 characters")
-	}
-	if err := h.Connect.Check(r.Context(), "otp.write", id); err != nil {
-		return err // nothing the key may not use costs the account a code attempt
-	}
-	if err := h.limit(w, r, "v1:otp:"+id, h.OTPLimit); err != nil {
-		return err
 	}
 	if err := h.Connect.SubmitCode(r.Context(), id, *in.Code); err != nil {
 		return err

@@ -30,8 +30,6 @@ type Handler struct {
 	Log      *slog.Logger
 	Now      func() time.Time
 	Draining <-chan struct{} // closed at shutdown: event streams end
-	// OTPLimit bounds codes per account (default 5 per 10 minutes).
-	OTPLimit ratelimit.Policy
 
 	streamsMu sync.Mutex
 	streams   map[string]int // open event streams by API key, on this server
@@ -62,15 +60,9 @@ func (h *Handler) openStream(keyID string) (release func(), err error) {
 	}, nil
 }
 
-// DefaultOTPLimit is the per-account code limit.
-var DefaultOTPLimit = ratelimit.Policy{TTL: 10 * time.Minute, Limit: 5, BlockDuration: 10 * time.Minute}
-
 // Surface returns the surface, to be mounted at /v1/. Requests declaring
 // a body over bodyLimit bytes are refused before any route.
 func (h *Handler) Surface(bodyLimit int64) *httpapi.Surface {
-	if h.OTPLimit.Limit == 0 {
-		h.OTPLimit = DefaultOTPLimit
-	}
 	s := httpapi.NewSurface(h.writeError, h.Log, bodyLimit, "/v1/")
 	route := func(pattern string, fn func(http.ResponseWriter, *http.Request) error) {
 		s.Handle(pattern, h.wrap(s, fn))

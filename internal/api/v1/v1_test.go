@@ -64,7 +64,7 @@ func (f *fixture) connect(t testing.TB, username string) string {
 
 func (f *fixture) work(t testing.TB) {
 	t.Helper()
-	if _, err := f.e.App.Connect.Work(context.Background()); err != nil {
+	if _, err := f.e.App.Worker.Work(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -210,7 +210,7 @@ func TestOTPLoop(t *testing.T) {
 		outbox, _ := e.App.DB.ListEvents(e.System, org.ID, 0, 100)
 		var kinds []string
 		for _, ev := range outbox {
-			kinds = append(kinds, ev.Type)
+			kinds = append(kinds, string(ev.Type))
 		}
 		for _, want := range []string{"assistance.required", "assistance.resolved", "connection.connected"} {
 			if !strings.Contains(strings.Join(kinds, ","), want) {

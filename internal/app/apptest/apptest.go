@@ -54,10 +54,16 @@ func Each(t *testing.T, fn func(t *testing.T, e *Env)) {
 }
 
 // New builds an app on db.
-func New(t testing.TB, db *sqlstore.DB) *Env {
-	cfg, err := config.Load(func(k string) string {
-		return map[string]string{"VERIGATE_SECRET_KEY": strings.Repeat("t", 32), "VERIGATE_PUBLIC_URL": "https://verigate.test"}[k]
-	})
+func New(t testing.TB, db *sqlstore.DB) *Env { return NewWithEnv(t, db, nil) }
+
+// NewWithEnv builds an app on db configured with env (VERIGATE_…
+// variables) besides the test defaults.
+func NewWithEnv(t testing.TB, db *sqlstore.DB, env map[string]string) *Env {
+	vars := map[string]string{"VERIGATE_SECRET_KEY": strings.Repeat("t", 32), "VERIGATE_PUBLIC_URL": "https://verigate.test"}
+	for k, v := range env {
+		vars[k] = v
+	}
+	cfg, err := config.Load(func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
