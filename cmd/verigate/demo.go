@@ -112,12 +112,14 @@ func demo(ctx context.Context, args []string, e *env) error {
 		}
 		return demoDir
 	}
-	fs, load := flags("demo", &e2)
-	asJSON := fs.Bool("json", false, "print one JSON object with the credentials once the server is ready")
-	if err := parse(fs, args); err != nil {
+	c := newCmdline("demo", "[--json] [flags]", `Runs the server with a demo tenant (data in `+demoDir+` unless VERIGATE_DATA_DIR or
+--data-dir says otherwise) and prints its credentials and shell lines that
+exercise every surface. Running it again reuses the data directory.`, &e2)
+	asJSON := c.Bool("json", false, "print one JSON object with the credentials once the server is ready")
+	if err := c.parse(args); err != nil {
 		return err
 	}
-	cfg, err := load()
+	cfg, err := c.load()
 	if err != nil {
 		return err
 	}
