@@ -31,7 +31,7 @@ const adminUsage = `Usage: verigate admin <command> [flags]   (every command tak
   access-token issue --org KEY         prints the token once
   access-token list --org KEY
   access-token revoke ID
-  api-key create --org KEY --user EMAIL --scopes s1,s2 [--accounts id,…] [--mode live|test]
+  api-key create --org KEY --user EMAIL --scopes s1,s2 [--accounts KEY|ID,…] [--mode live|test]
                  [--name N] [--rate-limit TTL,LIMIT,BLOCK] [--expires-in DURATION]   prints the key once
   api-key list --org KEY
   api-key revoke ID
@@ -408,7 +408,7 @@ func keyCreate(fs *flag.FlagSet) func(context.Context, *app.App, string, *output
 	org := fs.String("org", "", "organization key")
 	user := fs.String("user", "", "email of the user the key acts as")
 	scopes := fs.String("scopes", "", "scopes separated by commas, e.g. otp:write,status:read")
-	accounts := fs.String("accounts", "", "restrict the key to these account or organization ids")
+	accounts := fs.String("accounts", "", "restrict the key to these organizations (keys or ids) or accounts (connection ids)")
 	mode := fs.String("mode", "live", "live or test")
 	name := fs.String("name", "", "a label")
 	rl := fs.String("rate-limit", "", "TTL,LIMIT,BLOCK (default 60s,100,60s)")
@@ -417,8 +417,12 @@ func keyCreate(fs *flag.FlagSet) func(context.Context, *app.App, string, *output
 		if err := required("org", *org, "user", *user, "scopes", *scopes); err != nil {
 			return err
 		}
+		accountIDs, err := resolveAccounts(ctx, a, splitList(*accounts))
+		if err != nil {
+			return err
+		}
 		in := access.APIKeyInput{OrgKey: *org, UserEmail: *user, Name: *name, Scopes: splitList(*scopes),
-			Accounts: splitList(*accounts), Mode: verigate.Mode(*mode)}
+			Accounts: accountIDs, Mode: verigate.Mode(*mode)}
 		if *rl != "" {
 			p, err := parseRateLimit(*rl)
 			if err != nil {
@@ -443,6 +447,44 @@ func keyCreate(fs *flag.FlagSet) func(context.Context, *app.App, string, *output
 				fmt.Fprintf(w, "API key %s for %s, scopes %s, mode %s (shown once):\n%s\n", k.ID, *org, strings.Join(k.Scopes, ","), k.Mode, secret)
 			})
 	}
+}
+
+// resolveAccounts turns the organization keys of an --accounts list into
+// organization ids; ids pass through, for the service to check.
+func resolveAccounts(ctx context.Context, a *app.App, list []string) ([]string, error) {
+	var out []string
+	for _, s := range list {
+		if isUUID(s) {
+			out = append(out, s)
+			continue
+		}
+		o, err := a.Access.Organization(ctx, s)
+		if verigate.ErrorCode(err) == verigate.ENOTFOUND {
+			return nil, verigate.Errorf(verigate.EINVALID, "--accounts: %q is neither an organization key nor an id.", s)
+		} else if err != nil {
+			return nil, err
+		}
+		out = append(out, o.ID)
+	}
+	return out, nil
+}
+
+// isUUID reports whether s has the shape of an id (8-4-4-4-12 hex digits).
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if r != '-' {
+				return false
+			}
+		case !strings.ContainsRune("0123456789abcdefABCDEF", r):
+			return false
+		}
+	}
+	return true
 }
 
 func keyList(fs *flag.FlagSet) func(context.Context, *app.App, string, *output) error {
