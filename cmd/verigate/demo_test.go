@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -129,4 +130,26 @@ func TestDemoSetUpIdempotent(t *testing.T) {
 			t.Fatalf("the rejected session %d was not replaced (now %d)", third.ReviewSessionID, fourth.ReviewSessionID)
 		}
 	})
+}
+
+// TestWorkedExampleUnreachable: the JavaScript example says clearly that
+// nothing answers at BASE, instead of a stack trace.
+func TestWorkedExampleUnreachable(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node not installed")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	ln.Close() // nothing listens there now
+	cmd := exec.Command(node, "../../examples/confirm-worked-example.mjs")
+	cmd.Env = append(os.Environ(), "BASE="+base, "ACCESS_TOKEN=vgat_x", "SVC_EMAIL=svc@demo-reseller.test", "SVC_PASSWORD=x")
+	out, err := cmd.CombinedOutput()
+	if cmd.ProcessState.ExitCode() != 1 || !strings.Contains(string(out), "Cannot reach Verigate at "+base) ||
+		strings.Contains(string(out), "    at ") {
+		t.Fatalf("exit %v, output:\n%s\nwant exit 1 and one clear message naming %s", err, out, base)
+	}
 }
