@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -30,7 +31,7 @@ const adminUsage = `Usage: verigate admin <command> [flags]   (every command tak
   access-token issue --org KEY         prints the token once
   access-token list --org KEY
   access-token revoke ID
-  api-key create --org KEY --user EMAIL --scopes s1,s2 [--accounts id,…] [--mode live|test]
+  api-key create --org KEY --user EMAIL --scopes s1,s2 [--accounts KEY|ID,…] [--mode live|test]
                  [--name N] [--rate-limit TTL,LIMIT,BLOCK] [--expires-in DURATION]   prints the key once
   api-key list --org KEY
   api-key revoke ID
@@ -105,38 +106,53 @@ func (o *output) print(v any, text func(w io.Writer)) error {
 }
 
 func admin(ctx context.Context, args []string, e *env) error {
-	if len(args) < 2 || args[0] == "help" {
-		if len(args) > 0 && args[0] == "help" {
-			fmt.Fprint(e.stdout, adminUsage)
-			return nil
+	switch {
+	case len(args) == 0:
+		return usagef("admin: name a command; run 'verigate admin help'")
+	case isHelp(args[0]):
+		if len(args) > 1 && !isHelp(args[1]) { // verigate admin help GROUP …
+			return admin(ctx, append(slices.Clone(args[1:]), "--help"), e)
 		}
-		fmt.Fprint(e.stderr, adminUsage)
-		return usagef("admin: name a command")
+		fmt.Fprint(e.stdout, adminUsage)
+		return flag.ErrHelp
 	}
-	name := args[0] + " " + args[1]
+	group := args[0]
+	lines := adminLines(group)
+	if lines == "" {
+		return usagef("admin: unknown command %q; run 'verigate admin help'", group)
+	}
+	switch {
+	case len(args) == 1:
+		return usagef("admin %s: name a command; run 'verigate admin %s help'", group, group)
+	case isHelp(args[1]):
+		fmt.Fprintf(e.stdout, "Usage: verigate admin %s <command> [flags]   (every command takes --json)\n\n%s", group, lines)
+		return flag.ErrHelp
+	}
+	name := group + " " + args[1]
 	cmd, ok := adminCmds[name]
 	if !ok {
-		return usagef("admin: unknown command %q; run 'verigate admin help'", name)
+		return usagef("admin: unknown command %q; run 'verigate admin %s help'", name, group)
 	}
-	fs, load := flags("admin "+name, e)
-	asJSON := fs.Bool("json", false, "print JSON")
-	do := cmd.setup(fs)
-	rest := args[2:]
-	if err := parse(fs, rest); err != nil {
+	synopsis := strings.Join(strings.Fields(adminLines(name))[2:], " ")
+	c := newCmdline("admin "+name, synopsis, "", e)
+	c.helpWord = cmd.positional == "" // a positional argument may be named "help"
+	asJSON := c.Bool("json", false, "print JSON")
+	do := cmd.setup(c.FlagSet)
+	if err := c.parse(args[2:]); err != nil {
 		return err
 	}
 	var arg string
 	if cmd.positional != "" {
 		// The positional argument may stand before or after the flags.
-		if fs.NArg() == 0 {
+		if c.NArg() == 0 {
 			return usagef("admin %s: missing %s", name, cmd.positional)
 		}
-		arg = fs.Arg(0)
-		if err := parse(fs, fs.Args()[1:]); err != nil {
+		arg = c.Arg(0)
+		if err := c.parse(c.Args()[1:]); err != nil {
 			return err
 		}
 	}
-	cfg, err := load()
+	cfg, err := c.loadPrepared()
 	if err != nil {
 		return err
 	}
@@ -146,6 +162,29 @@ func admin(ctx context.Context, args []string, e *env) error {
 	}
 	defer a.Close()
 	return do(verigate.WithPrincipal(ctx, cliPrincipal), a, arg, &output{json: *asJSON, w: e.stdout, stdin: e.stdin})
+}
+
+// adminLines returns the lines of adminUsage that describe the commands
+// of a group ("org") or one command ("org create"), continuation lines
+// included.
+func adminLines(prefix string) string {
+	want := strings.Fields(prefix)
+	var b strings.Builder
+	in := false
+	for _, line := range strings.SplitAfter(adminUsage, "\n") {
+		words := strings.Fields(line)
+		switch indent := len(line) - len(strings.TrimLeft(line, " ")); {
+		case len(words) == 0 || indent < 2:
+			in = false
+		case indent == 2: // a command's first line: "group cmd[|cmd] …"
+			in = len(want) > 0 && words[0] == want[0] &&
+				(len(want) == 1 || len(words) > 1 && slices.Contains(strings.Split(words[1], "|"), want[1]))
+		}
+		if in {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
 }
 
 // openQuiet opens the app with warnings-only logging.
@@ -369,7 +408,7 @@ func keyCreate(fs *flag.FlagSet) func(context.Context, *app.App, string, *output
 	org := fs.String("org", "", "organization key")
 	user := fs.String("user", "", "email of the user the key acts as")
 	scopes := fs.String("scopes", "", "scopes separated by commas, e.g. otp:write,status:read")
-	accounts := fs.String("accounts", "", "restrict the key to these account or organization ids")
+	accounts := fs.String("accounts", "", "restrict the key to these organizations (keys or ids) or accounts (connection ids)")
 	mode := fs.String("mode", "live", "live or test")
 	name := fs.String("name", "", "a label")
 	rl := fs.String("rate-limit", "", "TTL,LIMIT,BLOCK (default 60s,100,60s)")
@@ -378,8 +417,12 @@ func keyCreate(fs *flag.FlagSet) func(context.Context, *app.App, string, *output
 		if err := required("org", *org, "user", *user, "scopes", *scopes); err != nil {
 			return err
 		}
+		accountIDs, err := resolveAccounts(ctx, a, splitList(*accounts))
+		if err != nil {
+			return err
+		}
 		in := access.APIKeyInput{OrgKey: *org, UserEmail: *user, Name: *name, Scopes: splitList(*scopes),
-			Accounts: splitList(*accounts), Mode: verigate.Mode(*mode)}
+			Accounts: accountIDs, Mode: verigate.Mode(*mode)}
 		if *rl != "" {
 			p, err := parseRateLimit(*rl)
 			if err != nil {

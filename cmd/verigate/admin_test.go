@@ -88,9 +88,19 @@ func TestAdminCLI(t *testing.T) {
 	if len(keys) != 1 || keys[0]["id"] != key["id"] || strings.Contains(mustJSON(keys), key["key"].(string)) {
 		t.Fatalf("api-key list: %v", keys)
 	}
+	// --accounts takes organization keys as well as ids.
+	var cu map[string]any
+	c.ok(&cu, "", "admin", "org", "create", "--kind", "institution", "--key", "acme-bank", "--name", "Acme Bank", "--parent", "acme")
+	var scoped map[string]any
+	c.ok(&scoped, "", "admin", "api-key", "create", "--org", "acme", "--user", "svc@acme.test", "--scopes", "status:read", "--accounts", "acme-bank,"+cu["id"].(string))
+	if got := mustJSON(scoped["accounts"]); got != mustJSON([]any{cu["id"], cu["id"]}) {
+		t.Fatalf("api-key create --accounts acme-bank: accounts %s, want acme-bank's id %s", got, cu["id"])
+	}
+	c.ok(nil, "", "admin", "api-key", "revoke", scoped["id"].(string))
+	c.ok(nil, "", "admin", "org", "disable", "acme-bank")
 	var orgs []map[string]any
 	c.ok(&orgs, "", "admin", "org", "list")
-	if len(orgs) != 3 { // platform, acme, acme-cu
+	if len(orgs) != 4 { // platform, acme, acme-cu, acme-bank
 		t.Fatalf("org list: %v", orgs)
 	}
 
@@ -111,6 +121,7 @@ func TestAdminCLI(t *testing.T) {
 		{"scope beyond user", "", "does not hold", 1, []string{"admin", "api-key", "create", "--org", "acme-cu", "--user", "op@acme.test", "--scopes", "users:delete"}},
 		{"missing flag", "", "--key is required", 2, []string{"admin", "org", "create", "--kind", "reseller", "--name", "X"}},
 		{"unknown command", "", "unknown command", 2, []string{"admin", "org", "explode"}},
+		{"accounts: no such organization", "", "neither an organization key nor an id", 1, []string{"admin", "api-key", "create", "--org", "acme", "--user", "svc@acme.test", "--scopes", "status:read", "--accounts", "nope"}},
 		{"revoke unknown", "", "not found", 1, []string{"admin", "api-key", "revoke", "deadbeef"}},
 		{"bad config", "", "VERIGATE_LOG_LEVEL", 2, []string{"admin", "org", "list", "--log-level", "loud"}},
 	} {

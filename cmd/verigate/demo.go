@@ -10,13 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/access"
 	"github.com/verigate/verigate/internal/app"
-	"github.com/verigate/verigate/internal/connect"
-	"github.com/verigate/verigate/internal/verification"
 )
 
 // demoState is what `verigate demo --json` prints. Later surfaces add
@@ -27,13 +24,20 @@ type demoState struct {
 	Institutions []demoInstitution `json:"institutions"`
 	Users        []demoUser        `json:"users"`
 	APIKeys      []demoAPIKey      `json:"apiKeys"`
-	// Calls are queued afresh at every start, so the printed lines work.
+	// The objects below are what the printed lines act on. Each start
+	// reuses those still in the state the lines need and replaces the
+	// others, so restarts add nothing the lines do not use.
+	//
+	// Calls wait in the queues: one to enroll, one to reject, one for
+	// Confirm's worked example.
 	Calls []demoCall `json:"calls"`
-	// Verification is a test-mode session made at every start: its link
+	// Verification is a test-mode session nobody has started: its link
 	// is the applicant link.
 	Verification *demoVerification `json:"verification"`
-	// Connections holds a Sandbox Bank login waiting for a code, made at
-	// every start.
+	// ReviewSessionID is a test-mode session waiting for a reviewer, for
+	// the printed reject line.
+	ReviewSessionID int64 `json:"reviewSessionId"`
+	// Connections holds a Sandbox Bank login waiting for a code.
 	Connections []demoConnection `json:"connections"`
 }
 
@@ -112,12 +116,14 @@ func demo(ctx context.Context, args []string, e *env) error {
 		}
 		return demoDir
 	}
-	fs, load := flags("demo", &e2)
-	asJSON := fs.Bool("json", false, "print one JSON object with the credentials once the server is ready")
-	if err := parse(fs, args); err != nil {
+	c := newCmdline("demo", "[--json] [flags]", `Runs the server with a demo tenant (data in `+demoDir+` unless VERIGATE_DATA_DIR or
+--data-dir says otherwise) and prints its credentials and shell lines that
+exercise every surface. Running it again reuses the data directory.`, &e2)
+	asJSON := c.Bool("json", false, "print one JSON object with the credentials once the server is ready")
+	if err := c.parse(args); err != nil {
 		return err
 	}
-	cfg, err := load()
+	cfg, err := c.load()
 	if err != nil {
 		return err
 	}
@@ -127,30 +133,9 @@ func demo(ctx context.Context, args []string, e *env) error {
 	}
 	defer a.Close()
 
-	statePath := filepath.Join(cfg.DataDir, demoFile)
-	st, err := loadDemo(statePath)
-	switch {
-	case err == nil:
-		fmt.Fprintf(e.stderr, "Reusing the demo in %s (delete that directory to start afresh).\n", cfg.DataDir)
-	case errors.Is(err, os.ErrNotExist):
-		if st, err = seedDemo(verigate.WithPrincipal(ctx, cliPrincipal), a); err != nil {
-			return fmt.Errorf("set up the demo: %w", err)
-		}
-		if err := saveDemo(statePath, st); err != nil {
-			return err
-		}
-	default:
+	st, err := setUpDemo(ctx, a, e)
+	if err != nil {
 		return err
-	}
-	st.BaseURL = cfg.PublicURL
-	if st.Calls, err = queueDemoCalls(verigate.WithPrincipal(ctx, cliPrincipal), a); err != nil {
-		return fmt.Errorf("queue the demo calls: %w", err)
-	}
-	if st.Verification, err = demoSession(ctx, a, st); err != nil {
-		return fmt.Errorf("create the demo session: %w", err)
-	}
-	if st.Connections, err = demoConnections(ctx, a, st); err != nil {
-		return fmt.Errorf("open the demo connection: %w", err)
 	}
 	if *asJSON {
 		if err := json.NewEncoder(e.stdout).Encode(st); err != nil {
@@ -161,9 +146,35 @@ func demo(ctx context.Context, args []string, e *env) error {
 		if err != nil {
 			return err
 		}
-		printDemo(e.stdout, st, cfg.DataDir, a.Calls.IngestSecret(inst))
+		printDemo(e.stdout, st, cfg.DataDir, a.Calls.IngestSecret(inst), a.Verify.Now())
 	}
 	return a.Serve(ctx, ln)
+}
+
+// setUpDemo seeds the demo tenant into a new data directory, or reuses
+// the one there, and readies the objects the printed lines act on.
+func setUpDemo(ctx context.Context, a *app.App, e *env) (*demoState, error) {
+	ctx = verigate.WithPrincipal(ctx, cliPrincipal)
+	statePath := filepath.Join(a.Config.DataDir, demoFile)
+	st, err := loadDemo(statePath)
+	switch {
+	case err == nil:
+		fmt.Fprintf(e.stderr, "Reusing the demo in %s (delete that directory to start afresh).\n", a.Config.DataDir)
+	case errors.Is(err, os.ErrNotExist):
+		if st, err = seedDemo(ctx, a); err != nil {
+			return nil, fmt.Errorf("set up the demo: %w", err)
+		}
+		if err := saveDemo(statePath, st); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, err
+	}
+	st.BaseURL = a.Config.PublicURL
+	if err := refreshDemo(ctx, a, st); err != nil {
+		return nil, err
+	}
+	return st, saveDemo(statePath, st)
 }
 
 func loadDemo(path string) (*demoState, error) {
@@ -281,81 +292,4 @@ func (st *demoState) demoKey(scopes []string) string {
 		}
 	}
 	return ""
-}
-
-// demoConnections opens a Sandbox Bank login that waits for a code.
-func demoConnections(ctx context.Context, a *app.App, st *demoState) ([]demoConnection, error) {
-	_, p, err := a.Access.VerifyAPIKey(ctx, st.demoKey(machineScopes))
-	if err != nil {
-		return nil, err
-	}
-	sources, err := a.Verify.Sources(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var bank int64
-	for _, src := range sources {
-		if src.SourceName == "Sandbox Bank" {
-			bank = src.ID
-		}
-	}
-	creds := map[string]string{"username": "otp", "password": "pass"}
-	c, err := a.Connect.Create(verigate.WithPrincipal(ctx, p), connect.CreateInput{SourceID: bank, Credentials: creds, Label: "demo login"})
-	if err != nil {
-		return nil, err
-	}
-	if _, err := a.Worker.Work(ctx); err != nil { // the login now waits for its code
-		return nil, err
-	}
-	return []demoConnection{{AccountID: c.ID, Source: "Sandbox Bank", SourceID: bank, Credentials: creds}}, nil
-}
-
-// demoSession creates a test-mode session with the demo's test key and
-// returns its applicant link.
-func demoSession(ctx context.Context, a *app.App, st *demoState) (*demoVerification, error) {
-	_, p, err := a.Access.VerifyAPIKey(ctx, st.demoKey(demoScopes))
-	if err != nil {
-		return nil, err
-	}
-	sess, token, err := a.Verify.CreateSession(verigate.WithPrincipal(ctx, p), verification.SessionInput{
-		ExpiryDate: a.Verify.Now().Add(7 * 24 * time.Hour).UTC().Format(time.RFC3339), ApplicantID: "demo-applicant",
-		ApplicantFirstName: "John", ApplicantLastName: "Doe", ApplicantEmail: "john.doe@example.com",
-		Instructions: "Prove your income with the sandbox provider."})
-	if err != nil {
-		return nil, err
-	}
-	manual, deep := a.Verify.Links(sess, token)
-	v := &demoVerification{SessionID: sess.ID, ApplicantLink: manual, DeepLink: deep, LinkToken: token, ReviewPolicyOf: demoResellerKey}
-	sources, err := a.Verify.Sources(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, src := range sources {
-		if src.SourceName == "Sandbox Reclaim" {
-			v.SandboxSource = src.ID
-		}
-	}
-	return v, nil
-}
-
-// queueDemoCalls puts fresh sandbox calls into the demo institutions'
-// queues: two in demo-cu (one to enroll, one to reject) and one in acme-cu.
-func queueDemoCalls(ctx context.Context, a *app.App) ([]demoCall, error) {
-	var out []demoCall
-	for _, c := range []struct{ inst, phone, name string }{
-		{"demo-cu", "+15550102000", "Jane Roe"},
-		{"demo-cu", "+15550103000", "John Poe"},
-		{"acme-cu", "+15550104000", "Alex Acme"},
-	} {
-		inst, err := a.Access.Organization(ctx, c.inst)
-		if err != nil {
-			return nil, err
-		}
-		call, err := a.Calls.Simulate(ctx, inst, c.phone, c.name)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, demoCall{VoiceID: call.VoiceID, Institution: c.inst, PhoneNumber: call.PhoneNumber, CallerName: call.CallerName})
-	}
-	return out, nil
 }

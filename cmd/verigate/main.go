@@ -11,6 +11,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/verigate/verigate"
@@ -57,15 +59,20 @@ Usage:
   verigate openapi              print the OpenAPI 3.1 document
   verigate version              print the version
 
+'verigate COMMAND --help' (or -h, or help) describes a command.
 Configuration comes from VERIGATE_* environment variables (see the README);
 serve, demo, migrate and admin also take --addr, --data-dir, --database-url,
 --public-url, --log-format and --log-level.
 `
 
+// isHelp reports whether arg asks for help.
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "--help" || arg == "-help" || arg == "help"
+}
+
 func run(ctx context.Context, args []string, e *env) int {
 	if len(args) == 0 {
-		fmt.Fprint(e.stderr, usage)
-		return exitConfig
+		return report(usagef("name a command (serve, demo, migrate, admin, openapi, version); run 'verigate help'"), e.stderr)
 	}
 	var err error
 	switch cmd, rest := args[0], args[1:]; cmd {
@@ -78,18 +85,38 @@ func run(ctx context.Context, args []string, e *env) int {
 	case "admin":
 		err = admin(ctx, rest, e)
 	case "openapi":
-		var doc []byte
-		if doc, err = openapi.Document(); err == nil {
-			_, err = e.stdout.Write(append(doc, '\n'))
+		if err = bare(cmd, "Prints the OpenAPI 3.1 document of every JSON surface to standard output.", rest, e); err == nil {
+			var doc []byte
+			if doc, err = openapi.Document(); err == nil {
+				_, err = e.stdout.Write(append(doc, '\n'))
+			}
 		}
 	case "version", "--version", "-v":
-		fmt.Fprintln(e.stdout, "verigate", app.Version)
-	case "help", "--help", "-h":
+		if err = bare("version", "Prints the version.", rest, e); err == nil {
+			fmt.Fprintln(e.stdout, "verigate", app.Version)
+		}
+	case "help", "--help", "-h", "-help":
+		if len(rest) > 0 && !isHelp(rest[0]) { // verigate help COMMAND …
+			return run(ctx, append(slices.Clone(rest), "--help"), e)
+		}
 		fmt.Fprint(e.stdout, usage)
 	default:
 		err = usagef("unknown command %q; run 'verigate help'", cmd)
 	}
 	return report(err, e.stderr)
+}
+
+// bare checks the arguments of a command that takes none: a request for
+// help prints about and returns flag.ErrHelp.
+func bare(name, about string, args []string, e *env) error {
+	switch {
+	case len(args) == 0:
+		return nil
+	case len(args) == 1 && isHelp(args[0]):
+		fmt.Fprintf(e.stdout, "Usage: verigate %s\n\n%s\n", name, about)
+		return flag.ErrHelp
+	}
+	return usagef("%s: unexpected argument %q; run 'verigate %s --help'", name, args[0], name)
 }
 
 // report prints err on one line and returns the exit code.
@@ -112,32 +139,74 @@ func report(err error, stderr io.Writer) int {
 	return exitError
 }
 
-// flags returns a FlagSet for a command with the common settings bound.
-func flags(name string, e *env) (*flag.FlagSet, func() (*config.Config, error)) {
-	fs := flag.NewFlagSet("verigate "+name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	load := config.Bind(fs)
-	return fs, func() (*config.Config, error) {
-		if fs.NArg() > 0 {
-			return nil, usagef("%s: unexpected argument %q", name, fs.Arg(0))
-		}
-		cfg, err := load(e.getenv)
-		if err != nil {
-			return nil, err
-		}
-		return cfg, cfg.Prepare(e.stderr)
-	}
+// cmdline is one command's flags: the common settings are bound, and
+// --help prints the command's usage to standard output.
+type cmdline struct {
+	*flag.FlagSet
+	name     string // "serve", "admin org create"
+	synopsis string // what follows the name in the usage line
+	about    string
+	// helpWord: "help" as the only argument asks for help (commands whose
+	// positional argument could be named "help" leave it off).
+	helpWord bool
+	bind     func(getenv func(string) string) (*config.Config, error)
+	e        *env
 }
 
-// parse parses args into fs, turning flag errors into usage errors.
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+func newCmdline(name, synopsis, about string, e *env) *cmdline {
+	fs := flag.NewFlagSet("verigate "+name, flag.ContinueOnError)
+	// The flag package would print its own usage on every error; we print
+	// one line on errors and the usage, to stdout, on --help.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return &cmdline{FlagSet: fs, name: name, synopsis: synopsis, about: about, helpWord: true, bind: config.Bind(fs), e: e}
+}
+
+// parse parses args, turning flag errors into one-line usage errors and a
+// request for help into the usage on stdout (and flag.ErrHelp).
+func (c *cmdline) parse(args []string) error {
+	if c.helpWord && len(args) == 1 && args[0] == "help" {
+		return c.help()
+	}
+	if err := c.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return err
+			return c.help()
 		}
-		return usagef("%s: %v", fs.Name(), err)
+		return usagef("%s: %v; run 'verigate %s --help'", c.name, err, c.name)
 	}
 	return nil
+}
+
+func (c *cmdline) help() error {
+	w := c.e.stdout
+	fmt.Fprintf(w, "Usage: verigate %s %s\n", c.name, c.synopsis)
+	if c.about != "" {
+		fmt.Fprintf(w, "\n%s\n", strings.TrimRight(c.about, "\n"))
+	}
+	fmt.Fprint(w, "\nFlags:\n")
+	c.SetOutput(w)
+	c.PrintDefaults()
+	c.SetOutput(io.Discard)
+	return flag.ErrHelp
+}
+
+// load reads the configuration. It writes nothing: serve binds its port
+// before prepare creates the data directory and the secret key.
+func (c *cmdline) load() (*config.Config, error) {
+	if c.NArg() > 0 {
+		return nil, usagef("%s: unexpected argument %q; run 'verigate %s --help'", c.name, c.Arg(0), c.name)
+	}
+	return c.bind(c.e.getenv)
+}
+
+// loadPrepared reads the configuration and prepares the data directory
+// and the secret key.
+func (c *cmdline) loadPrepared() (*config.Config, error) {
+	cfg, err := c.load()
+	if err != nil {
+		return nil, err
+	}
+	return cfg, cfg.Prepare(c.e.stderr)
 }
 
 func printJSON(w io.Writer, v any) error {

@@ -13,12 +13,12 @@ func migrate(ctx context.Context, args []string, e *env) error {
 	if len(args) > 0 && (args[0] == "up" || args[0] == "status") {
 		action, args = args[0], args[1:]
 	}
-	fs, load := flags("migrate", e)
-	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parse(fs, args); err != nil {
+	c := newCmdline("migrate", "[up|status] [--json] [flags]", "up (the default) applies the pending migrations; status lists them.", e)
+	asJSON := c.Bool("json", false, "print JSON")
+	if err := c.parse(args); err != nil {
 		return err
 	}
-	cfg, err := load()
+	cfg, err := c.loadPrepared()
 	if err != nil {
 		return err
 	}

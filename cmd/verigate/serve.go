@@ -13,11 +13,11 @@ import (
 var testHooks func(*app.App)
 
 func serve(ctx context.Context, args []string, e *env) error {
-	fs, load := flags("serve", e)
-	if err := parse(fs, args); err != nil {
+	c := newCmdline("serve", "[flags]", "Runs the server until SIGTERM or SIGINT.", e)
+	if err := c.parse(args); err != nil {
 		return err
 	}
-	cfg, err := load()
+	cfg, err := c.load()
 	if err != nil {
 		return err
 	}
@@ -29,11 +29,17 @@ func serve(ctx context.Context, args []string, e *env) error {
 	return a.Serve(ctx, ln)
 }
 
-// start binds the listener, then opens the app; once it returns, the
-// server is ready for requests (they queue on the listener until Serve).
+// start binds the listener first, so a port in use fails before anything
+// is written; then it prepares the data directory and opens the app. Once
+// it returns, the server is ready for requests (they queue on the listener
+// until Serve).
 func start(ctx context.Context, cfg *config.Config, e *env) (*app.App, net.Listener, error) {
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := cfg.Prepare(e.stderr); err != nil {
+		ln.Close()
 		return nil, nil, err
 	}
 	if cfg.PublicURL == "http://"+cfg.Addr { // defaulted: name the port actually bound

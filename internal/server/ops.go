@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	_ "embed"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -11,9 +10,6 @@ import (
 
 	"github.com/verigate/verigate/internal/openapi"
 )
-
-//go:embed docs.html
-var docsPage []byte
 
 func (s *Server) registerOps() {
 	s.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -39,11 +35,7 @@ func (s *Server) registerOps() {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(doc)
 	})
-	s.HandleFunc("GET /docs", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'")
-		w.Write(docsPage)
-	})
+	s.HandleFunc("GET /docs", serveDocs)
 }
 
 func (s *Server) ready(ctx context.Context) error {
