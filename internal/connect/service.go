@@ -130,7 +130,7 @@ func ValidateCredentials(creds Credentials) error {
 		return verigate.FieldError("credentials", "give the login form's fields (at most 10)")
 	}
 	for k, v := range creds {
-		if k == "" || len(k) > 64 || len(v) > 1024 {
+		if k == "" || verigate.TooLong(k, 64) || verigate.TooLong(v, 1024) {
 			return verigate.FieldError("credentials."+k, "must be at most 1024 characters")
 		}
 	}
