@@ -24,6 +24,7 @@ type surfaces struct {
 	session  int64  // that applicant's session
 	sso      string // /external SSO token of the reseller's service account
 	embedded string // embedded user token (owner)
+	userID   string // that user
 }
 
 func newSurfaces(t *testing.T, e *apptest.Env) *surfaces {
@@ -71,7 +72,7 @@ func newSurfaces(t *testing.T, e *apptest.Env) *surfaces {
 		t.Fatalf("POST /token: %d %s", r.Status, r.Body)
 	}
 	tok := r.JSON(t)
-	s.embedded, s.orgID, s.appID = tok["token"].(string), tok["account"].(string), tok["application"].(string)
+	s.embedded, s.orgID, s.appID, s.userID = tok["token"].(string), tok["account"].(string), tok["application"].(string), tok["user"].(string)
 	inst, err := e.App.Access.Organization(e.System, "acme-cu")
 	if err != nil {
 		t.Fatal(err)
