@@ -13,18 +13,19 @@ import (
 // surfaces is a tenant with a valid credential for every surface: what a
 // test needs to call any documented operation as an integrator would.
 type surfaces struct {
-	e        *apptest.Env
-	reseller *apptest.Reseller
-	orgID    string // the reseller's organization id (embedded paths)
-	account  string // its institution's id
-	appID    string // the embedded token's application
-	partner  string // Partner API key (x-api-key)
-	v1       string // /v1 API key
-	csrf     string // an applicant's CSRF token for session
-	session  int64  // that applicant's session
-	sso      string // /external SSO token of the reseller's service account
-	embedded string // embedded user token (owner)
-	userID   string // that user
+	e         *apptest.Env
+	reseller  *apptest.Reseller
+	orgID     string // the reseller's organization id (embedded paths)
+	account   string // its institution's id
+	appID     string // the embedded token's application
+	partner   string // Partner API key (x-api-key)
+	v1        string // /v1 API key
+	csrf      string // an applicant's CSRF token for session
+	session   int64  // that applicant's session
+	linkToken string // and its link token
+	sso       string // /external SSO token of the reseller's service account
+	embedded  string // embedded user token (owner)
+	userID    string // that user
 }
 
 func newSurfaces(t *testing.T, e *apptest.Env) *surfaces {
@@ -40,6 +41,25 @@ func newSurfaces(t *testing.T, e *apptest.Env) *surfaces {
 	s.partner = key(verigate.ModeTest, "verifications:create", "verifications:read", "verifications:update", "verifications:review", "sources:read")
 	s.v1 = key(verigate.ModeTest, "accounts:read", "accounts:write", "otp:write", "status:read")
 
+	if _, err := e.App.Access.CreateUser(e.System, access.UserInput{OrgKey: "acme", Email: "olivia@acme.test", Username: "olivia", Password: "password of olivia", Roles: []string{verigate.RoleOwner}}); err != nil {
+		t.Fatal(err)
+	}
+	s.refresh(t)
+	inst, err := e.App.Access.Organization(e.System, "acme-cu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.account = inst.ID
+	return s
+}
+
+// refresh issues fresh short-lived credentials: a new session opened by
+// its applicant (CSRF), an SSO login and an embedded sign-in. A test that
+// moves the fake clock on, or whose requests revoke what they hold, calls
+// it again.
+func (s *surfaces) refresh(t *testing.T) {
+	t.Helper()
+	e := s.e
 	r := e.Do("POST", "/partner/session", map[string]any{"params": map[string]any{"expiryDate": e.Clock.Now().Add(48 * time.Hour).Format(time.RFC3339)}}, "x-api-key", s.partner)
 	if r.Status != 201 {
 		t.Fatalf("create session: %d %s", r.Status, r.Body)
@@ -51,8 +71,8 @@ func newSurfaces(t *testing.T, e *apptest.Env) *surfaces {
 		}
 	}
 	r.Decode(t, &created)
-	s.session = created.Data.ID
-	r = e.Do("GET", fmt.Sprintf("/partner/verification/verify?token=%s&sessionId=%d", created.Data.VerificationLink.Token, s.session), nil, "Accept", "application/json")
+	s.session, s.linkToken = created.Data.ID, created.Data.VerificationLink.Token
+	r = e.Do("GET", fmt.Sprintf("/partner/verification/verify?token=%s&sessionId=%d", s.linkToken, s.session), nil, "Accept", "application/json")
 	if r.Status != 200 {
 		t.Fatalf("verify link: %d %s", r.Status, r.Body)
 	}
@@ -64,21 +84,12 @@ func newSurfaces(t *testing.T, e *apptest.Env) *surfaces {
 	}
 	s.sso = r.JSON(t)["token"].(string)
 
-	if _, err := e.App.Access.CreateUser(e.System, access.UserInput{OrgKey: "acme", Email: "olivia@acme.test", Username: "olivia", Password: "password of olivia", Roles: []string{verigate.RoleOwner}}); err != nil {
-		t.Fatal(err)
-	}
 	r = e.Do("POST", "/token", map[string]string{"email": "olivia@acme.test", "password": "password of olivia"})
 	if r.Status != 200 {
 		t.Fatalf("POST /token: %d %s", r.Status, r.Body)
 	}
 	tok := r.JSON(t)
 	s.embedded, s.orgID, s.appID, s.userID = tok["token"].(string), tok["account"].(string), tok["application"].(string), tok["user"].(string)
-	inst, err := e.App.Access.Organization(e.System, "acme-cu")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.account = inst.ID
-	return s
 }
 
 // Header pairs for each credential.
