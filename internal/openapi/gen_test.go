@@ -39,6 +39,9 @@ var alphabet = []rune("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234
 // patterns generates strings for the patterns the document uses; any
 // other pattern is met by drawing until a string matches.
 var patterns = map[string]func(g *gen) string{
+	`^0x[0-9a-fA-F]{64}$`:  func(g *gen) string { return "0x" + g.from("0123456789abcdefABCDEF", 64) },
+	`^0x[0-9a-fA-F]{40}$`:  func(g *gen) string { return "0x" + g.from("0123456789abcdefABCDEF", 40) },
+	`^0x[0-9a-fA-F]{130}$`: func(g *gen) string { return "0x" + g.from("0123456789abcdef", 130) },
 	`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`: func(g *gen) string {
 		return g.from("abcXYZ019", 1) + g.from("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", g.r.IntN(64))
 	},

@@ -24,6 +24,7 @@ import (
 	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/app/apptest"
 	"github.com/verigate/verigate/internal/openapi/openapitest"
+	"github.com/verigate/verigate/internal/reclaim"
 )
 
 // variants is how many requests each operation gets per engine.
@@ -74,17 +75,33 @@ func TestSchemaValidRequestsAreAccepted(t *testing.T) {
 
 	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
 		s := newSurfaces(t, e)
+		tg := &targets{}
 		for _, op := range ops {
 			t.Run(op.method+" "+op.path, func(t *testing.T) {
 				// Past every per-minute limit (sign-in, key, applicant), with
 				// fresh credentials (an earlier operation may have revoked them).
 				e.Clock.Advance(time.Minute + time.Second)
 				s.refresh(t)
+				s.makeTargets(t, tg)
 				seen := map[int]int{}
 				defer func() { t.Logf("statuses: %v", seen) }()
 				for v := range variants {
 					g := &gen{r: rand.New(rand.NewPCG(uint64(v), uint64(len(op.path)))), next: e.Clock.Now(), known: s.known(), refs: s.refs(t)}
-					req := s.request(t, g, op.method, op.path, op.o, op.params)
+					g.known["stepId"] = func() any { return tg.steps[v%len(tg.steps)] }
+					// A step named in a body must be of the kind the route
+					// drives (the document says so): connector steps connect
+					// and take codes, Reclaim steps take proofs.
+					switch op.path {
+					case "/partner/step/connect", "/partner/step/otp":
+						g.refs["stepId"] = func() any { return tg.connectorStep }
+					case "/partner/step/submit":
+						// Signatures cannot be generated from a schema: the
+						// proofs are genuine (the sandbox attestor's), and
+						// TestProofSchemaIsProofShape checks the schema.
+						g.refs["stepId"] = func() any { return tg.reclaimStep }
+						g.refs["proofs[]"] = func() any { return s.sandboxProof(t, tg.reclaimStep) }
+					}
+					req := s.request(t, g, tg, op.method, op.path, op.o, op.params)
 					body, _ := io.ReadAll(req.Body)
 					if err := validRequest(router, req, body); err != nil {
 						t.Fatalf("the generator made a request the document refuses (fix the generator): %v", err)
@@ -101,7 +118,7 @@ func TestSchemaValidRequestsAreAccepted(t *testing.T) {
 }
 
 // request builds one generated request with the operation's credential.
-func (s *surfaces) request(t *testing.T, g *gen, method, path string, o *openapi3.Operation, params openapi3.Parameters) *http.Request {
+func (s *surfaces) request(t *testing.T, g *gen, tg *targets, method, path string, o *openapi3.Operation, params openapi3.Parameters) *http.Request {
 	q := url.Values{}
 	header := http.Header{}
 	for _, pr := range params {
@@ -110,6 +127,9 @@ func (s *surfaces) request(t *testing.T, g *gen, method, path string, o *openapi
 			continue
 		}
 		v := fmt.Sprint(g.value(p.Schema.Value, p.Name))
+		if real := tg.known(path, p.Name); real != "" && p.In == "path" && g.r.IntN(2) == 0 {
+			v = real
+		}
 		switch p.In {
 		case "path":
 			path = strings.Replace(path, "{"+p.Name+"}", url.PathEscape(v), 1)
@@ -202,6 +222,23 @@ func (s *surfaces) refs(t *testing.T) map[string]func() any {
 	}
 }
 
+// known is a real target for a path parameter, or "".
+func (tg *targets) known(path, name string) string {
+	switch {
+	case name == "stepId":
+		return fmt.Sprint(tg.steps[len(path)%len(tg.steps)])
+	case name == "id" && strings.HasPrefix(path, "/users/"):
+		return tg.user
+	case name == "id" && strings.HasPrefix(path, "/roles/"):
+		return tg.role
+	case name == "accountId" && strings.HasPrefix(path, "/v1/"):
+		return tg.v1
+	case name == "voiceId":
+		return tg.voiceID
+	}
+	return ""
+}
+
 // known supplies real objects' ids and keys by parameter or field name.
 func (s *surfaces) known() map[string]func() any {
 	str := func(v *string) func() any { return func() any { return *v } }
@@ -224,4 +261,34 @@ func flatten(h http.Header) []string {
 		out = append(out, k, vs[0])
 	}
 	return out
+}
+
+// sandboxProof is a genuine proof for a test-mode Reclaim step.
+func (s *surfaces) sandboxProof(t *testing.T, stepID int64) any {
+	p, err := s.e.App.Verify.SandboxProof(s.e.System, stepID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v any
+	b, _ := json.Marshal(p)
+	json.Unmarshal(b, &v)
+	return v
+}
+
+// TestProofSchemaIsProofShape: every proof the document allows is a proof
+// in shape (reclaim.CheckShape), so only its verification can fail.
+func TestProofSchemaIsProofShape(t *testing.T) {
+	doc := openapitest.Doc(t)
+	schema := doc.Paths.Find("/partner/step/submit").Post.RequestBody.Value.Content.Get("application/json").Schema.Value.Properties["proofs"].Value.Items.Value
+	for i := range 200 {
+		g := &gen{r: rand.New(rand.NewPCG(uint64(i), 7)), next: time.Now()}
+		b, _ := json.Marshal(g.value(schema, ""))
+		var p reclaim.Proof
+		if err := json.Unmarshal(b, &p); err != nil {
+			t.Fatalf("%s: %v", b, err)
+		}
+		if err := reclaim.CheckShape(p); err != nil {
+			t.Fatalf("the document allows %s, which is not a proof: %s", b, err.Reason)
+		}
+	}
 }

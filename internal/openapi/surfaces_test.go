@@ -8,6 +8,7 @@ import (
 	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/access"
 	"github.com/verigate/verigate/internal/app/apptest"
+	"github.com/verigate/verigate/internal/calls"
 )
 
 // surfaces is a tenant with a valid credential for every surface: what a
@@ -26,6 +27,81 @@ type surfaces struct {
 	sso       string // /external SSO token of the reseller's service account
 	embedded  string // embedded user token (owner)
 	userID    string // that user
+}
+
+// targets are objects made afresh for each operation the property test
+// drives, so that requests naming a real one reach past "not found"
+// without harming the credentials (deleting the signed-in user).
+type targets struct {
+	steps                      []int64 // the applicant's steps: a Reclaim one, a connector one
+	reclaimStep, connectorStep int64
+	user                       string // an embedded user
+	role                       string // an embedded custom role
+	v1                         string // a /v1 account (connection)
+	voiceID                    string // a call in the institution's queue
+	n                          int
+}
+
+// makeTargets creates the targets on s's credentials.
+func (s *surfaces) makeTargets(t *testing.T, tg *targets) {
+	t.Helper()
+	e := s.e
+	tg.n++
+	srcs, _ := e.App.Verify.Sources(e.System)
+	ids := map[string]int64{}
+	for _, src := range srcs {
+		ids[src.SourceName] = src.ID
+	}
+	if r := e.Do("POST", "/partner/step/select-data-source", map[string]any{"dataSourceIds": []int64{ids["Sandbox Reclaim"], ids["Sandbox Bank"]}, "sessionId": s.session}, s.applicant()...); r.Status != 201 {
+		t.Fatalf("select sources: %d %s", r.Status, r.Body)
+	}
+	var steps struct {
+		Data struct {
+			Steps []struct {
+				ID   int64
+				Type string
+			}
+		}
+	}
+	e.Do("GET", fmt.Sprintf("/partner/steps/session/%d", s.session), nil, s.applicant()...).Decode(t, &steps)
+	tg.steps = nil
+	for _, st := range steps.Data.Steps {
+		tg.steps = append(tg.steps, st.ID)
+		if st.Type == "reclaim" {
+			tg.reclaimStep = st.ID
+		} else {
+			tg.connectorStep = st.ID
+		}
+	}
+	for _, id := range tg.steps {
+		if r := e.Do("POST", "/partner/step/initiate", map[string]any{"stepId": id}, s.applicant()...); r.Status != 201 {
+			t.Fatalf("initiate: %d %s", r.Status, r.Body)
+		}
+	}
+	r := e.Do("POST", "/users", map[string]any{"email": fmt.Sprintf("target%d@acme.test", tg.n), "username": fmt.Sprintf("target%d", tg.n), "password": "password of target", "roles": []string{"viewer"}}, s.user()...)
+	if r.Status != 201 {
+		t.Fatalf("create user: %d %s", r.Status, r.Body)
+	}
+	tg.user = r.JSON(t)["id"].(string)
+	r = e.Do("POST", "/roles", map[string]any{"name": fmt.Sprintf("target-%d", tg.n), "permissions": []string{"users.read"}}, s.user()...)
+	if r.Status != 201 {
+		t.Fatalf("create role: %d %s", r.Status, r.Body)
+	}
+	tg.role = r.JSON(t)["id"].(string)
+	r = e.Do("POST", "/v1/accounts", map[string]any{"source_id": ids["Sandbox Bank"], "credentials": map[string]string{"username": "user_good", "password": "pass"}}, s.v1Key()...)
+	if r.Status != 201 {
+		t.Fatalf("create v1 account: %d %s", r.Status, r.Body)
+	}
+	tg.v1 = r.JSON(t)["account_id"].(string)
+	inst, err := e.App.Access.Organization(e.System, "acme-cu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.App.Calls.Ingest(e.System, inst, calls.IncomingCall{Provider: "test", ProviderCallID: fmt.Sprintf("call-%d", tg.n), PhoneNumber: "+15550100" + fmt.Sprint(tg.n%10), ReceivedAt: e.Clock.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg.voiceID = c.VoiceID
 }
 
 func newSurfaces(t *testing.T, e *apptest.Env) *surfaces {
