@@ -133,7 +133,7 @@ func ValidateCredentials(creds map[string]string) error {
 		return FieldError("credentials", "give the login form's fields (at most 10)")
 	}
 	for k, v := range creds {
-		if k == "" || len(k) > 64 || len(v) > 1024 {
+		if k == "" || TooLong(k, 64) || TooLong(v, 1024) {
 			return FieldError("credentials."+k, "must be at most 1024 characters")
 		}
 	}

@@ -35,7 +35,7 @@ const (
 // compare on: trimmed and lower-cased (emails are unique case-insensitively).
 func NormalizeEmail(email string) (string, error) {
 	email = strings.TrimSpace(email)
-	if email == "" || len(email) > 254 {
+	if email == "" || TooLong(email, 254) {
 		return "", FieldError("email", "must be a valid email address")
 	}
 	addr, err := mail.ParseAddress(email)
@@ -61,10 +61,15 @@ func ValidatePassword(pw string) error {
 // RequestedBy): 1-64 printable characters.
 func ValidateUsername(field, s string) error { return ValidateText(field, s, 64) }
 
+// TooLong reports whether s has more than max characters. Every length
+// limit on text counts characters (runes), as the OpenAPI document's
+// maxLength does, never bytes: 60 × "é" is 60 characters, not 120.
+func TooLong(s string, max int) bool { return utf8.RuneCountInString(s) > max }
+
 // ValidateText checks a short text field: 1 to max printable characters,
 // valid UTF-8, no control characters.
 func ValidateText(field, s string, max int) error {
-	if s == "" || !utf8.ValidString(s) || utf8.RuneCountInString(s) > max {
+	if s == "" || !utf8.ValidString(s) || TooLong(s, max) {
 		return FieldError(field, fmt.Sprintf("must be 1-%d printable characters", max))
 	}
 	for _, r := range s {

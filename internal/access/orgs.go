@@ -48,7 +48,7 @@ func (s *Service) CreateOrganization(ctx context.Context, in OrgInput) (*verigat
 	if err := verigate.ValidateText("name", strings.TrimSpace(in.Name), 200); err != nil {
 		return nil, err
 	}
-	if len(in.Core) > 100 {
+	if verigate.TooLong(in.Core, 100) {
 		return nil, verigate.FieldError("core", "must be at most 100 characters")
 	}
 	var parent *verigate.Organization
@@ -179,7 +179,7 @@ func (s *Service) UpdateOrganization(ctx context.Context, key string, in OrgUpda
 			return nil, err
 		}
 	}
-	if in.Core != nil && len(*in.Core) > 100 {
+	if in.Core != nil && verigate.TooLong(*in.Core, 100) {
 		return nil, verigate.FieldError("core", "must be at most 100 characters")
 	}
 	o, err := s.orgFor(ctx, key, "organizations.update")
@@ -196,7 +196,7 @@ func (s *Service) UpdateAccount(ctx context.Context, orgID, accountID string, in
 			return nil, err
 		}
 	}
-	if in.Core != nil && len(*in.Core) > 100 {
+	if in.Core != nil && verigate.TooLong(*in.Core, 100) {
 		return nil, verigate.FieldError("core", "must be at most 100 characters")
 	}
 	a, err := s.Account(ctx, orgID, accountID, "accounts.update")

@@ -172,7 +172,7 @@ func (s *Service) checkRole(ctx context.Context, in *RoleInput) error {
 	if verigate.IsBuiltinRole(in.Name) {
 		return verigate.FieldError("name", "is a built-in role's name")
 	}
-	if len(in.Description) > 500 {
+	if verigate.TooLong(in.Description, 500) {
 		return verigate.FieldError("description", "must be at most 500 characters")
 	}
 	perms, err := validPermissions("permissions", in.Permissions, false)

@@ -172,7 +172,7 @@ func (s *Service) Ingest(ctx context.Context, inst *verigate.Organization, in In
 		if err := verigate.ValidateText("events.type", e.Type, 64); err != nil {
 			return nil, err
 		}
-		if len(e.Detail) > 1000 {
+		if verigate.TooLong(e.Detail, 1000) {
 			return nil, verigate.FieldError("events.detail", "must be at most 1000 characters")
 		}
 		if e.At.IsZero() {

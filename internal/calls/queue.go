@@ -27,7 +27,7 @@ func (s *Service) Queue(ctx context.Context, inst *verigate.Organization, f veri
 	if f.Offset < 0 {
 		return nil, 0, verigate.FieldError("offset", "must not be negative")
 	}
-	if len(f.Search) > 100 {
+	if verigate.TooLong(f.Search, 100) {
 		return nil, 0, verigate.FieldError("search", "must be at most 100 characters")
 	}
 	if f.From != nil && f.To != nil && f.To.Before(*f.From) {

@@ -290,8 +290,8 @@ func CheckNonce(res *Result, nonce string) *Error {
 }
 
 func truncate(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "…"
+	if r := []rune(s); len(r) > 80 { // cut whole characters, never inside one
+		return string(r[:80]) + "…"
 	}
 	return s
 }

@@ -128,7 +128,7 @@ func (s *Service) SearchSources(ctx context.Context, text string, sessionID *int
 	if text == "" {
 		return nil, verigate.FieldError("text", "is required")
 	}
-	if len(text) > 100 {
+	if verigate.TooLong(text, 100) {
 		return nil, verigate.FieldError("text", "must be at most 100 characters")
 	}
 	p := verigate.PrincipalFrom(ctx)

@@ -123,7 +123,7 @@ func (s *Service) ImportSources(ctx context.Context, data []byte) ([]*verigate.D
 			return nil, verigate.FieldError(field+".providerHashes", "at most 20")
 		case slices.ContainsFunc(src.ProviderHashes, func(h string) bool { return !providerHashRE.MatchString(h) }):
 			return nil, verigate.FieldError(field+".providerHashes", "each must be a Reclaim provider hash: 0x and 64 hex digits")
-		case len(src.Description) > 1000 || len(src.LogoURL) > 500 || len(src.Category) > 100:
+		case verigate.TooLong(src.Description, 1000) || verigate.TooLong(src.LogoURL, 500) || verigate.TooLong(src.Category, 100):
 			return nil, verigate.FieldError(field, "description, logoUrl or category too long")
 		}
 		seen[strings.ToLower(src.SourceName)] = true

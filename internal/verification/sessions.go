@@ -117,7 +117,7 @@ func (s *Service) CreateSession(ctx context.Context, in SessionInput) (*verigate
 			return nil, "", err
 		}
 	}
-	if len(in.Instructions) > 2000 {
+	if verigate.TooLong(in.Instructions, 2000) {
 		return nil, "", verigate.FieldError("params.instructions", "must be at most 2000 characters")
 	}
 	if in.ApplicantEmail != "" {
@@ -126,7 +126,7 @@ func (s *Service) CreateSession(ctx context.Context, in SessionInput) (*verigate
 		}
 	}
 	if in.RedirectURL != "" {
-		if u, err := url.Parse(in.RedirectURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(in.RedirectURL) > 2000 {
+		if u, err := url.Parse(in.RedirectURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || verigate.TooLong(in.RedirectURL, 2000) {
 			return nil, "", verigate.FieldError("params.redirectUrl", "must be an http or https URL")
 		}
 	}

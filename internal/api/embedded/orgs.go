@@ -86,7 +86,7 @@ func (h *Handler) listAccounts(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Handler) searchAccounts(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query().Get("q")
-	if q == "" || len(q) > 100 {
+	if q == "" || verigate.TooLong(q, 100) {
 		return verigate.FieldError("q", "is required (1-100 characters)")
 	}
 	return h.accounts(w, r, q)

@@ -80,7 +80,7 @@ func decode(r *http.Request, v any, allowEmpty, lenient bool) error {
 	if dec.More() {
 		return verigate.Errorf(verigate.EINVALID, "The request body must hold one JSON object and nothing after it.")
 	}
-	return nil
+	return refuseNulls(body, v)
 }
 
 func decodeError(err error) error {
@@ -124,11 +124,25 @@ func jsonKind(goKind string) string {
 	return "of another type"
 }
 
+// query reads an optional query parameter: absent is ("", false, nil); a
+// parameter given with an empty value (?limit=) is refused, naming it, not
+// taken as absent.
+func query(r *http.Request, name string) (string, bool, error) {
+	vals, ok := r.URL.Query()[name]
+	if !ok {
+		return "", false, nil
+	}
+	if vals[0] == "" {
+		return "", false, verigate.FieldError(name, "must not be empty; leave the parameter out instead")
+	}
+	return vals[0], true, nil
+}
+
 // QueryInt reads an optional integer query parameter.
 func QueryInt(r *http.Request, name string, def int) (int, error) {
-	s := r.URL.Query().Get(name)
-	if s == "" {
-		return def, nil
+	s, ok, err := query(r, name)
+	if !ok {
+		return def, err
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil {
@@ -140,9 +154,9 @@ func QueryInt(r *http.Request, name string, def int) (int, error) {
 // QueryTime reads an optional RFC 3339 time or YYYY-MM-DD date; a date
 // as the end of a range (endOfDay) means the last millisecond of that day.
 func QueryTime(r *http.Request, name string, endOfDay bool) (*time.Time, error) {
-	s := r.URL.Query().Get(name)
-	if s == "" {
-		return nil, nil
+	s, ok, err := query(r, name)
+	if !ok {
+		return nil, err
 	}
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 		return &t, nil
