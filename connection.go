@@ -58,6 +58,7 @@ type Connection struct {
 	FailureReason  string
 	Data           json.RawMessage // what the connector fetched once connected
 	StepID         *int64          // the verification step that created it
+	SessionID      int64           // that step's session (0 for none)
 	Version        int64
 	CreatedAt      time.Time
 	UpdatedAt      time.Time

@@ -57,6 +57,7 @@ var Permissions = []struct {
 	{"sources.read", "read the data-source catalog"},
 	{"sources.manage", "import and enable data sources"},
 	{"calls.read", "read the caller-verification queue and call details"},
+	{"calls.create", "queue calls (simulated, or reported by test tooling)"},
 	{"calls.assign", "assign inbound calls to members"},
 	{"calls.enroll", "enroll a caller's voice"},
 	{"calls.reject", "reject a caller's voice"},

@@ -15,6 +15,9 @@ const (
 	PrincipalAppToken       PrincipalKind = "application_token"
 	PrincipalSystem         PrincipalKind = "system"    // the admin CLI and background jobs
 	PrincipalApplicant      PrincipalKind = "applicant" // a CSRF token: one session's applicant
+	// PrincipalVoiceProvider acts through a signed call report; it appears
+	// in audit events only (the report authenticates itself).
+	PrincipalVoiceProvider PrincipalKind = "voice_provider"
 )
 
 // Principal is who is acting: resolved once per request by a surface's
@@ -124,6 +127,11 @@ func (p *Principal) Authorize(perm Permission, obj Object, notFound error) error
 		return Errorf(EFORBIDDEN, "This credential is not allowed for this account.")
 	}
 	return nil
+}
+
+// Authorize applies the one rule to the principal in ctx.
+func Authorize(ctx context.Context, perm Permission, obj Object, notFound error) error {
+	return PrincipalFrom(ctx).Authorize(perm, obj, notFound)
 }
 
 // Can reports whether Authorize lets p use perm on organization orgID

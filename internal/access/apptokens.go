@@ -16,7 +16,7 @@ const listBatch = 200
 // does not hold (the users rule). skip, limit and the total count only
 // those.
 func (s *Service) ApplicationTokens(ctx context.Context, application string, skip, limit int, desc bool) ([]*verigate.Token, int, error) {
-	if err := authorize(ctx, "application-tokens.read", nil, "Token"); err != nil {
+	if err := verigate.Authorize(ctx, "application-tokens.read", verigate.Object{}, nil); err != nil {
 		return nil, 0, err
 	}
 	if err := ValidApplication("applicationId", application); err != nil {
@@ -64,7 +64,7 @@ func (s *Service) RevokeApplicationToken(ctx context.Context, application, id st
 	} else if err != nil {
 		return err
 	}
-	if err := authorize(ctx, "application-tokens.delete", &verigate.Organization{ID: t.OrgID}, "Token"); err != nil {
+	if err := verigate.Authorize(ctx, "application-tokens.delete", verigate.Object{Org: t.OrgID}, ErrTokenNotFound); err != nil {
 		return err
 	}
 	if over, err := s.rightsMemo()(ctx, t); err != nil {

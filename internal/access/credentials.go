@@ -46,7 +46,7 @@ func (s *Service) RevokeAccessToken(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if err := authorize(ctx, "access-tokens.delete", &verigate.Organization{ID: t.OrgID}, "Access token"); err != nil {
+	if err := verigate.Authorize(ctx, "access-tokens.delete", verigate.Object{Org: t.OrgID}, ErrAccessTokenNotFound); err != nil {
 		return err
 	}
 	return s.store.RevokeAccessToken(ctx, id, s.audit(ctx, "access_token.revoke", "access_token", id, t.OrgID))
@@ -206,7 +206,7 @@ func (s *Service) RevokeAPIKey(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if err := authorize(ctx, "api-keys.delete", &verigate.Organization{ID: k.OrgID}, "API key"); err != nil {
+	if err := verigate.Authorize(ctx, "api-keys.delete", verigate.Object{Org: k.OrgID}, ErrAPIKeyNotFound); err != nil {
 		return err
 	}
 	return s.store.RevokeAPIKey(ctx, id, s.audit(ctx, "api_key.revoke", "api_key", id, k.OrgID))

@@ -74,7 +74,7 @@ func (s *Service) CreateOrganization(ctx context.Context, in OrgInput) (*verigat
 	} else if err != nil {
 		return nil, err
 	}
-	if err := authorize(ctx, "organizations.create", parent, "Organization"); verigate.ErrorCode(err) == verigate.ENOTFOUND && in.Kind == verigate.OrgInstitution {
+	if err := verigate.Authorize(ctx, "organizations.create", verigate.Object{Org: parent.ID}, ErrOrganizationNotFound); verigate.ErrorCode(err) == verigate.ENOTFOUND && in.Kind == verigate.OrgInstitution {
 		return nil, missing
 	} else if err != nil {
 		return nil, err
@@ -123,7 +123,7 @@ func (s *Service) ListOrganizations(ctx context.Context, f verigate.OrgFilter) (
 	}
 	out := all[:0]
 	for _, o := range all {
-		if authorize(ctx, "organizations.read", o, "Organization") == nil {
+		if verigate.Authorize(ctx, "organizations.read", verigate.Object{Org: o.ID}, ErrOrganizationNotFound) == nil {
 			out = append(out, o)
 		}
 	}
@@ -233,7 +233,7 @@ func (s *Service) OrganizationByID(ctx context.Context, id string) (*verigate.Or
 	} else if err != nil {
 		return nil, err
 	}
-	if err := authorize(ctx, "organizations.read", o, "Organization"); err != nil {
+	if err := verigate.Authorize(ctx, "organizations.read", verigate.Object{Org: o.ID}, ErrOrganizationNotFound); err != nil {
 		return nil, err
 	}
 	return o, nil
@@ -245,7 +245,7 @@ func (s *Service) Accounts(ctx context.Context, orgID, q string) ([]*verigate.Or
 	if _, err := s.OrganizationByID(ctx, orgID); err != nil {
 		return nil, err
 	}
-	if err := authorize(ctx, "accounts.read", &verigate.Organization{ID: orgID}, "Organization"); err != nil {
+	if err := verigate.Authorize(ctx, "accounts.read", verigate.Object{Org: orgID}, ErrOrganizationNotFound); err != nil {
 		return nil, err
 	}
 	children, err := s.store.ListOrganizations(ctx, verigate.OrgFilter{ParentID: orgID})
@@ -274,7 +274,7 @@ func (s *Service) Account(ctx context.Context, orgID, accountID string, perm ver
 	} else if err != nil {
 		return nil, err
 	}
-	if err := authorize(ctx, perm, a, "Account"); err != nil {
+	if err := verigate.Authorize(ctx, perm, verigate.Object{Org: a.ID}, ErrAccountNotFound); err != nil {
 		return nil, err
 	}
 	return a, nil

@@ -111,7 +111,7 @@ func validPermissions(field string, perms []verigate.Permission, foreign bool) (
 // Roles lists the built-in roles and the custom roles the caller can see.
 func (s *Service) Roles(ctx context.Context) ([]*verigate.Role, error) {
 	p := verigate.PrincipalFrom(ctx)
-	if err := authorize(ctx, "roles.read", nil, "Role"); err != nil {
+	if err := verigate.Authorize(ctx, "roles.read", verigate.Object{}, nil); err != nil {
 		return nil, err
 	}
 	var out []*verigate.Role
@@ -135,7 +135,7 @@ func (s *Service) Roles(ctx context.Context) ([]*verigate.Role, error) {
 // Role returns one role, built-in or custom.
 func (s *Service) Role(ctx context.Context, id string) (*verigate.Role, error) {
 	if verigate.IsBuiltinRole(id) {
-		if err := authorize(ctx, "roles.read", nil, "Role"); err != nil {
+		if err := verigate.Authorize(ctx, "roles.read", verigate.Object{}, nil); err != nil {
 			return nil, err
 		}
 		return builtinRole(id), nil
@@ -150,7 +150,7 @@ func (s *Service) customRole(ctx context.Context, id string, perm verigate.Permi
 	} else if err != nil {
 		return nil, err
 	}
-	if err := authorize(ctx, perm, &verigate.Organization{ID: r.OrgID}, "Role"); err != nil {
+	if err := verigate.Authorize(ctx, perm, verigate.Object{Org: r.OrgID}, ErrRoleNotFound); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -192,7 +192,7 @@ func (s *Service) CreateRole(ctx context.Context, in RoleInput) (*verigate.Role,
 	if in.OrgID == "" {
 		in.OrgID = p.OrgID
 	}
-	if err := authorize(ctx, "roles.create", &verigate.Organization{ID: in.OrgID}, "Account"); err != nil {
+	if err := verigate.Authorize(ctx, "roles.create", verigate.Object{Org: in.OrgID}, ErrAccountNotFound); err != nil {
 		return nil, err
 	}
 	if err := s.checkRole(ctx, &in); err != nil {

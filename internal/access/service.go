@@ -6,7 +6,6 @@ package access
 import (
 	"context"
 	"runtime"
-	"slices"
 	"sync"
 	"time"
 
@@ -101,36 +100,28 @@ func (s *Service) audit(ctx context.Context, action, targetKind, targetID, orgID
 	return verigate.NewAuditEvent(ctx, s.now(), action, targetKind, targetID, orgID)
 }
 
-// authorize checks that the principal in ctx holds perm on org. An
-// organization outside the principal's reach answers as if it did not
-// exist (ENOTFOUND), so tenants cannot probe each other.
-func authorize(ctx context.Context, perm verigate.Permission, org *verigate.Organization, what string) error {
-	p := verigate.PrincipalFrom(ctx)
-	if p == nil {
-		return verigate.Errorf(verigate.EUNAUTHENTICATED, "Authentication required.")
-	}
-	if p.Kind == verigate.PrincipalSystem {
-		return nil
-	}
-	if org != nil && !slices.Contains(p.Orgs, org.ID) {
-		return verigate.Errorf(verigate.ENOTFOUND, "%s not found.", what)
-	}
-	if !slices.Contains(p.Permissions, perm) {
-		return verigate.Errorf(verigate.EFORBIDDEN, "Missing permission %s.", perm)
-	}
-	return nil
-}
+// What a missing object, or one out of the caller's reach, answers:
+// the same for both (verigate.Authorize), so tenants cannot probe each
+// other.
+var (
+	ErrOrganizationNotFound = verigate.Errorf(verigate.ENOTFOUND, "Organization not found.")
+	ErrAccountNotFound      = verigate.Errorf(verigate.ENOTFOUND, "Account not found.")
+	ErrUserNotFound         = verigate.Errorf(verigate.ENOTFOUND, "User not found.")
+	ErrRoleNotFound         = verigate.Errorf(verigate.ENOTFOUND, "Role not found.")
+	ErrTokenNotFound        = verigate.Errorf(verigate.ENOTFOUND, "Token not found.")
+	ErrAccessTokenNotFound  = verigate.Errorf(verigate.ENOTFOUND, "Access token not found.")
+	ErrAPIKeyNotFound       = verigate.Errorf(verigate.ENOTFOUND, "API key not found.")
+)
 
 // AuditEvents lists audit events, newest first. Without an organization in
 // the filter only the system principal may list.
 func (s *Service) AuditEvents(ctx context.Context, f verigate.AuditFilter) ([]verigate.AuditEvent, error) {
-	var org *verigate.Organization
-	if f.OrgID != "" {
-		org = &verigate.Organization{ID: f.OrgID}
-	} else if p := verigate.PrincipalFrom(ctx); p == nil || p.Kind != verigate.PrincipalSystem {
-		return nil, verigate.FieldError("organization", "is required")
+	if f.OrgID == "" {
+		if p := verigate.PrincipalFrom(ctx); p == nil || p.Kind != verigate.PrincipalSystem {
+			return nil, verigate.FieldError("organization", "is required")
+		}
 	}
-	if err := authorize(ctx, "audit.read", org, "Organization"); err != nil {
+	if err := verigate.Authorize(ctx, "audit.read", verigate.Object{Org: f.OrgID}, ErrOrganizationNotFound); err != nil {
 		return nil, err
 	}
 	return s.store.ListAuditEvents(ctx, f)
@@ -143,7 +134,7 @@ func (s *Service) orgFor(ctx context.Context, key string, perm verigate.Permissi
 	if err != nil {
 		return nil, err
 	}
-	if err := authorize(ctx, perm, o, "Organization"); err != nil {
+	if err := verigate.Authorize(ctx, perm, verigate.Object{Org: o.ID}, ErrOrganizationNotFound); err != nil {
 		return nil, err
 	}
 	return o, nil

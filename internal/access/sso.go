@@ -166,7 +166,7 @@ func (s *Service) RevokeSSOToken(ctx context.Context, t *verigate.SSOToken) erro
 // IssueLoginToken mints a single-use, 30-minute token that signs operator
 // requestedBy into one institution's dashboard.
 func (s *Service) IssueLoginToken(ctx context.Context, institution *verigate.Organization, requestedBy string) (string, *verigate.LoginToken, error) {
-	if err := authorize(ctx, "organizations.read", institution, "Organization"); err != nil {
+	if err := verigate.Authorize(ctx, "organizations.read", verigate.Object{Org: institution.ID}, ErrOrganizationNotFound); err != nil {
 		return "", nil, err
 	}
 	if institution.Kind != verigate.OrgInstitution {

@@ -250,7 +250,7 @@ func (s *Service) MintApplicationToken(ctx context.Context, in AppTokenInput) (s
 	if p == nil || (p.Kind != verigate.PrincipalUser && p.Kind != verigate.PrincipalAppToken) {
 		return "", nil, nil, verigate.Errorf(verigate.EUNAUTHENTICATED, "A user or application token is required.")
 	}
-	if err := authorize(ctx, "application-tokens.create", nil, "Token"); err != nil {
+	if err := verigate.Authorize(ctx, "application-tokens.create", verigate.Object{}, nil); err != nil {
 		return "", nil, nil, err
 	}
 	if err := ValidApplication("applicationId", in.Application); err != nil {

@@ -48,7 +48,7 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (*verigate.User,
 	} else if err != nil {
 		return nil, err
 	}
-	if err := authorize(ctx, "users.create", org, "Account"); verigate.ErrorCode(err) == verigate.ENOTFOUND {
+	if err := verigate.Authorize(ctx, "users.create", verigate.Object{Org: org.ID}, ErrAccountNotFound); verigate.ErrorCode(err) == verigate.ENOTFOUND {
 		return nil, missing
 	} else if err != nil {
 		return nil, err
@@ -152,7 +152,7 @@ func (s *Service) user(ctx context.Context, id string, perm verigate.Permission)
 	} else if err != nil {
 		return nil, err
 	}
-	if err := authorize(ctx, perm, &verigate.Organization{ID: u.OrgID}, "User"); err != nil {
+	if err := verigate.Authorize(ctx, perm, verigate.Object{Org: u.OrgID}, ErrUserNotFound); err != nil {
 		return nil, err
 	}
 	// Nobody manages someone who may do more than they may.
@@ -182,12 +182,12 @@ func (s *Service) User(ctx context.Context, id string) (*verigate.User, error) {
 // of one of them), by email.
 func (s *Service) UsersIn(ctx context.Context, orgID string) ([]*verigate.User, error) {
 	p := verigate.PrincipalFrom(ctx)
-	if err := authorize(ctx, "users.read", nil, "User"); err != nil {
+	if err := verigate.Authorize(ctx, "users.read", verigate.Object{}, nil); err != nil {
 		return nil, err
 	}
 	orgs := p.Orgs
 	if orgID != "" {
-		if err := authorize(ctx, "users.read", &verigate.Organization{ID: orgID}, "Account"); err != nil {
+		if err := verigate.Authorize(ctx, "users.read", verigate.Object{Org: orgID}, ErrAccountNotFound); err != nil {
 			return nil, err
 		}
 		orgs = []string{orgID}

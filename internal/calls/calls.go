@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/verigate/verigate"
+	"github.com/verigate/verigate/internal/webhook"
 )
 
 // Store is the persistence calls need; internal/sqlstore implements it.
@@ -25,6 +26,8 @@ type Store interface {
 	ListCalls(ctx context.Context, f verigate.CallFilter) ([]*verigate.PhoneCall, int, error)
 	FindCallByPhone(ctx context.Context, institutionID, phone string) (*verigate.PhoneCall, error)
 	GetCallByProviderID(ctx context.Context, institutionID, provider, callID string) (*verigate.PhoneCall, error)
+	GetOrganizationByKey(ctx context.Context, key string) (*verigate.Organization, error)
+	OrgChainActive(ctx context.Context, id string) (bool, error)
 }
 
 // Service is the caller-verification core.
@@ -65,21 +68,6 @@ func next(action string, status verigate.CallStatus) (verigate.CallStatus, error
 		return "", verigate.Errorf(verigate.ECONFLICT, "Cannot %s a call that is %s.", action, status)
 	}
 	return t.to, nil
-}
-
-// authorize checks the principal holds perm on the institution.
-func authorize(ctx context.Context, perm verigate.Permission, inst *verigate.Organization) error {
-	p := verigate.PrincipalFrom(ctx)
-	if p == nil {
-		return verigate.Errorf(verigate.EUNAUTHENTICATED, "Authentication required.")
-	}
-	if p.Can(perm, inst.ID) {
-		return nil
-	}
-	if p.Kind != verigate.PrincipalSystem && !slices.Contains(p.Orgs, inst.ID) {
-		return ErrCallNotFound
-	}
-	return verigate.Errorf(verigate.EFORBIDDEN, "Missing permission %s.", perm)
 }
 
 func (s *Service) audit(ctx context.Context, action, targetKind, targetID, orgID string) verigate.AuditEvent {
@@ -128,8 +116,72 @@ type IncomingCall struct {
 // MaxEvents bounds the events one report may carry.
 const MaxEvents = 100
 
-// Ingest puts a reported call into the institution's queue.
+// ErrBadSignature answers every report that is not signed with its
+// institution's ingestion secret (headers missing, a stale timestamp, a
+// wrong signature), and one for an unknown, disabled or mistyped
+// institution: the sender learns nothing it could not already know.
+var ErrBadSignature = verigate.Errorf(verigate.EUNAUTHENTICATED, "Invalid webhook signature: check webhook-id, webhook-timestamp (within 5 minutes) and webhook-signature.")
+
+// Report is a voice provider's signed report of a call.
+type Report struct {
+	InstitutionKey string
+	Signature      webhook.Signature
+	Body           []byte       // the signed bytes
+	Call           IncomingCall // what Body says, decoded by the surface
+}
+
+// Receive queues the call a voice provider reports. The report
+// authenticates itself: a Standard Webhooks signature over its body under
+// the institution's ingestion secret. Reports are idempotent on the
+// provider's call id: a retry returns the call already queued, with
+// created false, so the sender stops retrying.
+func (s *Service) Receive(ctx context.Context, r Report) (c *verigate.PhoneCall, created bool, err error) {
+	inst, err := s.store.GetOrganizationByKey(ctx, r.InstitutionKey)
+	if verigate.ErrorCode(err) == verigate.ENOTFOUND || (err == nil && inst.Kind != verigate.OrgInstitution) {
+		return nil, false, ErrBadSignature
+	} else if err != nil {
+		return nil, false, err
+	}
+	if active, err := s.store.OrgChainActive(ctx, inst.ID); err != nil {
+		return nil, false, err
+	} else if !active {
+		return nil, false, ErrBadSignature
+	}
+	if webhook.Check(s.IngestSecret(inst), r.Signature, r.Body, s.Now()) != nil {
+		return nil, false, ErrBadSignature
+	}
+	if r.Call.ProviderCallID == "" {
+		return nil, false, verigate.FieldError("callId", "is required, so a retried report is not queued twice")
+	}
+	c, err = s.ingest(ctx, inst, r.Call, voiceProvider(r.Call.Provider))
+	if verigate.ErrorCode(err) != verigate.ECONFLICT {
+		return c, err == nil, err
+	}
+	c, err = s.store.GetCallByProviderID(ctx, inst.ID, r.Call.Provider, r.Call.ProviderCallID)
+	return c, false, err
+}
+
+// voiceProvider names a signed report's sender in the audit log.
+func voiceProvider(name string) func(*verigate.AuditEvent) {
+	return func(ev *verigate.AuditEvent) { ev.ActorKind, ev.ActorID = verigate.PrincipalVoiceProvider, name }
+}
+
+// Ingest puts a call into the institution's queue for a principal that
+// may queue calls there (the admin CLI, the demo, test tooling).
 func (s *Service) Ingest(ctx context.Context, inst *verigate.Organization, in IncomingCall) (*verigate.PhoneCall, error) {
+	if err := verigate.Authorize(ctx, "calls.create", verigate.Object{Org: inst.ID}, ErrCallNotFound); err != nil {
+		return nil, err
+	}
+	return s.ingest(ctx, inst, in, nil)
+}
+
+func (s *Service) ingest(ctx context.Context, inst *verigate.Organization, in IncomingCall, actor func(*verigate.AuditEvent)) (*verigate.PhoneCall, error) {
+	if in.Provider == "" {
+		in.Provider = "telephony"
+	}
+	if err := verigate.ValidateText("provider", in.Provider, 64); err != nil {
+		return nil, err
+	}
 	if inst.Kind != verigate.OrgInstitution {
 		return nil, verigate.Errorf(verigate.EINVALID, "Calls are received by institutions; %q is a %s.", inst.Key, inst.Kind)
 	}
@@ -185,6 +237,9 @@ func (s *Service) Ingest(ctx context.Context, inst *verigate.Organization, in In
 		verigate.CallEvent{Type: "call.queued", At: now})
 	ev := s.audit(ctx, "call.received", "phone_call", c.VoiceID, inst.ID)
 	ev.Details = map[string]any{"provider": in.Provider, "providerCallId": in.ProviderCallID}
+	if actor != nil {
+		actor(&ev)
+	}
 	if err := s.store.CreateCall(ctx, c, ev); err != nil {
 		return nil, err
 	}
@@ -200,11 +255,3 @@ func (s *Service) IngestSecret(inst *verigate.Organization) []byte {
 	return h.Sum(nil)
 }
 
-// ByProviderID returns the call a provider reported under callID.
-func (s *Service) ByProviderID(ctx context.Context, inst *verigate.Organization, provider, callID string) (*verigate.PhoneCall, error) {
-	c, err := s.store.GetCallByProviderID(ctx, inst.ID, provider, callID)
-	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
-		return nil, ErrCallNotFound
-	}
-	return c, err
-}

@@ -18,7 +18,7 @@ const (
 // Queue lists the calls awaiting verification (queued or assigned) that
 // match f, oldest first, and how many match in all.
 func (s *Service) Queue(ctx context.Context, inst *verigate.Organization, f verigate.CallFilter) ([]*verigate.PhoneCall, int, error) {
-	if err := authorize(ctx, "calls.read", inst); err != nil {
+	if err := verigate.Authorize(ctx, "calls.read", verigate.Object{Org: inst.ID}, ErrCallNotFound); err != nil {
 		return nil, 0, err
 	}
 	if f.Limit < 1 || f.Limit > MaxLimit {
@@ -40,7 +40,7 @@ func (s *Service) Queue(ctx context.Context, inst *verigate.Organization, f veri
 
 // Details returns one call of the institution.
 func (s *Service) Details(ctx context.Context, inst *verigate.Organization, voiceID string) (*verigate.PhoneCall, error) {
-	if err := authorize(ctx, "calls.read", inst); err != nil {
+	if err := verigate.Authorize(ctx, "calls.read", verigate.Object{Org: inst.ID}, ErrCallNotFound); err != nil {
 		return nil, err
 	}
 	return s.get(ctx, inst, voiceID)
@@ -80,7 +80,7 @@ func (s *Service) Assign(ctx context.Context, inst *verigate.Organization, in As
 			return nil, err
 		}
 	}
-	if err := authorize(ctx, "calls.assign", inst); err != nil {
+	if err := verigate.Authorize(ctx, "calls.assign", verigate.Object{Org: inst.ID}, ErrCallNotFound); err != nil {
 		return nil, err
 	}
 	var c *verigate.PhoneCall
@@ -203,7 +203,7 @@ func (s *Service) RejectVoice(ctx context.Context, inst *verigate.Organization, 
 // decide loads an assigned (or enrolled) call for an operator's decision
 // and returns the status the action leads to.
 func (s *Service) decide(ctx context.Context, inst *verigate.Organization, voiceID string, perm verigate.Permission, action string) (*verigate.PhoneCall, verigate.CallStatus, error) {
-	if err := authorize(ctx, perm, inst); err != nil {
+	if err := verigate.Authorize(ctx, perm, verigate.Object{Org: inst.ID}, ErrCallNotFound); err != nil {
 		return nil, "", err
 	}
 	c, err := s.get(ctx, inst, voiceID)

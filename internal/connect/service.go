@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/verigate/verigate"
@@ -78,30 +77,9 @@ var ErrNotFound = verigate.Errorf(verigate.ENOTFOUND, "Account not found")
 // ErrNoPending answers a code for a connection that waits for none.
 var ErrNoPending = verigate.Errorf(verigate.ENOTFOUND, "No pending assistance request for this account")
 
-// authorize checks the principal holds perm and may use connection c: a
-// connection outside its organizations or mode is ENOTFOUND; one of its
-// organizations that the key's account list leaves out is EFORBIDDEN.
-func authorize(ctx context.Context, perm verigate.Permission, c *verigate.Connection) error {
-	p := verigate.PrincipalFrom(ctx)
-	if p == nil {
-		return verigate.Errorf(verigate.EUNAUTHENTICATED, "Authentication required.")
-	}
-	if p.Kind == verigate.PrincipalSystem {
-		return nil
-	}
-	if c != nil && (!slices.Contains(p.Orgs, c.OrgID) || p.Mode != c.Mode) {
-		return ErrNotFound
-	}
-	if !slices.Contains(p.Permissions, perm) {
-		return verigate.Errorf(verigate.EFORBIDDEN, "This API key lacks the %s scope.", verigate.PermissionScope(perm))
-	}
-	if c != nil && len(p.Accounts) > 0 && !slices.Contains(p.Accounts, c.ID) && !slices.Contains(p.Accounts, c.OrgID) {
-		return verigate.Errorf(verigate.EFORBIDDEN, "This API key is not allowed for this account.")
-	}
-	return nil
-}
-
-// connection returns a connection the principal may use with perm.
+// connection returns a connection the principal may use with perm, by
+// the one rule: another tenant's or mode's answers ErrNotFound, exactly
+// as a missing one; an applicant reaches only its own session's.
 func (s *Service) connection(ctx context.Context, perm verigate.Permission, id string) (*verigate.Connection, error) {
 	c, err := s.store.GetConnection(ctx, id)
 	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
@@ -109,26 +87,10 @@ func (s *Service) connection(ctx context.Context, perm verigate.Permission, id s
 	} else if err != nil {
 		return nil, err
 	}
-	if p := verigate.PrincipalFrom(ctx); p != nil && p.Kind == verigate.PrincipalApplicant {
-		return c, applicantMay(p, perm, c)
-	}
-	if err := authorize(ctx, perm, c); err != nil {
+	if err := verigate.Authorize(ctx, perm, verigate.Object{Org: c.OrgID, Mode: c.Mode, ID: c.ID, Session: c.SessionID}, ErrNotFound); err != nil {
 		return nil, err
 	}
 	return c, nil
-}
-
-// applicantMay checks a verification session's applicant may use c with
-// perm: only a connection its session opened (for one of its steps), and
-// only to read its status or give it a code.
-func applicantMay(p *verigate.Principal, perm verigate.Permission, c *verigate.Connection) error {
-	if c.StepID == nil || c.APIKeyID != p.ID || c.OrgID != p.OrgID || c.Mode != p.Mode {
-		return ErrNotFound
-	}
-	if perm != "status.read" && perm != "otp.write" {
-		return verigate.Errorf(verigate.EFORBIDDEN, "A verification session's applicant may not do this.")
-	}
-	return nil
 }
 
 // CreateInput is a new connection.
@@ -137,6 +99,7 @@ type CreateInput struct {
 	Credentials Credentials
 	Label       string
 	StepID      *int64
+	SessionID   int64 // the step's session
 	// Hold creates it without starting the login; Activate starts it
 	// (or, failing that, the worker, a lease later).
 	Hold bool
@@ -144,7 +107,7 @@ type CreateInput struct {
 
 // Create opens a connection and queues its first login.
 func (s *Service) Create(ctx context.Context, in CreateInput) (*verigate.Connection, error) {
-	if err := authorize(ctx, "connections.write", nil); err != nil {
+	if err := verigate.Authorize(ctx, "connections.write", verigate.Object{}, nil); err != nil {
 		return nil, err
 	}
 	return s.create(ctx, verigate.PrincipalFrom(ctx), in)
@@ -183,15 +146,15 @@ func (s *Service) create(ctx context.Context, p *verigate.Principal, in CreateIn
 	}
 	home := p.HomeOrg()
 	if home == "" {
-		return nil, verigate.Errorf(verigate.EFORBIDDEN, "This API key's account list names no organization to create in.")
+		return nil, verigate.Errorf(verigate.EFORBIDDEN, "This credential's account list names no organization to create in.")
 	}
 	if active, err := s.store.OrgChainActive(ctx, home); err != nil {
 		return nil, err
 	} else if !active {
-		return nil, verigate.Errorf(verigate.EFORBIDDEN, "This API key's organization is disabled.")
+		return nil, verigate.Errorf(verigate.EFORBIDDEN, "This credential's organization is disabled.")
 	}
 	c := &verigate.Connection{ID: verigate.NewID(), OrgID: home, UserID: p.UserID, APIKeyID: p.ID, Mode: p.Mode,
-		SourceID: in.SourceID, Label: in.Label, Status: verigate.ConnQueued, NextRunAt: next, StepID: in.StepID,
+		SourceID: in.SourceID, Label: in.Label, Status: verigate.ConnQueued, NextRunAt: next, StepID: in.StepID, SessionID: in.SessionID,
 		ConnectorState: json.RawMessage("{}"), Data: json.RawMessage("{}"), CreatedAt: now, UpdatedAt: now}
 	creds, _ := json.Marshal(in.Credentials)
 	c.Credentials = s.seal.Seal(c.ID, creds)
@@ -207,19 +170,18 @@ func (s *Service) create(ctx context.Context, p *verigate.Principal, in CreateIn
 }
 
 // OpenForStep opens the connection that carries out connector step
-// stepID, for the applicant of the step's session (the principal in ctx;
-// the caller has checked the step is theirs). The connection is made on
+// stepID of session sessionID, for that session's applicant (the
+// principal in ctx). The connection is made on
 // hold; record (the step taking it as its connection) runs next, and only
 // then does the login start: the worker can only end a step that knows
 // its connection. Should record fail, the connection fails and never
 // logs in.
-func (s *Service) OpenForStep(ctx context.Context, stepID, sourceID int64, creds map[string]string, record func(accountID string) error) (*verigate.Connection, error) {
-	p := verigate.PrincipalFrom(ctx)
-	if p == nil || p.Kind != verigate.PrincipalApplicant {
-		return nil, verigate.Errorf(verigate.EUNAUTHENTICATED, "A CSRF token is required.")
+func (s *Service) OpenForStep(ctx context.Context, sessionID, stepID, sourceID int64, creds map[string]string, record func(accountID string) error) (*verigate.Connection, error) {
+	if err := verigate.Authorize(ctx, "connections.write", verigate.Object{Session: sessionID}, nil); err != nil {
+		return nil, err
 	}
-	c, err := s.create(ctx, p, CreateInput{SourceID: sourceID, Credentials: creds,
-		Label: fmt.Sprintf("session %d", p.SessionID), StepID: &stepID, Hold: true})
+	c, err := s.create(ctx, verigate.PrincipalFrom(ctx), CreateInput{SourceID: sourceID, Credentials: creds,
+		Label: fmt.Sprintf("session %d", sessionID), StepID: &stepID, SessionID: sessionID, Hold: true})
 	if err != nil {
 		return nil, err
 	}
@@ -278,7 +240,7 @@ func (s *Service) Get(ctx context.Context, id string) (*verigate.Connection, err
 
 // List returns the connections in the key's reach (and account list).
 func (s *Service) List(ctx context.Context, limit, offset int) ([]*verigate.Connection, error) {
-	if err := authorize(ctx, "connections.read", nil); err != nil {
+	if err := verigate.Authorize(ctx, "connections.read", verigate.Object{}, nil); err != nil {
 		return nil, err
 	}
 	if limit < 1 || limit > 100 {

@@ -13,12 +13,12 @@ import (
 func (db *DB) CreateConnection(ctx context.Context, c *verigate.Connection, ch verigate.ConnectionChange) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO connections (id, org_id, user_id, api_key_id, mode, source_id, label,
-			credentials, status, connector_state, next_run_at, lease_until, failure_reason, data, step_id, version,
+			credentials, status, connector_state, next_run_at, lease_until, failure_reason, data, step_id, session_id, version,
 			created_at, updated_at, connected_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
 			c.ID, c.OrgID, c.UserID, c.APIKeyID, string(c.Mode), c.SourceID, c.Label, c.Credentials, c.Status,
 			jsonText(c.ConnectorState, "{}"), msPtr(c.NextRunAt), msPtr(c.LeaseUntil), c.FailureReason,
-			jsonText(c.Data, "{}"), nullInt(c.StepID), c.Version, ms(c.CreatedAt), ms(c.UpdatedAt), msPtr(c.ConnectedAt)); err != nil {
+			jsonText(c.Data, "{}"), nullInt(c.StepID), nullSession(c.SessionID), c.Version, ms(c.CreatedAt), ms(c.UpdatedAt), msPtr(c.ConnectedAt)); err != nil {
 			return err
 		}
 		return connectionSideEffects(ctx, tx, ch)
@@ -81,15 +81,15 @@ func connectionSideEffects(ctx context.Context, tx *sql.Tx, ch verigate.Connecti
 }
 
 const connectionColumns = `id, org_id, user_id, api_key_id, mode, source_id, label, credentials, status, connector_state,
-	next_run_at, lease_until, failure_reason, data, step_id, version, created_at, updated_at, connected_at`
+	next_run_at, lease_until, failure_reason, data, step_id, session_id, version, created_at, updated_at, connected_at`
 
 func scanConnection(r scanner) (*verigate.Connection, error) {
 	var c verigate.Connection
 	var mode, state, data string
-	var next, lease, connected, step sql.NullInt64
+	var next, lease, connected, step, session sql.NullInt64
 	var created, updated int64
 	if err := r.Scan(&c.ID, &c.OrgID, &c.UserID, &c.APIKeyID, &mode, &c.SourceID, &c.Label, &c.Credentials, &c.Status,
-		&state, &next, &lease, &c.FailureReason, &data, &step, &c.Version, &created, &updated, &connected); err != nil {
+		&state, &next, &lease, &c.FailureReason, &data, &step, &session, &c.Version, &created, &updated, &connected); err != nil {
 		return nil, err
 	}
 	c.Mode, c.ConnectorState, c.Data = verigate.Mode(mode), json.RawMessage(state), json.RawMessage(data)
@@ -98,6 +98,7 @@ func scanConnection(r scanner) (*verigate.Connection, error) {
 	if step.Valid {
 		c.StepID = &step.Int64
 	}
+	c.SessionID = session.Int64
 	return &c, nil
 }
 
@@ -196,3 +197,6 @@ func (db *DB) ConnectionEvents(ctx context.Context, connectionID string, afterID
 	}, `SELECT id, connection_id, type, data, created_at FROM connection_events WHERE connection_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
 		connectionID, afterID, limit)
 }
+
+// nullSession stores a connection's session, 0 for none, as NULL.
+func nullSession(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id != 0} }

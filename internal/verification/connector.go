@@ -16,7 +16,7 @@ type Connections interface {
 	// OpenForStep opens the connection of a step on hold, runs record (the
 	// step taking it), then starts its login; it fails the connection if
 	// record fails.
-	OpenForStep(ctx context.Context, stepID, sourceID int64, creds map[string]string, record func(accountID string) error) (*verigate.Connection, error)
+	OpenForStep(ctx context.Context, sessionID, stepID, sourceID int64, creds map[string]string, record func(accountID string) error) (*verigate.Connection, error)
 	// SubmitCode gives the connection's waiting login a code (rate-limited
 	// per connection, whoever submits it).
 	SubmitCode(ctx context.Context, accountID, code string) error
@@ -48,7 +48,7 @@ func (s *Service) ConnectStep(ctx context.Context, stepID int64, creds map[strin
 	if st.Status != verigate.StepInitiated {
 		return nil, "", verigate.Errorf(verigate.ECONFLICT, "Step %d is %s; initiate it before connecting.", st.ID, st.Status)
 	}
-	c, err := s.conns.OpenForStep(ctx, st.ID, st.DataSourceID, creds, func(accountID string) error {
+	c, err := s.conns.OpenForStep(ctx, sess.ID, st.ID, st.DataSourceID, creds, func(accountID string) error {
 		return s.startConnect(ctx, st, sess, accountID)
 	})
 	if err != nil {

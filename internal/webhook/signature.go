@@ -58,9 +58,24 @@ var (
 	ErrSignature      = errors.New("no webhook-signature matches the body")
 )
 
+// Signature is what a received webhook says of itself: its three headers.
+type Signature struct {
+	ID, Timestamp, Signatures string
+}
+
+// SignatureFrom reads a received webhook's signature headers.
+func SignatureFrom(h http.Header) Signature {
+	return Signature{ID: h.Get(HeaderID), Timestamp: h.Get(HeaderTimestamp), Signatures: h.Get(HeaderSignature)}
+}
+
 // Verify checks a received webhook's headers against its body.
 func Verify(key []byte, h http.Header, body []byte, now time.Time) error {
-	id, tsText, sigs := h.Get(HeaderID), h.Get(HeaderTimestamp), h.Get(HeaderSignature)
+	return Check(key, SignatureFrom(h), body, now)
+}
+
+// Check checks a received webhook's signature against its body.
+func Check(key []byte, sig Signature, body []byte, now time.Time) error {
+	id, tsText, sigs := sig.ID, sig.Timestamp, sig.Signatures
 	if id == "" || tsText == "" || sigs == "" {
 		return ErrMissingHeaders
 	}

@@ -173,71 +173,38 @@ type ingestRequest struct {
 	} `json:"events"`
 }
 
-// ErrBadSignature answers every ingestion report that is not signed with
-// the institution's secret (headers missing, stale timestamp, wrong
-// signature), and one for an unknown or disabled institution.
-var ErrBadSignature = verigate.Errorf(verigate.EUNAUTHENTICATED, "Invalid webhook signature: check webhook-id, webhook-timestamp (within 5 minutes) and webhook-signature.")
-
 func (h *Handler) ingest(w http.ResponseWriter, r *http.Request) error {
 	body, err := httpapi.ReadBody(r)
 	if err != nil {
 		return err
-	}
-	system := verigate.WithPrincipal(r.Context(), verigate.System)
-	// One answer for every failure: an unknown, disabled or mistyped
-	// institution must not be told apart from a bad signature.
-	inst, err := h.Access.Organization(system, r.PathValue("institutionKey"))
-	if verigate.ErrorCode(err) == verigate.ENOTFOUND || (err == nil && inst.Kind != verigate.OrgInstitution) {
-		return ErrBadSignature
-	} else if err != nil {
-		return err
-	}
-	if active, err := h.Access.OrgActive(system, inst.ID); err != nil {
-		return err
-	} else if !active {
-		return ErrBadSignature
-	}
-	if err := webhook.Verify(h.Calls.IngestSecret(inst), r.Header, body, h.Calls.Now()); err != nil {
-		return ErrBadSignature
 	}
 	var in ingestRequest
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	if err := httpapi.DecodeJSON(r, &in, false); err != nil {
 		return err
 	}
-	if in.Provider == "" {
-		in.Provider = "telephony"
-	}
-	if err := verigate.ValidateText("provider", in.Provider, 64); err != nil {
-		return err
-	}
-	call := calls.IncomingCall{Provider: in.Provider, ProviderCallID: in.CallID, PhoneNumber: in.PhoneNumber, CallerName: in.CallerName}
+	report := calls.Report{InstitutionKey: r.PathValue("institutionKey"), Signature: webhook.SignatureFrom(r.Header), Body: body,
+		Call: calls.IncomingCall{Provider: in.Provider, ProviderCallID: in.CallID, PhoneNumber: in.PhoneNumber, CallerName: in.CallerName}}
 	if in.ReceivedAt != nil {
-		call.ReceivedAt = *in.ReceivedAt
+		report.Call.ReceivedAt = *in.ReceivedAt
 	}
 	if in.Risk != nil {
-		call.Risk = &verigate.Risk{Score: in.Risk.Score}
+		report.Call.Risk = &verigate.Risk{Score: in.Risk.Score}
 	}
 	for _, e := range in.Events {
 		ce := verigate.CallEvent{Type: e.Type, Detail: e.Detail}
 		if e.At != nil {
 			ce.At = *e.At
 		}
-		call.Events = append(call.Events, ce)
+		report.Call.Events = append(report.Call.Events, ce)
 	}
-	if call.ProviderCallID == "" {
-		return verigate.FieldError("callId", "is required, so a retried report is not queued twice")
-	}
-	c, err := h.Calls.Ingest(system, inst, call)
-	status := http.StatusCreated
-	if verigate.ErrorCode(err) == verigate.ECONFLICT {
-		// A retried report: answer as before, so the sender stops retrying.
-		if c, err = h.Calls.ByProviderID(system, inst, call.Provider, call.ProviderCallID); err != nil {
-			return err
-		}
-		status = http.StatusOK
-	} else if err != nil {
+	c, created, err := h.Calls.Receive(r.Context(), report)
+	if err != nil {
 		return err
+	}
+	status := http.StatusOK // a retried report: answered as before, so the sender stops retrying
+	if created {
+		status = http.StatusCreated
 	}
 	return ok(w, status, struct {
 		Success bool   `json:"success"`

@@ -110,7 +110,7 @@ func TestConnectorStepInterrupted(t *testing.T) {
 	// after record ran.
 	held := func(record func(id string)) (id string) {
 		defer func() { recover() }()
-		e.App.Connect.OpenForStep(ctx, step, bank, creds, func(a string) error {
+		e.App.Connect.OpenForStep(ctx, c.Data.ID, step, bank, creds, func(a string) error {
 			id = a
 			record(a)
 			panic("the process dies here")
