@@ -2,11 +2,16 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 GO ?= go
 REDOCLY ?= @redocly/cli@2.77.0
+# FUZZTIME is how long `make fuzz` runs each fuzz target; TEST_FUZZTIME
+# how long `make test` (CI) does.
+FUZZTIME ?= 30s
+TEST_FUZZTIME ?= 2s
 
-.PHONY: test fmt vet check-libc lint-openapi build demo bench
+.PHONY: test fuzz fmt vet check-libc lint-openapi build demo bench
 
 ## test: everything CI checks — formatting, vet, the libc pin, the OpenAPI
-## lint (when npx is available), and every test under the race detector.
+## lint (when npx is available), every test under the race detector, and
+## every fuzz target briefly.
 test: fmt vet check-libc lint-openapi
 	$(GO) test -race -count=1 ./...
 	@echo "store contract suite engines:"
@@ -15,6 +20,11 @@ test: fmt vet check-libc lint-openapi
 	@echo "rate-limit store suite:"
 	@$(GO) test -count=1 -run '^TestThrottlerSemantics$$' -v ./internal/ratelimit 2>&1 \
 		| grep -E -- '--- (PASS|FAIL|SKIP): TestThrottlerSemantics/|not tested' | sed 's/^ */  /'
+	@FUZZTIME=$(TEST_FUZZTIME) GO=$(GO) ./scripts/fuzz.sh
+
+## fuzz: every fuzz target, one after another, FUZZTIME (30s) each.
+fuzz:
+	@FUZZTIME=$(FUZZTIME) GO=$(GO) ./scripts/fuzz.sh
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -77,7 +77,8 @@ func decode(r *http.Request, v any, allowEmpty, lenient bool) error {
 	if err := dec.Decode(v); err != nil {
 		return decodeError(err)
 	}
-	if dec.More() {
+	// Not dec.More(): it reports false for a stray } or ] after the value.
+	if _, err := dec.Token(); err != io.EOF {
 		return verigate.Errorf(verigate.EINVALID, "The request body must hold one JSON object and nothing after it.")
 	}
 	return refuseNulls(body, v)
