@@ -254,4 +254,3 @@ func (s *Service) IngestSecret(inst *verigate.Organization) []byte {
 	h.Write([]byte("verigate voice ingestion\x00" + inst.ID))
 	return h.Sum(nil)
 }
-

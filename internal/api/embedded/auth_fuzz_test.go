@@ -4,6 +4,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/verigate/verigate/internal/api/httpapi"
 )
 
 // FuzzTokenHeader: Authorization carries the token alone or after
@@ -20,7 +22,16 @@ func FuzzTokenHeader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, header string) {
 		r := httptest.NewRequest("GET", "/users", nil)
 		r.Header["Authorization"] = []string{header}
-		got := token(r)
+		got, err := token(r)
+		if !httpapi.CleanText(header) {
+			if err == nil {
+				t.Fatalf("token(%q) took a header that is not clean text", header)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("token(%q): %v", header, err)
+		}
 		if got != strings.TrimSpace(got) || !strings.Contains(header, got) {
 			t.Fatalf("token(%q) = %q: not a trimmed part of the header", header, got)
 		}
@@ -35,7 +46,7 @@ func FuzzTokenHeader(f *testing.F) {
 		if tok := strings.TrimSpace(header); tok != "" && !strings.ContainsAny(tok, " \t") {
 			for _, form := range []string{tok, "Bearer " + tok, "bearer  " + tok + " "} {
 				r.Header["Authorization"] = []string{form}
-				if got := token(r); got != tok {
+				if got, _ := token(r); got != tok {
 					t.Fatalf("token(%q) = %q, want %q", form, got, tok)
 				}
 			}

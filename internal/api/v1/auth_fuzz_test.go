@@ -4,6 +4,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/verigate/verigate/internal/api/httpapi"
 )
 
 // FuzzAPIKeyHeader: the key comes from "Authorization: Api-Key <key>"
@@ -25,12 +27,18 @@ func FuzzAPIKeyHeader(f *testing.F) {
 		if header != "" {
 			r.Header["X-Api-Key"] = []string{header}
 		}
+		key, err := apiKey(r)
+		if !httpapi.CleanText(auth) || !httpapi.CleanText(header) {
+			if err == nil {
+				t.Fatalf("Authorization %q, x-api-key %q: took a header that is not clean text", auth, header)
+			}
+			return
+		}
 		var fromAuth string
-		if scheme, rest, _ := strings.Cut(auth, " "); strings.EqualFold(scheme, "Api-Key") {
+		if scheme, rest, _ := strings.Cut(strings.TrimSpace(auth), " "); strings.EqualFold(scheme, "Api-Key") {
 			fromAuth = strings.TrimSpace(rest)
 		}
 		fromHeader := strings.TrimSpace(header)
-		key, err := apiKey(r)
 		switch {
 		case fromAuth == "" && fromHeader == "":
 			if err != errUnauthorized {
