@@ -6,6 +6,8 @@ package verigate
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -52,6 +54,32 @@ func Errorf(code, format string, args ...any) *Error {
 // FieldError returns an EINVALID error that names one field.
 func FieldError(field, reason string) *Error {
 	return &Error{Code: EINVALID, Message: field + ": " + reason, Fields: map[string]string{field: reason}}
+}
+
+// Nest returns err as a surface names its fields: a copy of the field
+// error in err with prefix before each field name ("params." +
+// "expiryDate") and its message composed again from the fields. Any other
+// error is returned as it is. Services name fields as the domain does; a
+// surface whose request nests them (Partner API's params) calls Nest.
+func Nest(prefix string, err error) error {
+	var e *Error
+	if !errors.As(err, &e) || len(e.Fields) == 0 {
+		return err
+	}
+	out := *e
+	out.Fields = make(map[string]string, len(e.Fields))
+	names := make([]string, 0, len(e.Fields))
+	for field, reason := range e.Fields {
+		out.Fields[prefix+field] = reason
+		names = append(names, prefix+field)
+	}
+	slices.Sort(names)
+	parts := make([]string, len(names))
+	for i, name := range names {
+		parts[i] = name + ": " + out.Fields[name]
+	}
+	out.Message = strings.Join(parts, "; ")
+	return &out
 }
 
 // ErrorCode returns the code of err, EINTERNAL for anything that is not an

@@ -108,7 +108,7 @@ func sessionIn(ctx context.Context, a *app.App, id int64, statuses ...verigate.S
 // newDemoSession creates a test-mode session for the partner in ctx.
 func newDemoSession(ctx context.Context, a *app.App, applicantID, first, last string) (*verigate.Session, string, error) {
 	return a.Verify.CreateSession(ctx, verification.SessionInput{
-		ExpiryDate: a.Verify.Now().Add(7 * 24 * time.Hour).UTC().Format(time.RFC3339), ApplicantID: applicantID,
+		ExpiryDate: a.Verify.Now().Add(7 * 24 * time.Hour), ApplicantID: applicantID,
 		ApplicantFirstName: first, ApplicantLastName: last, ApplicantEmail: applicantID + "@example.com",
 		Instructions: "Prove your income with the sandbox provider."})
 }

@@ -21,8 +21,8 @@ func sessionOpen(sess *verigate.Session, now time.Time) bool {
 	return !sess.Status.Ended() && now.Before(sess.ExpiryDate)
 }
 
-// OpenLink exchanges a session's link token for a CSRF token (15 minutes,
-// this session only). The link keeps working until the session ends, so
+// OpenLink exchanges a session's link token for an applicant token
+// (valid for ApplicantTokenTTL, this session only). The link keeps working until the session ends, so
 // an applicant can come back.
 func (s *Service) OpenLink(ctx context.Context, token string, sessionID int64) (string, time.Time, *verigate.Session, error) {
 	if token == "" || len(token) > 200 {
@@ -43,33 +43,44 @@ func (s *Service) OpenLink(ctx context.Context, token string, sessionID int64) (
 	} else if !active {
 		return "", time.Time{}, nil, ErrBadLink
 	}
-	csrf := verigate.NewSecret("")
-	expires := now.Add(CSRFTTL)
+	applicant := verigate.NewSecret("")
+	expires := now.Add(ApplicantTokenTTL)
 	// Only while the link is the session's: a renewal in between wins.
-	switch err := s.store.CreateCSRFToken(ctx, verigate.HashSecret(csrf), sess.ID, sess.LinkHash, now, expires); verigate.ErrorCode(err) {
+	switch err := s.store.CreateCSRFToken(ctx, verigate.HashSecret(applicant), sess.ID, sess.LinkHash, now, expires); verigate.ErrorCode(err) {
 	case "":
 	case verigate.ENOTFOUND:
 		return "", time.Time{}, nil, ErrBadLink
 	default:
 		return "", time.Time{}, nil, err
 	}
-	return csrf, expires, sess, nil
+	return applicant, expires, sess, nil
 }
 
-// Applicant authenticates a CSRF token and returns the applicant principal
-// bound to its session.
-func (s *Service) Applicant(ctx context.Context, csrf string) (*verigate.Principal, error) {
-	if csrf == "" || len(csrf) > 200 {
-		return nil, verigate.Errorf(verigate.EUNAUTHENTICATED, "Invalid CSRF token.")
+// The answers to an applicant token that does not authenticate; each
+// surface names the token in its own words.
+var (
+	ErrApplicantTokenMissing = verigate.Errorf(verigate.EUNAUTHENTICATED, "An applicant token is required.")
+	ErrApplicantTokenInvalid = verigate.Errorf(verigate.EUNAUTHENTICATED, "Invalid applicant token.")
+	ErrApplicantTokenExpired = verigate.Errorf(verigate.EUNAUTHENTICATED, "The applicant token has expired; open the verification link again.")
+)
+
+// Applicant authenticates an applicant token and returns the applicant
+// principal bound to its session.
+func (s *Service) Applicant(ctx context.Context, token string) (*verigate.Principal, error) {
+	if token == "" {
+		return nil, ErrApplicantTokenMissing
 	}
-	sessionID, expires, err := s.store.GetCSRFToken(ctx, verigate.HashSecret(csrf))
+	if len(token) > 200 {
+		return nil, ErrApplicantTokenInvalid
+	}
+	sessionID, expires, err := s.store.GetCSRFToken(ctx, verigate.HashSecret(token))
 	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
-		return nil, verigate.Errorf(verigate.EUNAUTHENTICATED, "Invalid CSRF token.")
+		return nil, ErrApplicantTokenInvalid
 	} else if err != nil {
 		return nil, err
 	}
 	if !s.now().Before(expires) {
-		return nil, verigate.Errorf(verigate.EUNAUTHENTICATED, "The CSRF token has expired; open the verification link again.")
+		return nil, ErrApplicantTokenExpired
 	}
 	sess, err := s.store.GetSession(ctx, sessionID)
 	if err != nil {
@@ -78,52 +89,23 @@ func (s *Service) Applicant(ctx context.Context, csrf string) (*verigate.Princip
 	if active, err := s.store.OrgChainActive(ctx, sess.OrgID); err != nil {
 		return nil, err
 	} else if !active {
-		return nil, verigate.Errorf(verigate.EUNAUTHENTICATED, "Invalid CSRF token.")
+		return nil, ErrApplicantTokenInvalid
 	}
 	return &verigate.Principal{Kind: verigate.PrincipalApplicant, ID: "session:" + sessionIDString(sess.ID),
 		OrgID: sess.OrgID, Orgs: []string{sess.OrgID}, Mode: sess.Mode, SessionID: sess.ID}, nil
 }
 
-// applicantSession returns the applicant's session when id is it.
-func (s *Service) applicantSession(ctx context.Context, id int64) (*verigate.Session, error) {
-	p := verigate.PrincipalFrom(ctx)
-	if p == nil || p.Kind != verigate.PrincipalApplicant {
-		return nil, verigate.Errorf(verigate.EUNAUTHENTICATED, "A CSRF token is required.")
-	}
-	if id != p.SessionID {
-		return nil, ErrOutsideSession
-	}
-	return s.store.GetSession(ctx, id)
-}
-
-// applicantStep returns a step of the applicant's session.
-func (s *Service) applicantStep(ctx context.Context, stepID int64) (*verigate.Step, *verigate.Session, error) {
-	p := verigate.PrincipalFrom(ctx)
-	if p == nil || p.Kind != verigate.PrincipalApplicant {
-		return nil, nil, verigate.Errorf(verigate.EUNAUTHENTICATED, "A CSRF token is required.")
-	}
-	st, err := s.store.GetStep(ctx, stepID)
-	if verigate.ErrorCode(err) == verigate.ENOTFOUND || (err == nil && st.SessionID != p.SessionID) {
-		return nil, nil, ErrOutsideSession
-	} else if err != nil {
-		return nil, nil, err
-	}
-	sess, err := s.store.GetSession(ctx, st.SessionID)
-	return st, sess, err
-}
-
 // SessionSources lists the sources the applicant may choose from.
 func (s *Service) SessionSources(ctx context.Context, sessionID int64) ([]*verigate.DataSource, error) {
-	sess, err := s.applicantSession(ctx, sessionID)
+	sess, err := s.session(ctx, "verifications.read", sessionID, sessionPart)
 	if err != nil {
 		return nil, err
 	}
 	return s.sessionSources(ctx, sess)
 }
 
-// SearchSources searches the sources by text, within a session's choice
-// when sessionID is given, else within what the applicant's organization
-// offers in its mode.
+// SearchSources searches by text the sources a session's applicant may
+// choose from: of session sessionID, or when nil the applicant's own.
 func (s *Service) SearchSources(ctx context.Context, text string, sessionID *int64) ([]*verigate.DataSource, error) {
 	if text == "" {
 		return nil, verigate.FieldError("text", "is required")
@@ -131,11 +113,7 @@ func (s *Service) SearchSources(ctx context.Context, text string, sessionID *int
 	if verigate.TooLong(text, 100) {
 		return nil, verigate.FieldError("text", "must be at most 100 characters")
 	}
-	p := verigate.PrincipalFrom(ctx)
-	if p == nil || p.Kind != verigate.PrincipalApplicant {
-		return nil, verigate.Errorf(verigate.EUNAUTHENTICATED, "A CSRF token is required.")
-	}
-	id := p.SessionID
+	id := own(ctx).Session
 	if sessionID != nil {
 		id = *sessionID
 	}
@@ -147,14 +125,11 @@ func (s *Service) SearchSources(ctx context.Context, text string, sessionID *int
 }
 
 // SourcesByType lists a verification type's sources available to the
-// caller (a partner key or an applicant).
+// caller's organization (an applicant's: its session's) in its mode.
 func (s *Service) SourcesByType(ctx context.Context, typeID int64) ([]*verigate.DataSource, error) {
 	p := verigate.PrincipalFrom(ctx)
-	if p == nil {
-		return nil, verigate.Errorf(verigate.EUNAUTHENTICATED, "Authentication required.")
-	}
-	if p.Kind != verigate.PrincipalApplicant && p.Kind != verigate.PrincipalSystem && !slices.Contains(p.Permissions, "sources.read") {
-		return nil, verigate.Errorf(verigate.EFORBIDDEN, "This API key lacks the sources:read scope.")
+	if err := p.Authorize("sources.read", own(ctx), nil); err != nil {
+		return nil, err
 	}
 	types, err := s.store.ListVerificationTypes(ctx)
 	if err != nil {
@@ -186,7 +161,7 @@ func (s *Service) SelectSources(ctx context.Context, sessionID int64, sourceIDs 
 	if len(sourceIDs) > MaxStepsPerSess {
 		return nil, verigate.FieldError("dataSourceIds", fmt.Sprintf("at most %d sources", MaxStepsPerSess))
 	}
-	sess, err := s.applicantSession(ctx, sessionID)
+	sess, err := s.session(ctx, "verifications.update", sessionID, sessionPart)
 	if err != nil {
 		return nil, err
 	}
@@ -241,18 +216,18 @@ func (s *Service) SelectSources(ctx context.Context, sessionID int64, sourceIDs 
 	return append(steps, ch.NewSteps...), nil
 }
 
-// Steps lists a session's steps for its applicant.
+// Steps lists a session's steps.
 func (s *Service) Steps(ctx context.Context, sessionID int64) ([]*verigate.Step, error) {
-	if _, err := s.applicantSession(ctx, sessionID); err != nil {
+	if _, err := s.session(ctx, "verifications.read", sessionID, sessionPart); err != nil {
 		return nil, err
 	}
 	return s.store.ListSteps(ctx, sessionID)
 }
 
-// Step returns one step of the applicant's session, with the state of
-// its connection when it is a connector step that has one.
+// Step returns one step of a session, with the state of its connection
+// when it is a connector step that has one.
 func (s *Service) Step(ctx context.Context, stepID int64) (*verigate.Step, *StepLogin, error) {
-	st, _, err := s.applicantStep(ctx, stepID)
+	st, _, err := s.step(ctx, "verifications.read", stepID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -275,7 +250,7 @@ type Initiation struct {
 // app id, and the nonce the proof's context must carry); for a connector,
 // the fields of its login form.
 func (s *Service) InitiateStep(ctx context.Context, stepID int64) (*Initiation, *verigate.Step, error) {
-	st, sess, err := s.applicantStep(ctx, stepID)
+	st, sess, err := s.step(ctx, "verifications.update", stepID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -340,7 +315,7 @@ func (s *Service) SubmitProofs(ctx context.Context, stepID int64, proofs []recla
 	if len(proofs) > MaxProofs {
 		return nil, nil, verigate.FieldError("proofs", fmt.Sprintf("at most %d proofs", MaxProofs))
 	}
-	st, sess, err := s.applicantStep(ctx, stepID)
+	st, sess, err := s.step(ctx, "verifications.update", stepID)
 	if err != nil {
 		return nil, nil, err
 	}

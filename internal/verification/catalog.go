@@ -72,11 +72,17 @@ func sameEntry(a, b *verigate.DataSource) bool {
 
 // Types returns the verification types.
 func (s *Service) Types(ctx context.Context) ([]verigate.VerificationType, error) {
+	if err := verigate.PrincipalFrom(ctx).Authorize("sources.read", own(ctx), nil); err != nil {
+		return nil, err
+	}
 	return s.store.ListVerificationTypes(ctx)
 }
 
 // ImportSources adds or updates catalog entries by sourceName.
 func (s *Service) ImportSources(ctx context.Context, data []byte) ([]*verigate.DataSource, error) {
+	if err := verigate.PrincipalFrom(ctx).Authorize("sources.manage", verigate.Object{}, nil); err != nil {
+		return nil, err
+	}
 	var c Catalog
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -243,13 +249,9 @@ func search(sources []*verigate.DataSource, text string) []*verigate.DataSource 
 // SetSourceEnabled enables or disables a source for an organization and
 // everything under it.
 func (s *Service) SetSourceEnabled(ctx context.Context, orgKey, sourceName string, enabled bool) error {
-	p := verigate.PrincipalFrom(ctx)
-	org, err := s.store.GetOrganizationByKey(ctx, orgKey)
+	org, err := s.organization(ctx, "sources.manage", orgKey)
 	if err != nil {
 		return err
-	}
-	if p == nil || (p.Kind != verigate.PrincipalSystem && !p.Can("sources.manage", org.ID)) {
-		return verigate.Errorf(verigate.EFORBIDDEN, "Missing permission sources.manage.")
 	}
 	src, err := s.sourceByName(ctx, sourceName)
 	if err != nil {
@@ -265,17 +267,28 @@ func (s *Service) SetReviewPolicy(ctx context.Context, orgKey, policy string) er
 	if policy != verigate.ReviewAlways && policy != verigate.ReviewOnFailure && policy != verigate.ReviewNever {
 		return verigate.FieldError("policy", "must be always, on_failure or never")
 	}
-	p := verigate.PrincipalFrom(ctx)
-	org, err := s.store.GetOrganizationByKey(ctx, orgKey)
+	org, err := s.organization(ctx, "organizations.update", orgKey)
 	if err != nil {
 		return err
-	}
-	if p == nil || (p.Kind != verigate.PrincipalSystem && !p.Can("organizations.update", org.ID)) {
-		return verigate.Errorf(verigate.EFORBIDDEN, "Missing permission organizations.update.")
 	}
 	ev := s.audit(ctx, "organization.review_policy", "organization", org.ID, org.ID)
 	ev.Details = map[string]any{"policy": policy}
 	return s.store.SetReviewPolicy(ctx, org.ID, policy, ev)
+}
+
+// organization returns the organization key names when the principal in
+// ctx may use perm on it; a foreign one answers as a missing one.
+func (s *Service) organization(ctx context.Context, perm verigate.Permission, key string) (*verigate.Organization, error) {
+	org, err := s.store.GetOrganizationByKey(ctx, key)
+	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
+		return nil, authorize(ctx, perm, nil, errOrganizationNotFound)
+	} else if err != nil {
+		return nil, err
+	}
+	if err := authorize(ctx, perm, &verigate.Object{Org: org.ID}, errOrganizationNotFound); err != nil {
+		return nil, err
+	}
+	return org, nil
 }
 
 // ErrSourceNotFound answers an unknown source name.
@@ -294,8 +307,11 @@ func (s *Service) sourceByName(ctx context.Context, name string) (*verigate.Data
 	return nil, ErrSourceNotFound
 }
 
-// Sources lists the catalog as the admin sees it.
+// Sources lists the whole catalog, as its administrators see it.
 func (s *Service) Sources(ctx context.Context) ([]*verigate.DataSource, error) {
+	if err := verigate.PrincipalFrom(ctx).Authorize("sources.read", verigate.Object{}, nil); err != nil {
+		return nil, err
+	}
 	return s.store.ListSources(ctx)
 }
 

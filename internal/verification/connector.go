@@ -35,7 +35,7 @@ func (s *Service) ConnectStep(ctx context.Context, stepID int64, creds map[strin
 	if err := verigate.ValidateCredentials(creds); err != nil {
 		return nil, "", err
 	}
-	st, sess, err := s.applicantStep(ctx, stepID)
+	st, sess, err := s.step(ctx, "verifications.update", stepID)
 	if err != nil {
 		return nil, "", err
 	}
@@ -85,7 +85,7 @@ func (s *Service) SubmitStepCode(ctx context.Context, stepID int64, code string)
 	if err := verigate.ValidateCode(code); err != nil {
 		return err
 	}
-	st, _, err := s.applicantStep(ctx, stepID)
+	st, _, err := s.step(ctx, "verifications.update", stepID)
 	if err != nil {
 		return err
 	}
@@ -208,7 +208,7 @@ func (s *Service) endConnectorStep(ctx context.Context, stepID int64, c *verigat
 // steps, to EXPIRED; see Service.expireDue.
 func (j *Jobs) ExpireDue(ctx context.Context) (int, error) { return j.s.expireDue(system(ctx)) }
 
-// Purge deletes expired CSRF tokens and idempotency keys.
+// Purge deletes expired applicant tokens and idempotency keys.
 func (j *Jobs) Purge(ctx context.Context) error {
 	now := j.s.now()
 	return j.s.store.PurgeExpired(ctx, now, now.Add(-idempotency.TTL))

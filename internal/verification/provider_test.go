@@ -31,7 +31,7 @@ func TestProofBoundToSource(t *testing.T) {
 	partner := verigate.WithPrincipal(context.Background(), p)
 	v := e.App.Verify
 	step := func() (*verigate.Step, context.Context) {
-		sess, token, err := v.CreateSession(partner, verification.SessionInput{ExpiryDate: e.Clock.Now().Add(time.Hour).Format(time.RFC3339)})
+		sess, token, err := v.CreateSession(partner, verification.SessionInput{ExpiryDate: e.Clock.Now().Add(time.Hour)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -24,18 +24,11 @@ var sandboxData = map[int64]map[string]string{
 // SandboxProof returns a proof for a test-mode reclaim step, signed by the
 // sandbox attestor and carrying the step's nonce: the same proof a real
 // Reclaim attestor would produce, verified on the production path. The
-// step must exist; its session must be in test mode.
+// step must be in reach; its session must be in test mode.
 func (s *Service) SandboxProof(ctx context.Context, stepID int64) (*reclaim.Proof, error) {
-	st, err := s.store.GetStep(ctx, stepID)
+	st, sess, err := s.step(ctx, "verifications.update", stepID)
 	if err != nil {
 		return nil, err
-	}
-	sess, err := s.store.GetSession(ctx, st.SessionID)
-	if err != nil {
-		return nil, err
-	}
-	if p := verigate.PrincipalFrom(ctx); p != nil && p.Kind == verigate.PrincipalApplicant && p.SessionID != sess.ID {
-		return nil, ErrOutsideSession
 	}
 	if sess.Mode != verigate.ModeTest {
 		return nil, verigate.Errorf(verigate.EINVALID, "Sandbox proofs are for test-mode sessions; session %d is live.", sess.ID)

@@ -8,7 +8,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
-	"slices"
 	"strconv"
 	"time"
 
@@ -66,12 +65,12 @@ type Config struct {
 
 // Timing.
 const (
-	CSRFTTL          = 15 * time.Minute
-	MaxSessionLife   = 365 * 24 * time.Hour
-	SDKSessionLife   = 24 * time.Hour
-	DefaultProofAge  = 24 * time.Hour
-	MaxStepsPerSess  = 20
-	MaxJSONFieldSize = 16 << 10
+	ApplicantTokenTTL = 15 * time.Minute
+	MaxSessionLife    = 365 * 24 * time.Hour
+	SDKSessionLife    = 24 * time.Hour
+	DefaultProofAge   = 24 * time.Hour
+	MaxStepsPerSess   = 20
+	MaxJSONFieldSize  = 16 << 10
 )
 
 // Service is the engine.
@@ -117,34 +116,91 @@ func sessionIDString(id int64) string { return strconv.FormatInt(id, 10) }
 // the caller's reach.
 var ErrSessionNotFound = verigate.Errorf(verigate.ENOTFOUND, "Session not found")
 
-// ErrOutsideSession answers an applicant's request about anything that is
-// not part of its own session, whether or not it exists.
-var ErrOutsideSession = verigate.Errorf(verigate.EFORBIDDEN, "This CSRF token belongs to another verification session.")
+// ErrStepNotFound answers a step that does not exist or is outside the
+// caller's reach.
+var ErrStepNotFound = verigate.Errorf(verigate.ENOTFOUND, "Step not found")
 
-// partner returns the API-key principal in ctx holding perm.
-func partner(ctx context.Context, perm verigate.Permission) (*verigate.Principal, error) {
-	p := verigate.PrincipalFrom(ctx)
-	if p == nil || p.Kind == verigate.PrincipalApplicant {
-		return nil, verigate.Errorf(verigate.EUNAUTHENTICATED, "An API key is required.")
+var errOrganizationNotFound = verigate.Errorf(verigate.ENOTFOUND, "Organization not found.")
+
+// nowhere is where a missing object is: in no organization and no
+// session, so beyond the reach of every principal but the system, and
+// Authorize answers it exactly as it answers a foreign one.
+var nowhere = verigate.Object{Org: "\x00missing", Session: -1}
+
+// authorize applies the one rule (verigate.Principal.Authorize) to the
+// principal in ctx, perm and obj. A nil obj is an object that does not
+// exist: it answers as one out of reach would (notFound, or an
+// applicant's ErrOutsideSession), and notFound to the system.
+func authorize(ctx context.Context, perm verigate.Permission, obj *verigate.Object, notFound error) error {
+	where := nowhere
+	if obj != nil {
+		where = *obj
 	}
-	if p.Kind != verigate.PrincipalSystem && !slices.Contains(p.Permissions, perm) {
-		return nil, verigate.Errorf(verigate.EFORBIDDEN, "This API key lacks the %s scope.", verigate.PermissionScope(perm))
+	if err := verigate.PrincipalFrom(ctx).Authorize(perm, where, notFound); err != nil {
+		return err
 	}
-	return p, nil
+	if obj == nil {
+		return notFound
+	}
+	return nil
 }
 
-// sessionFor returns a session the partner principal may see.
-func (s *Service) sessionFor(ctx context.Context, p *verigate.Principal, id int64) (*verigate.Session, error) {
+// wholeSession is a session as a whole — its link, its results, its
+// review — which belongs to its organization: no applicant reaches it,
+// not even its own.
+func wholeSession(sess *verigate.Session) verigate.Object {
+	return verigate.Object{Org: sess.OrgID, Mode: sess.Mode}
+}
+
+// sessionPart is what a session's applicant works on: its choice of
+// sources and its steps, part of the session.
+func sessionPart(sess *verigate.Session) verigate.Object {
+	return verigate.Object{Org: sess.OrgID, Mode: sess.Mode, Session: sess.ID}
+}
+
+// own is what a principal acts on when it names nothing: an applicant
+// its own session, anyone else nothing in particular.
+func own(ctx context.Context) verigate.Object {
+	if p := verigate.PrincipalFrom(ctx); p != nil {
+		return verigate.Object{Session: p.SessionID}
+	}
+	return verigate.Object{}
+}
+
+// session returns session id when the principal in ctx may use perm on
+// it; as says what of it is acted on (wholeSession or sessionPart).
+func (s *Service) session(ctx context.Context, perm verigate.Permission, id int64, as func(*verigate.Session) verigate.Object) (*verigate.Session, error) {
 	sess, err := s.store.GetSession(ctx, id)
 	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
-		return nil, ErrSessionNotFound
+		return nil, authorize(ctx, perm, nil, ErrSessionNotFound)
 	} else if err != nil {
 		return nil, err
 	}
-	if p.Kind != verigate.PrincipalSystem && (!slices.Contains(p.Orgs, sess.OrgID) || p.Mode != sess.Mode) {
-		return nil, ErrSessionNotFound
+	obj := as(sess)
+	if err := authorize(ctx, perm, &obj, ErrSessionNotFound); err != nil {
+		return nil, err
 	}
 	return sess, nil
+}
+
+// step returns step id and its session when the principal in ctx may use
+// perm on it (as part of its session).
+func (s *Service) step(ctx context.Context, perm verigate.Permission, id int64) (*verigate.Step, *verigate.Session, error) {
+	st, err := s.store.GetStep(ctx, id)
+	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
+		return nil, nil, authorize(ctx, perm, nil, ErrStepNotFound)
+	} else if err != nil {
+		return nil, nil, err
+	}
+	sess, err := s.store.GetSession(ctx, st.SessionID)
+	if err != nil {
+		return nil, nil, err
+	}
+	obj := sessionPart(sess)
+	if err := authorize(ctx, perm, &obj, ErrStepNotFound); err != nil {
+		return nil, nil, err
+	}
+	return st, sess, nil
 }
 
 func (s *Service) audit(ctx context.Context, action, targetKind, targetID, orgID string) verigate.AuditEvent {
@@ -162,26 +218,36 @@ func orEmpty(raw json.RawMessage) json.RawMessage {
 func (s *Service) AppID() string { return s.cfg.ReclaimAppID }
 
 // sessionOrg is the organization a new session belongs to: the one
-// institutionKey names (one of the key's institutions), or else the key's
-// home organization. Either must be enabled, with its ancestors.
-func (s *Service) sessionOrg(ctx context.Context, p *verigate.Principal, institutionKey string) (*verigate.Organization, error) {
+// institutionKey names (an institution the principal reaches), or else
+// the principal's home organization. Either must be enabled, with its
+// ancestors.
+func (s *Service) sessionOrg(ctx context.Context, perm verigate.Permission, institutionKey string) (*verigate.Organization, error) {
+	p := verigate.PrincipalFrom(ctx)
 	if institutionKey != "" {
+		// A missing, foreign or non-institution key: the same answer.
+		notOurs := verigate.FieldError("institutionKey", "is not one of this credential's institutions")
 		inst, err := s.store.GetOrganizationByKey(ctx, institutionKey)
-		if verigate.ErrorCode(err) == verigate.ENOTFOUND || (err == nil && (!slices.Contains(p.Orgs, inst.ID) || inst.Kind != verigate.OrgInstitution)) {
-			return nil, verigate.FieldError("params.institutionKey", "is not one of this key's institutions")
+		if verigate.ErrorCode(err) == verigate.ENOTFOUND || (err == nil && inst.Kind != verigate.OrgInstitution) {
+			return nil, authorize(ctx, perm, nil, notOurs)
 		} else if err != nil {
+			return nil, err
+		}
+		if err := authorize(ctx, perm, &verigate.Object{Org: inst.ID}, notOurs); err != nil {
 			return nil, err
 		}
 		if active, err := s.store.OrgChainActive(ctx, inst.ID); err != nil {
 			return nil, err
 		} else if !active {
-			return nil, verigate.FieldError("params.institutionKey", "names a disabled organization")
+			return nil, verigate.FieldError("institutionKey", "names a disabled organization")
 		}
 		return inst, nil
 	}
 	home := p.HomeOrg()
 	if home == "" {
-		return nil, verigate.Errorf(verigate.EFORBIDDEN, "This API key's account list names no organization to create in.")
+		return nil, verigate.Errorf(verigate.EFORBIDDEN, "This credential's account list names no organization to create in.")
+	}
+	if err := authorize(ctx, perm, &verigate.Object{Org: home}, errOrganizationNotFound); err != nil {
+		return nil, err
 	}
 	org, err := s.store.GetOrganization(ctx, home)
 	if err != nil {
@@ -190,7 +256,7 @@ func (s *Service) sessionOrg(ctx context.Context, p *verigate.Principal, institu
 	if active, err := s.store.OrgChainActive(ctx, org.ID); err != nil {
 		return nil, err
 	} else if !active {
-		return nil, verigate.Errorf(verigate.EFORBIDDEN, "This API key's organization is disabled.")
+		return nil, verigate.Errorf(verigate.EFORBIDDEN, "This credential's organization is disabled.")
 	}
 	return org, nil
 }

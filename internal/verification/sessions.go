@@ -1,7 +1,6 @@
 package verification
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -14,185 +13,6 @@ import (
 
 	"github.com/verigate/verigate"
 )
-
-// SourceRef names a source by id, or by name when the id is 0.
-type SourceRef struct {
-	ID   int64
-	Name string
-}
-
-// SessionInput is a new session as the partner describes it.
-type SessionInput struct {
-	ExpiryDate         string
-	Metadata           json.RawMessage
-	ApplicantID        string
-	ApplicantData      json.RawMessage
-	Instructions       string
-	ApplicantFirstName string
-	ApplicantLastName  string
-	ApplicantEmail     string
-	AllowedSources     []SourceRef
-	SelectedPlatform   *int64
-	VerificationTypeID *int64
-	RedirectURL        string
-	// InstitutionKey puts the session under one of the key's institutions
-	// (default: the key's own organization).
-	InstitutionKey string
-}
-
-// ParseTime reads an ISO 8601 time: RFC 3339, or a date (midnight UTC).
-func ParseTime(field, s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UTC(), nil
-	}
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		return t, nil
-	}
-	return time.Time{}, verigate.FieldError(field, "must be an ISO 8601 date string such as 2025-12-31T23:59:59.000Z")
-}
-
-// jsonObject checks an optional JSON object field and returns it compacted.
-func jsonObject(field string, raw json.RawMessage) (json.RawMessage, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return json.RawMessage("{}"), nil
-	}
-	if raw[0] != '{' {
-		return nil, verigate.FieldError(field, "must be an object")
-	}
-	if len(raw) > MaxJSONFieldSize {
-		return nil, verigate.FieldError(field, fmt.Sprintf("must be at most %d bytes", MaxJSONFieldSize))
-	}
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, raw); err != nil {
-		return nil, verigate.FieldError(field, "must be an object")
-	}
-	return buf.Bytes(), nil
-}
-
-func optionalText(field, s string, max int) error {
-	if s == "" {
-		return nil
-	}
-	return verigate.ValidateText(field, s, max)
-}
-
-// CreateSession creates a session for an applicant and returns it with
-// its link token (shown once).
-func (s *Service) CreateSession(ctx context.Context, in SessionInput) (*verigate.Session, string, error) {
-	p, err := partner(ctx, "verifications.create")
-	if err != nil {
-		return nil, "", err
-	}
-	now := s.now()
-	if in.ExpiryDate == "" {
-		return nil, "", verigate.FieldError("params.expiryDate", "is required")
-	}
-	expiry, err := ParseTime("params.expiryDate", in.ExpiryDate)
-	if err != nil {
-		return nil, "", err
-	}
-	if !expiry.After(now) {
-		return nil, "", verigate.FieldError("params.expiryDate", "must be in the future")
-	}
-	if expiry.Sub(now) > MaxSessionLife {
-		return nil, "", verigate.FieldError("params.expiryDate", "must be within a year")
-	}
-	sess := &verigate.Session{Status: verigate.SessionPending, ExpiryDate: expiry.Truncate(time.Millisecond), Mode: p.Mode,
-		ApplicantID: in.ApplicantID, Instructions: in.Instructions, ApplicantFirstName: in.ApplicantFirstName,
-		ApplicantLastName: in.ApplicantLastName, RedirectURL: in.RedirectURL, CreatedBy: p.ID, CreatedAt: now, UpdatedAt: now,
-		AllowedSources: []int64{}}
-	if sess.Metadata, err = jsonObject("params.metadata", in.Metadata); err != nil {
-		return nil, "", err
-	}
-	if sess.ApplicantData, err = jsonObject("params.applicantData", in.ApplicantData); err != nil {
-		return nil, "", err
-	}
-	for _, f := range []struct {
-		field, value string
-		max          int
-	}{{"params.applicantId", in.ApplicantID, 200}, {"params.applicantFirstName", in.ApplicantFirstName, 100},
-		{"params.applicantLastName", in.ApplicantLastName, 100}} {
-		if err := optionalText(f.field, f.value, f.max); err != nil {
-			return nil, "", err
-		}
-	}
-	if verigate.TooLong(in.Instructions, 2000) {
-		return nil, "", verigate.FieldError("params.instructions", "must be at most 2000 characters")
-	}
-	if in.ApplicantEmail != "" {
-		if sess.ApplicantEmail, err = verigate.NormalizeEmail(in.ApplicantEmail); err != nil {
-			return nil, "", verigate.FieldError("params.applicantEmail", "must be a valid email address")
-		}
-	}
-	if in.RedirectURL != "" {
-		if u, err := url.Parse(in.RedirectURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || verigate.TooLong(in.RedirectURL, 2000) {
-			return nil, "", verigate.FieldError("params.redirectUrl", "must be an http or https URL")
-		}
-	}
-	// The organization: the key's home, or one of its institutions.
-	org, err := s.sessionOrg(ctx, p, in.InstitutionKey)
-	if err != nil {
-		return nil, "", err
-	}
-	sess.OrgID = org.ID
-	avail, err := s.available(ctx, org.ID, p.Mode)
-	if err != nil {
-		return nil, "", err
-	}
-	if len(in.AllowedSources) > 50 {
-		return nil, "", verigate.FieldError("params.allowedSources", "at most 50 sources")
-	}
-	for i, ref := range in.AllowedSources {
-		src := findSource(avail, ref)
-		if src == nil {
-			return nil, "", verigate.FieldError(fmt.Sprintf("params.allowedSources[%d]", i), "is not a source available to this organization")
-		}
-		if !slices.Contains(sess.AllowedSources, src.ID) {
-			sess.AllowedSources = append(sess.AllowedSources, src.ID)
-		}
-	}
-	if in.SelectedPlatform != nil {
-		src := findSource(avail, SourceRef{ID: *in.SelectedPlatform})
-		if src == nil || (len(sess.AllowedSources) > 0 && !slices.Contains(sess.AllowedSources, src.ID)) {
-			return nil, "", verigate.FieldError("params.selectedPlatform", "is not one of the allowed sources")
-		}
-		sess.SelectedPlatform = &src.ID
-	}
-	if in.VerificationTypeID != nil {
-		types, err := s.store.ListVerificationTypes(ctx)
-		if err != nil {
-			return nil, "", err
-		}
-		if !slices.ContainsFunc(types, func(t verigate.VerificationType) bool { return t.ID == *in.VerificationTypeID }) {
-			return nil, "", verigate.FieldError("params.verificationTypeId", "is not a known verification type")
-		}
-		sess.VerificationTypeID = in.VerificationTypeID
-	}
-	if sess.VerificationTypeID == nil && len(sess.AllowedSources) > 0 {
-		// The type of the allowed sources, when they share one.
-		var t int64
-		for _, id := range sess.AllowedSources {
-			src := findSource(avail, SourceRef{ID: id})
-			if t != 0 && src.VerificationTypeID != t {
-				t = -1
-				break
-			}
-			t = src.VerificationTypeID
-		}
-		if t > 0 {
-			sess.VerificationTypeID = &t
-		}
-	}
-	token := verigate.NewSecret("")
-	sess.LinkHash = verigate.HashSecret(token)
-	ev := s.audit(ctx, "verification.create", "verification", "", org.ID)
-	if err := s.store.CreateSession(ctx, sess, nil, []verigate.AuditEvent{ev}, []verigate.OutboxEvent{verigate.NewVerificationCreated(sess, now)}); err != nil {
-		return nil, "", err
-	}
-	_, sess.TeamID, _ = s.store.ReviewPolicy(ctx, org.ID)
-	return sess, token, nil
-}
 
 func findSource(sources []*verigate.DataSource, ref SourceRef) *verigate.DataSource {
 	for _, src := range sources {
@@ -210,13 +30,9 @@ func (s *Service) Links(sess *verigate.Session, token string) (manual, deeplink 
 	return s.cfg.PublicURL + "/partner/verification/verify" + q, s.cfg.DeeplinkURL + q
 }
 
-// Session returns a session and its steps, for the partner.
+// Session returns a session and its steps, for its organization.
 func (s *Service) Session(ctx context.Context, id int64) (*verigate.Session, []*verigate.Step, error) {
-	p, err := partner(ctx, "verifications.read")
-	if err != nil {
-		return nil, nil, err
-	}
-	sess, err := s.sessionFor(ctx, p, id)
+	sess, err := s.session(ctx, "verifications.read", id, wholeSession)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -226,11 +42,7 @@ func (s *Service) Session(ctx context.Context, id int64) (*verigate.Session, []*
 
 // RotateLink gives a session a new link token; the old one stops working.
 func (s *Service) RotateLink(ctx context.Context, id int64) (*verigate.Session, string, error) {
-	p, err := partner(ctx, "verifications.update")
-	if err != nil {
-		return nil, "", err
-	}
-	sess, err := s.sessionFor(ctx, p, id)
+	sess, err := s.session(ctx, "verifications.update", id, wholeSession)
 	if err != nil {
 		return nil, "", err
 	}
@@ -267,10 +79,11 @@ func statusList() string {
 	return strings.Join(names, ", ")
 }
 
-// ReviewerSessions lists the sessions in the key's reach.
+// ReviewerSessions lists the sessions in the caller's reach: its
+// organizations', in its mode.
 func (s *Service) ReviewerSessions(ctx context.Context, q ReviewerQuery) ([]*verigate.Session, int, error) {
-	p, err := partner(ctx, "verifications.read")
-	if err != nil {
+	p := verigate.PrincipalFrom(ctx)
+	if err := p.Authorize("verifications.read", verigate.Object{}, nil); err != nil {
 		return nil, 0, err
 	}
 	switch {
@@ -291,17 +104,13 @@ func (s *Service) ReviewerSessions(ctx context.Context, q ReviewerQuery) ([]*ver
 
 // Review approves (COMPLETED) or rejects (REJECTED) a session in review.
 func (s *Service) Review(ctx context.Context, id int64, approve bool, reason string) (*verigate.Session, error) {
-	p, err := partner(ctx, "verifications.review")
-	if err != nil {
-		return nil, err
-	}
 	if !approve && strings.TrimSpace(reason) == "" {
 		return nil, verigate.FieldError("reason", "is required to reject")
 	}
 	if err := optionalText("reason", reason, 1000); err != nil {
 		return nil, err
 	}
-	sess, err := s.sessionFor(ctx, p, id)
+	sess, err := s.session(ctx, "verifications.review", id, wholeSession)
 	if err != nil {
 		return nil, err
 	}
@@ -313,7 +122,7 @@ func (s *Service) Review(ctx context.Context, id int64, approve bool, reason str
 		return nil, err
 	}
 	now := s.now()
-	sess.ReviewerID, sess.ReviewReason, sess.UpdatedAt, sess.CompletedAt = reviewer(p), reason, now, &now
+	sess.ReviewerID, sess.ReviewReason, sess.UpdatedAt, sess.CompletedAt = reviewer(verigate.PrincipalFrom(ctx)), reason, now, &now
 	ev := s.audit(ctx, action, "verification", sessionIDString(sess.ID), sess.OrgID)
 	ev.Details = map[string]any{"reviewer": sess.ReviewerID, "reason": reason}
 	if err := s.store.ApplySessionChange(ctx, verigate.SessionChange{Session: sess, Audit: []verigate.AuditEvent{ev},
@@ -324,7 +133,7 @@ func (s *Service) Review(ctx context.Context, id int64, approve bool, reason str
 }
 
 // reviewer names who reviewed: the operator when named, else the user the
-// key acts as.
+// credential acts as, else the credential.
 func reviewer(p *verigate.Principal) string {
 	if p.RequestedBy != "" {
 		return p.RequestedBy
@@ -342,14 +151,14 @@ var ErrLoginFlowNotFound = verigate.Errorf(verigate.ENOTFOUND, "Login flow not f
 // partner's app through the Reclaim SDK: the session starts PROCESSING
 // with one step for the source.
 func (s *Service) CreateSDKSession(ctx context.Context, sourceName string) (*SDKSession, error) {
-	p, err := partner(ctx, "verifications.create")
-	if err != nil {
+	p := verigate.PrincipalFrom(ctx)
+	if err := p.Authorize("verifications.create", verigate.Object{}, nil); err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(sourceName) == "" {
 		return nil, verigate.FieldError("sourceName", "is required")
 	}
-	org, err := s.sessionOrg(ctx, p, "")
+	org, err := s.sessionOrg(ctx, "verifications.create", "")
 	if err != nil {
 		return nil, err
 	}
@@ -366,23 +175,20 @@ func (s *Service) CreateSDKSession(ctx context.Context, sourceName string) (*SDK
 		return nil, ErrLoginFlowNotFound
 	}
 	now := s.now()
-	token := verigate.NewSecret("")
 	sess := &verigate.Session{OrgID: home, Mode: p.Mode, Status: verigate.SessionProcessing, ExpiryDate: now.Add(SDKSessionLife),
 		AllowedSources: []int64{src.ID}, SelectedPlatform: &src.ID, VerificationTypeID: &src.VerificationTypeID,
-		LinkHash: verigate.HashSecret(token), CreatedBy: p.ID, CreatedAt: now, UpdatedAt: now,
+		CreatedBy: p.ID, CreatedAt: now, UpdatedAt: now,
 		Metadata: json.RawMessage(`{"sdk":true}`), ApplicantData: json.RawMessage("{}")}
 	step := s.newStep(src, now)
-	ev := s.audit(ctx, "verification.create", "verification", "", home)
-	ev.Details = map[string]any{"sdk": true, "sourceName": src.SourceName}
-	if err := s.store.CreateSession(ctx, sess, []*verigate.Step{step}, []verigate.AuditEvent{ev},
-		[]verigate.OutboxEvent{verigate.NewVerificationCreated(sess, now)}); err != nil {
+	token, err := s.insertSession(ctx, sess, []*verigate.Step{step}, map[string]any{"sdk": true, "sourceName": src.SourceName})
+	if err != nil {
 		return nil, err
 	}
 	return &SDKSession{Session: sess, Source: src, Step: step, LinkToken: token}, nil
 }
 
 // SDKSession is a new SDK session: its one step, and the link token the
-// app exchanges for a CSRF token to submit the step's proof.
+// app exchanges for an applicant token to submit the step's proof.
 type SDKSession struct {
 	Session   *verigate.Session
 	Source    *verigate.DataSource

@@ -30,19 +30,19 @@ func TestCreateSessionValidation(t *testing.T) {
 		status      int
 	}{
 		{"no params", "params", map[string]any{}, f.test, 400},
-		{"no expiry", "expiryDate", map[string]any{"params": map[string]any{}}, f.test, 400},
-		{"expiry in the past", "expiryDate", map[string]any{"params": map[string]any{"expiryDate": "2020-01-01T00:00:00Z"}}, f.test, 400},
-		{"expiry not a date", "expiryDate", map[string]any{"params": map[string]any{"expiryDate": "tomorrow"}}, f.test, 400},
-		{"expiry wrong type", "expiryDate", map[string]any{"params": map[string]any{"expiryDate": 12}}, f.test, 400},
-		{"bad email", "applicantEmail", map[string]any{"params": map[string]any{"expiryDate": future, "applicantEmail": "nope"}}, f.test, 400},
-		{"metadata not an object", "metadata", map[string]any{"params": map[string]any{"expiryDate": future, "metadata": []int{1}}}, f.test, 400},
-		{"unknown source", "allowedSources[0]", map[string]any{"params": map[string]any{"expiryDate": future, "allowedSources": []int{424242}}}, f.test, 400},
-		{"source of the wrong shape", "allowedSources[0]", map[string]any{"params": map[string]any{"expiryDate": future, "allowedSources": []any{"PayPal"}}}, f.test, 400},
-		{"sandbox source on a live key", "allowedSources[0]", map[string]any{"params": map[string]any{"expiryDate": future, "allowedSources": []int64{f.sandboxReclaim}}}, f.live, 400},
-		{"selected outside allowed", "selectedPlatform", map[string]any{"params": map[string]any{"expiryDate": future, "allowedSources": []int{1}, "selectedPlatform": 2}}, f.test, 400},
-		{"unknown type", "verificationTypeId", map[string]any{"params": map[string]any{"expiryDate": future, "verificationTypeId": 99}}, f.test, 400},
+		{"no expiry", "params.expiryDate", map[string]any{"params": map[string]any{}}, f.test, 400},
+		{"expiry in the past", "params.expiryDate", map[string]any{"params": map[string]any{"expiryDate": "2020-01-01T00:00:00Z"}}, f.test, 400},
+		{"expiry not a date", "params.expiryDate", map[string]any{"params": map[string]any{"expiryDate": "tomorrow"}}, f.test, 400},
+		{"expiry wrong type", "params.expiryDate", map[string]any{"params": map[string]any{"expiryDate": 12}}, f.test, 400},
+		{"bad email", "params.applicantEmail", map[string]any{"params": map[string]any{"expiryDate": future, "applicantEmail": "nope"}}, f.test, 400},
+		{"metadata not an object", "params.metadata", map[string]any{"params": map[string]any{"expiryDate": future, "metadata": []int{1}}}, f.test, 400},
+		{"unknown source", "params.allowedSources[0]", map[string]any{"params": map[string]any{"expiryDate": future, "allowedSources": []int{424242}}}, f.test, 400},
+		{"source of the wrong shape", "params.allowedSources[0]", map[string]any{"params": map[string]any{"expiryDate": future, "allowedSources": []any{"PayPal"}}}, f.test, 400},
+		{"sandbox source on a live key", "params.allowedSources[0]", map[string]any{"params": map[string]any{"expiryDate": future, "allowedSources": []int64{f.sandboxReclaim}}}, f.live, 400},
+		{"selected outside allowed", "params.selectedPlatform", map[string]any{"params": map[string]any{"expiryDate": future, "allowedSources": []int{1}, "selectedPlatform": 2}}, f.test, 400},
+		{"unknown type", "params.verificationTypeId", map[string]any{"params": map[string]any{"expiryDate": future, "verificationTypeId": 99}}, f.test, 400},
 		{"unknown field", "nickname", map[string]any{"params": map[string]any{"expiryDate": future, "nickname": "x"}}, f.test, 400},
-		{"foreign institution", "institutionKey", map[string]any{"params": map[string]any{"expiryDate": future, "institutionKey": "platform"}}, f.test, 400},
+		{"foreign institution", "params.institutionKey", map[string]any{"params": map[string]any{"expiryDate": future, "institutionKey": "platform"}}, f.test, 400},
 		{"malformed JSON", "", `{"params":`, f.test, 400},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -298,7 +298,7 @@ func TestRestrictedKey(t *testing.T) {
 	}
 	wantError(t, e.Do("GET", fmt.Sprintf("/partner/session/%d", inBank.Data.ID), nil, "x-api-key", k), 404, "")
 	wantError(t, e.Do("POST", fmt.Sprintf("/partner/session/%d/link", inBank.Data.ID), nil, "x-api-key", k), 404, "")
-	wantError(t, e.Do("POST", "/partner/session", map[string]any{"params": map[string]any{"expiryDate": "2027-01-01", "institutionKey": "acme-bank"}}, "x-api-key", k), 400, "institutionKey")
+	wantError(t, e.Do("POST", "/partner/session", map[string]any{"params": map[string]any{"expiryDate": "2027-01-01", "institutionKey": "acme-bank"}}, "x-api-key", k), 400, "params.institutionKey")
 	var list struct{ Total int }
 	e.Do("GET", "/partner/reviewer/sessions", nil, "x-api-key", k).Decode(t, &list)
 	if list.Total != 0 {

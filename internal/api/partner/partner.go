@@ -6,6 +6,7 @@
 package partner
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -115,7 +116,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, a auth, fn func(
 		}
 		p, limitKey = principal, "partner:session:"+strconv.FormatInt(principal.SessionID, 10)
 	case a == authCSRF:
-		return verigate.Errorf(verigate.EUNAUTHENTICATED, "Missing x-csrf-token header")
+		return verification.ErrApplicantTokenMissing
 	default:
 		return verigate.Errorf(verigate.EUNAUTHENTICATED, "Missing x-api-key header")
 	}
@@ -171,11 +172,28 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	httpapi.WriteJSON(w, status, body)
 }
 
+// applicantWords are the messages of the applicant's errors as this
+// surface words them: the applicant token is its CSRF token.
+var applicantWords = []struct {
+	err     error
+	message string
+}{
+	{verification.ErrApplicantTokenMissing, "Missing x-csrf-token header"},
+	{verification.ErrApplicantTokenInvalid, "Invalid CSRF token."},
+	{verification.ErrApplicantTokenExpired, "The CSRF token has expired; open the verification link again."},
+	{verigate.ErrOutsideSession, "This CSRF token belongs to another verification session."},
+}
+
 // message is err's message in this surface's words: a missing permission
-// is an API key's missing scope.
+// is an API key's missing scope; an applicant token is a CSRF token.
 func message(err error) string {
 	if perm := verigate.MissingPermission(err); perm != "" {
 		return "This API key lacks the " + verigate.PermissionScope(perm) + " scope."
+	}
+	for _, w := range applicantWords {
+		if errors.Is(err, w.err) {
+			return w.message
+		}
 	}
 	return verigate.ErrorMessage(err)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/api/httpapi"
@@ -56,6 +57,17 @@ func sourceRefs(list []json.RawMessage) ([]verification.SourceRef, error) {
 	return out, nil
 }
 
+// parseTime reads an ISO 8601 time: RFC 3339, or a date (midnight UTC).
+func parseTime(s string) (time.Time, bool) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC(), true
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, true
+	}
+	return time.Time{}, false
+}
+
 func (h *Handler) createSession(w http.ResponseWriter, r *http.Request) error {
 	var in createSessionRequest
 	if err := httpapi.DecodeJSON(r, &in, false); err != nil {
@@ -65,17 +77,24 @@ func (h *Handler) createSession(w http.ResponseWriter, r *http.Request) error {
 		return verigate.FieldError("params", "is required")
 	}
 	p := in.Params
+	var expiry time.Time // zero when missing: the service says it is required
+	if p.ExpiryDate != "" {
+		var ok bool
+		if expiry, ok = parseTime(p.ExpiryDate); !ok {
+			return verigate.FieldError("params.expiryDate", "must be an ISO 8601 date string such as 2025-12-31T23:59:59.000Z")
+		}
+	}
 	refs, err := sourceRefs(p.AllowedSources)
 	if err != nil {
 		return err
 	}
-	sess, token, err := h.Verification.CreateSession(r.Context(), verification.SessionInput{ExpiryDate: p.ExpiryDate,
+	sess, token, err := h.Verification.CreateSession(r.Context(), verification.SessionInput{ExpiryDate: expiry,
 		Metadata: p.Metadata, ApplicantID: p.ApplicantID, ApplicantData: p.ApplicantData, Instructions: p.Instructions,
 		ApplicantFirstName: p.ApplicantFirstName, ApplicantLastName: p.ApplicantLastName, ApplicantEmail: p.ApplicantEmail,
 		AllowedSources: refs, SelectedPlatform: p.SelectedPlatform, VerificationTypeID: p.VerificationTypeID,
 		RedirectURL: p.RedirectURL, InstitutionKey: p.InstitutionKey})
 	if err != nil {
-		return err
+		return verigate.Nest("params.", err) // the fields are under params here
 	}
 	data := toSession(sess)
 	data.VerificationLink = h.link(sess, token)

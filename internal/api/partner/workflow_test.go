@@ -189,16 +189,17 @@ func TestCSRF(t *testing.T) {
 		{"GET", fmt.Sprintf("/partner/sources/search?text=pay&sessionId=%d", b.Data.ID)},
 		{"GET", "/partner/steps/999999"},
 	} {
-		wantError(t, e.Do(r.method, r.path, nil, "x-csrf-token", ca), 403, "another verification session")
+		wantError(t, e.Do(r.method, r.path, nil, "x-csrf-token", ca), 403, "This CSRF token belongs to another verification session.")
 	}
 	wantError(t, e.Do("POST", "/partner/step/initiate", map[string]any{"stepId": stepB}, "x-csrf-token", ca), 403, "")
 	wantError(t, e.Do("POST", "/partner/step/select-data-source", map[string]any{"dataSourceIds": []int64{1}, "sessionId": b.Data.ID}, "x-csrf-token", ca), 403, "")
-	// A link token is never a CSRF token; a missing one is 401.
-	wantError(t, e.Do("GET", fmt.Sprintf("/partner/steps/session/%d", a.Data.ID), nil, "x-csrf-token", a.Data.VerificationLink.Token), 401, "")
-	wantError(t, e.Do("GET", fmt.Sprintf("/partner/steps/session/%d", a.Data.ID), nil), 401, "")
+	// A link token is never a CSRF token; a missing one is 401. The
+	// service's applicant-token errors, in this API's words.
+	wantError(t, e.Do("GET", fmt.Sprintf("/partner/steps/session/%d", a.Data.ID), nil, "x-csrf-token", a.Data.VerificationLink.Token), 401, "Invalid CSRF token.")
+	wantError(t, e.Do("GET", fmt.Sprintf("/partner/steps/session/%d", a.Data.ID), nil), 401, "Missing x-csrf-token header")
 	// CSRF tokens live 15 minutes; the link works again for a fresh one.
 	e.Clock.Advance(15*time.Minute + time.Second)
-	wantError(t, e.Do("GET", fmt.Sprintf("/partner/steps/session/%d", a.Data.ID), nil, "x-csrf-token", ca), 401, "expired")
+	wantError(t, e.Do("GET", fmt.Sprintf("/partner/steps/session/%d", a.Data.ID), nil, "x-csrf-token", ca), 401, "The CSRF token has expired; open the verification link again.")
 	ca = f.csrf(t, a)
 	if r := e.Do("GET", fmt.Sprintf("/partner/steps/session/%d", a.Data.ID), nil, "x-csrf-token", ca); r.Status != 200 {
 		t.Fatalf("fresh CSRF token: %d", r.Status)
