@@ -126,8 +126,10 @@ var ErrBadSignature = verigate.Errorf(verigate.EUNAUTHENTICATED, "Invalid webhoo
 type Report struct {
 	InstitutionKey string
 	Signature      webhook.Signature
-	Body           []byte       // the signed bytes
-	Call           IncomingCall // what Body says, decoded by the surface
+	Body           []byte // the signed bytes
+	// Decode reads the call out of Body; it runs only once the signature
+	// holds, so an unsigned sender learns nothing of the format.
+	Decode func() (IncomingCall, error)
 }
 
 // Receive queues the call a voice provider reports. The report
@@ -150,14 +152,18 @@ func (s *Service) Receive(ctx context.Context, r Report) (c *verigate.PhoneCall,
 	if webhook.Check(s.IngestSecret(inst), r.Signature, r.Body, s.Now()) != nil {
 		return nil, false, ErrBadSignature
 	}
-	if r.Call.ProviderCallID == "" {
+	call, err := r.Decode()
+	if err != nil {
+		return nil, false, err
+	}
+	if call.ProviderCallID == "" {
 		return nil, false, verigate.FieldError("callId", "is required, so a retried report is not queued twice")
 	}
-	c, err = s.ingest(ctx, inst, r.Call, voiceProvider(r.Call.Provider))
+	c, err = s.ingest(ctx, inst, call, voiceProvider(call.Provider))
 	if verigate.ErrorCode(err) != verigate.ECONFLICT {
 		return c, err == nil, err
 	}
-	c, err = s.store.GetCallByProviderID(ctx, inst.ID, r.Call.Provider, r.Call.ProviderCallID)
+	c, err = s.store.GetCallByProviderID(ctx, inst.ID, call.Provider, call.ProviderCallID)
 	return c, false, err
 }
 

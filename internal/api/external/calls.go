@@ -178,26 +178,8 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var in ingestRequest
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	if err := httpapi.DecodeJSON(r, &in, false); err != nil {
-		return err
-	}
 	report := calls.Report{InstitutionKey: r.PathValue("institutionKey"), Signature: webhook.SignatureFrom(r.Header), Body: body,
-		Call: calls.IncomingCall{Provider: in.Provider, ProviderCallID: in.CallID, PhoneNumber: in.PhoneNumber, CallerName: in.CallerName}}
-	if in.ReceivedAt != nil {
-		report.Call.ReceivedAt = *in.ReceivedAt
-	}
-	if in.Risk != nil {
-		report.Call.Risk = &verigate.Risk{Score: in.Risk.Score}
-	}
-	for _, e := range in.Events {
-		ce := verigate.CallEvent{Type: e.Type, Detail: e.Detail}
-		if e.At != nil {
-			ce.At = *e.At
-		}
-		report.Call.Events = append(report.Call.Events, ce)
-	}
+		Decode: func() (calls.IncomingCall, error) { return decodeReport(r, body) }}
 	c, created, err := h.Calls.Receive(r.Context(), report)
 	if err != nil {
 		return err
@@ -210,4 +192,28 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request) error {
 		Success bool   `json:"success"`
 		VoiceID string `json:"voiceId"`
 	}{true, c.VoiceID})
+}
+
+// decodeReport reads a voice provider's report.
+func decodeReport(r *http.Request, body []byte) (calls.IncomingCall, error) {
+	var in ingestRequest
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if err := httpapi.DecodeJSON(r, &in, false); err != nil {
+		return calls.IncomingCall{}, err
+	}
+	call := calls.IncomingCall{Provider: in.Provider, ProviderCallID: in.CallID, PhoneNumber: in.PhoneNumber, CallerName: in.CallerName}
+	if in.ReceivedAt != nil {
+		call.ReceivedAt = *in.ReceivedAt
+	}
+	if in.Risk != nil {
+		call.Risk = &verigate.Risk{Score: in.Risk.Score}
+	}
+	for _, e := range in.Events {
+		ce := verigate.CallEvent{Type: e.Type, Detail: e.Detail}
+		if e.At != nil {
+			ce.At = *e.At
+		}
+		call.Events = append(call.Events, ce)
+	}
+	return call, nil
 }
