@@ -5,6 +5,14 @@ import (
 	"strings"
 )
 
+// ApplicantPermissions are what a verification session's applicant holds,
+// within its own session only: reading and working its steps and sources,
+// and its connector steps' logins (opening one, reading its status,
+// giving it a code). Reviewing, rotating the link or reading the
+// session's results as a whole are not among them.
+var ApplicantPermissions = []Permission{"verifications.read", "verifications.update", "sources.read",
+	"connections.write", "status.read", "otp.write"}
+
 // Permission is "resource.action", ExactPay's spelling. The /v1 surface
 // spells the same permission "resource:action" as an API-key scope.
 type Permission string

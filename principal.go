@@ -78,7 +78,14 @@ type Object struct {
 	Mode    Mode   // its mode, for objects that have one
 	ID      string // its own id, which a key's account list may name
 	Session int64  // the verification session it is part of, if any
+	missing bool
 }
+
+// Missing stands for an object that does not exist. Authorize answers it
+// exactly as it answers an object out of the principal's reach, so that
+// nothing tells a foreign object from a missing one: notFound (to the
+// system too), or ErrOutsideSession to an applicant.
+var Missing = Object{missing: true}
 
 // ErrOutsideSession answers an applicant's request about anything that is
 // not part of its own session, whether or not it exists.
@@ -88,42 +95,37 @@ var ErrOutsideSession = Errorf(EFORBIDDEN, "This applicant token belongs to anot
 // to every principal. In order:
 //
 //  1. no principal: EUNAUTHENTICATED;
-//  2. the system principal may do anything;
-//  3. an applicant acts only within its own session: anything else is
-//     ErrOutsideSession, whether or not it exists;
-//  4. an object outside the principal's reach — another tenant's, or the
-//     other mode's — answers notFound, exactly as a missing one would, so
-//     that nothing tells a foreign object from a missing one;
-//  5. a principal without perm: EFORBIDDEN, naming the permission;
-//  6. a key whose account list names neither the object (by its ID) nor
+//  2. a missing object, or one outside the principal's reach — another
+//     tenant's, the other mode's, or for an applicant anything outside
+//     its own session — answers notFound (ErrOutsideSession to an
+//     applicant), exactly as a missing one would;
+//  3. the system principal may do anything else;
+//  4. a principal without perm: EFORBIDDEN, naming the permission (an
+//     applicant holds ApplicantPermissions);
+//  5. a key whose account list names neither the object (by its ID) nor
 //     its organization: EFORBIDDEN. Only objects an account list can name
 //     (connections) give their ID.
 //
 // Reach comes before permission: only what a principal could see may
 // answer 403.
 func (p *Principal) Authorize(perm Permission, obj Object, notFound error) error {
+	if notFound == nil {
+		notFound = Errorf(ENOTFOUND, "Not found.")
+	}
 	switch {
 	case p == nil:
 		return Errorf(EUNAUTHENTICATED, "Authentication required.")
+	case p.Kind == PrincipalApplicant && (obj.missing || obj.Session != p.SessionID):
+		return ErrOutsideSession
+	case obj.missing:
+		return notFound
 	case p.Kind == PrincipalSystem:
 		return nil
-	case p.Kind == PrincipalApplicant:
-		if obj.Session != p.SessionID {
-			return ErrOutsideSession
-		}
-		return nil
-	}
-	if (obj.Org != "" && !slices.Contains(p.Orgs, obj.Org)) || (obj.Mode != "" && obj.Mode != p.Mode) {
-		if notFound == nil {
-			notFound = Errorf(ENOTFOUND, "Not found.")
-		}
+	case (obj.Org != "" && !slices.Contains(p.Orgs, obj.Org)) || (obj.Mode != "" && obj.Mode != p.Mode):
 		return notFound
-	}
-	if !slices.Contains(p.Permissions, perm) {
+	case !slices.Contains(p.Permissions, perm):
 		return &Error{Code: EFORBIDDEN, Message: "Missing permission " + string(perm) + ".", Permission: perm}
-	}
-	if len(p.Accounts) > 0 && obj.ID != "" &&
-		!slices.Contains(p.Accounts, obj.ID) && !slices.Contains(p.Accounts, obj.Org) {
+	case len(p.Accounts) > 0 && obj.ID != "" && !slices.Contains(p.Accounts, obj.ID) && !slices.Contains(p.Accounts, obj.Org):
 		return Errorf(EFORBIDDEN, "This credential is not allowed for this account.")
 	}
 	return nil

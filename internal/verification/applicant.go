@@ -92,7 +92,8 @@ func (s *Service) Applicant(ctx context.Context, token string) (*verigate.Princi
 		return nil, ErrApplicantTokenInvalid
 	}
 	return &verigate.Principal{Kind: verigate.PrincipalApplicant, ID: "session:" + sessionIDString(sess.ID),
-		OrgID: sess.OrgID, Orgs: []string{sess.OrgID}, Mode: sess.Mode, SessionID: sess.ID}, nil
+		OrgID: sess.OrgID, Orgs: []string{sess.OrgID}, Mode: sess.Mode, SessionID: sess.ID,
+		Permissions: verigate.ApplicantPermissions}, nil
 }
 
 // SessionSources lists the sources the applicant may choose from.

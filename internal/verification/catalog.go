@@ -281,11 +281,11 @@ func (s *Service) SetReviewPolicy(ctx context.Context, orgKey, policy string) er
 func (s *Service) organization(ctx context.Context, perm verigate.Permission, key string) (*verigate.Organization, error) {
 	org, err := s.store.GetOrganizationByKey(ctx, key)
 	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
-		return nil, authorize(ctx, perm, nil, errOrganizationNotFound)
+		return nil, verigate.Authorize(ctx, perm, verigate.Missing, errOrganizationNotFound)
 	} else if err != nil {
 		return nil, err
 	}
-	if err := authorize(ctx, perm, &verigate.Object{Org: org.ID}, errOrganizationNotFound); err != nil {
+	if err := verigate.Authorize(ctx, perm, verigate.Object{Org: org.ID}, errOrganizationNotFound); err != nil {
 		return nil, err
 	}
 	return org, nil

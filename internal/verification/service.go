@@ -122,29 +122,6 @@ var ErrStepNotFound = verigate.Errorf(verigate.ENOTFOUND, "Step not found")
 
 var errOrganizationNotFound = verigate.Errorf(verigate.ENOTFOUND, "Organization not found.")
 
-// nowhere is where a missing object is: in no organization and no
-// session, so beyond the reach of every principal but the system, and
-// Authorize answers it exactly as it answers a foreign one.
-var nowhere = verigate.Object{Org: "\x00missing", Session: -1}
-
-// authorize applies the one rule (verigate.Principal.Authorize) to the
-// principal in ctx, perm and obj. A nil obj is an object that does not
-// exist: it answers as one out of reach would (notFound, or an
-// applicant's ErrOutsideSession), and notFound to the system.
-func authorize(ctx context.Context, perm verigate.Permission, obj *verigate.Object, notFound error) error {
-	where := nowhere
-	if obj != nil {
-		where = *obj
-	}
-	if err := verigate.PrincipalFrom(ctx).Authorize(perm, where, notFound); err != nil {
-		return err
-	}
-	if obj == nil {
-		return notFound
-	}
-	return nil
-}
-
 // wholeSession is a session as a whole — its link, its results, its
 // review — which belongs to its organization: no applicant reaches it,
 // not even its own.
@@ -172,12 +149,12 @@ func own(ctx context.Context) verigate.Object {
 func (s *Service) session(ctx context.Context, perm verigate.Permission, id int64, as func(*verigate.Session) verigate.Object) (*verigate.Session, error) {
 	sess, err := s.store.GetSession(ctx, id)
 	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
-		return nil, authorize(ctx, perm, nil, ErrSessionNotFound)
+		return nil, verigate.Authorize(ctx, perm, verigate.Missing, ErrSessionNotFound)
 	} else if err != nil {
 		return nil, err
 	}
 	obj := as(sess)
-	if err := authorize(ctx, perm, &obj, ErrSessionNotFound); err != nil {
+	if err := verigate.Authorize(ctx, perm, obj, ErrSessionNotFound); err != nil {
 		return nil, err
 	}
 	return sess, nil
@@ -188,7 +165,7 @@ func (s *Service) session(ctx context.Context, perm verigate.Permission, id int6
 func (s *Service) step(ctx context.Context, perm verigate.Permission, id int64) (*verigate.Step, *verigate.Session, error) {
 	st, err := s.store.GetStep(ctx, id)
 	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
-		return nil, nil, authorize(ctx, perm, nil, ErrStepNotFound)
+		return nil, nil, verigate.Authorize(ctx, perm, verigate.Missing, ErrStepNotFound)
 	} else if err != nil {
 		return nil, nil, err
 	}
@@ -197,7 +174,7 @@ func (s *Service) step(ctx context.Context, perm verigate.Permission, id int64) 
 		return nil, nil, err
 	}
 	obj := sessionPart(sess)
-	if err := authorize(ctx, perm, &obj, ErrStepNotFound); err != nil {
+	if err := verigate.Authorize(ctx, perm, obj, ErrStepNotFound); err != nil {
 		return nil, nil, err
 	}
 	return st, sess, nil
@@ -228,11 +205,11 @@ func (s *Service) sessionOrg(ctx context.Context, perm verigate.Permission, inst
 		notOurs := verigate.FieldError("institutionKey", "is not one of this credential's institutions")
 		inst, err := s.store.GetOrganizationByKey(ctx, institutionKey)
 		if verigate.ErrorCode(err) == verigate.ENOTFOUND || (err == nil && inst.Kind != verigate.OrgInstitution) {
-			return nil, authorize(ctx, perm, nil, notOurs)
+			return nil, verigate.Authorize(ctx, perm, verigate.Missing, notOurs)
 		} else if err != nil {
 			return nil, err
 		}
-		if err := authorize(ctx, perm, &verigate.Object{Org: inst.ID}, notOurs); err != nil {
+		if err := verigate.Authorize(ctx, perm, verigate.Object{Org: inst.ID}, notOurs); err != nil {
 			return nil, err
 		}
 		if active, err := s.store.OrgChainActive(ctx, inst.ID); err != nil {
@@ -246,7 +223,7 @@ func (s *Service) sessionOrg(ctx context.Context, perm verigate.Permission, inst
 	if home == "" {
 		return nil, verigate.Errorf(verigate.EFORBIDDEN, "This credential's account list names no organization to create in.")
 	}
-	if err := authorize(ctx, perm, &verigate.Object{Org: home}, errOrganizationNotFound); err != nil {
+	if err := verigate.Authorize(ctx, perm, verigate.Object{Org: home}, errOrganizationNotFound); err != nil {
 		return nil, err
 	}
 	org, err := s.store.GetOrganization(ctx, home)
