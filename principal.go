@@ -121,7 +121,7 @@ func (p *Principal) Authorize(perm Permission, obj Object, notFound error) error
 		return notFound
 	case p.Kind == PrincipalSystem:
 		return nil
-	case (obj.Org != "" && !slices.Contains(p.Orgs, obj.Org)) || (obj.Mode != "" && obj.Mode != p.Mode):
+	case (obj.Org != "" && !p.Reaches(obj.Org)) || (obj.Mode != "" && obj.Mode != p.Mode):
 		return notFound
 	case !slices.Contains(p.Permissions, perm):
 		return &Error{Code: EFORBIDDEN, Message: "Missing permission " + string(perm) + ".", Permission: perm}
@@ -129,6 +129,39 @@ func (p *Principal) Authorize(perm Permission, obj Object, notFound error) error
 		return Errorf(EFORBIDDEN, "This credential is not allowed for this account.")
 	}
 	return nil
+}
+
+// Reaches reports whether org is in p's reach: the system reaches every
+// organization, anyone else its own and their descendants as narrowed by
+// the credential.
+func (p *Principal) Reaches(org string) bool {
+	return p != nil && (p.Kind == PrincipalSystem || slices.Contains(p.Orgs, org))
+}
+
+// Lacks is the rule of delegation, beside Authorize: nobody grants — nor
+// manages a user or credential carrying — a permission or an organization
+// they do not hold themselves. It names the first of perms and orgs that p
+// lacks, "" when it holds them all. The system holds everything; a
+// foreign permission (ExactPay's, with no resource here) grants nothing,
+// so anyone may name it.
+func (p *Principal) Lacks(perms []Permission, orgs []string) string {
+	if p == nil {
+		return "everything"
+	}
+	if p.Kind == PrincipalSystem {
+		return ""
+	}
+	for _, x := range perms {
+		if !slices.Contains(p.Permissions, x) && !IsForeignPermission(x) {
+			return string(x)
+		}
+	}
+	for _, o := range orgs {
+		if !slices.Contains(p.Orgs, o) {
+			return "account " + o
+		}
+	}
+	return ""
 }
 
 // Authorize applies the one rule to the principal in ctx.

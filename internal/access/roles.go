@@ -77,14 +77,8 @@ func (s *Service) rolePermissions(ctx context.Context, id, orgID string) ([]veri
 // grantable checks the principal in ctx holds every permission it would
 // grant. A foreign permission grants nothing, so anyone may name it.
 func grantable(ctx context.Context, perms []verigate.Permission) error {
-	p := verigate.PrincipalFrom(ctx)
-	if p.Kind == verigate.PrincipalSystem {
-		return nil
-	}
-	for _, perm := range perms {
-		if !slices.Contains(p.Permissions, perm) && !verigate.IsForeignPermission(perm) {
-			return verigate.Errorf(verigate.EFORBIDDEN, "You cannot grant %s, which you do not hold.", perm)
-		}
+	if x := verigate.PrincipalFrom(ctx).Lacks(perms, nil); x != "" {
+		return verigate.Errorf(verigate.EFORBIDDEN, "You cannot grant %s, which you do not hold.", x)
 	}
 	return nil
 }

@@ -271,10 +271,8 @@ func (s *Service) MintApplicationToken(ctx context.Context, in AppTokenInput) (s
 	if len(in.Accounts) > MaxAPIKeyAccounts {
 		return "", nil, nil, verigate.FieldError("accounts", "too many accounts")
 	}
-	for _, a := range in.Accounts {
-		if !slices.Contains(p.Orgs, a) {
-			return "", nil, nil, verigate.Errorf(verigate.EFORBIDDEN, "You cannot grant account %s, which you may not act on.", a)
-		}
+	if x := p.Lacks(nil, in.Accounts); x != "" {
+		return "", nil, nil, verigate.Errorf(verigate.EFORBIDDEN, "You cannot grant %s, which you may not act on.", x)
 	}
 	now := s.now()
 	if in.ExpiresAt != nil && !in.ExpiresAt.After(now) {

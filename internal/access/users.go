@@ -87,8 +87,7 @@ func (s *Service) emailTaken(ctx context.Context, email string) error {
 
 // inReach reports whether the principal in ctx may act on organization id.
 func inReach(ctx context.Context, id string) bool {
-	p := verigate.PrincipalFrom(ctx)
-	return p != nil && (p.Kind == verigate.PrincipalSystem || slices.Contains(p.Orgs, id))
+	return verigate.PrincipalFrom(ctx).Reaches(id)
 }
 
 // userActive reports whether u and its organization chain are active.
@@ -157,17 +156,12 @@ func (s *Service) user(ctx context.Context, id string, perm verigate.Permission)
 	}
 	// Nobody manages someone who may do more than they may.
 	if perm != "users.read" {
-		p := verigate.PrincipalFrom(ctx)
 		theirs, err := s.Permissions(ctx, u)
 		if err != nil {
 			return nil, err
 		}
-		if p.Kind != verigate.PrincipalSystem {
-			for _, x := range theirs {
-				if !slices.Contains(p.Permissions, x) {
-					return nil, verigate.Errorf(verigate.EFORBIDDEN, "This user holds %s, which you do not; you cannot manage them.", x)
-				}
-			}
+		if x := verigate.PrincipalFrom(ctx).Lacks(theirs, nil); x != "" {
+			return nil, verigate.Errorf(verigate.EFORBIDDEN, "This user holds %s, which you do not; you cannot manage them.", x)
 		}
 	}
 	return u, nil
