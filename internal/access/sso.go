@@ -66,8 +66,41 @@ func isGUID(s string) bool {
 	return true
 }
 
-// IssueSSOToken opens an SSO session for a signed-in service account.
-func (s *Service) IssueSSOToken(ctx context.Context, u *verigate.User) (string, *verigate.SSOToken, error) {
+// SSOGrant is what a service account's sign-in gives: an SSO token (the
+// secret, shown once) and the keys of its reseller's active institutions.
+type SSOGrant struct {
+	Secret          string
+	Token           *verigate.SSOToken
+	InstitutionKeys []string
+}
+
+// RequestSSOToken signs a reseller's service account in with its
+// onboarding access token, email and password, and opens an SSO session.
+// Every credential failure is ErrBadCredentials.
+func (s *Service) RequestSSOToken(ctx context.Context, accessToken, email, password string) (*SSOGrant, error) {
+	u, err := s.SignInServiceAccount(ctx, accessToken, email, password)
+	if err != nil {
+		return nil, err
+	}
+	secret, t, err := s.issueSSOToken(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	orgs, err := s.store.ListOrganizations(ctx, verigate.OrgFilter{Kind: verigate.OrgInstitution, ParentID: u.OrgID})
+	if err != nil {
+		return nil, err
+	}
+	g := &SSOGrant{Secret: secret, Token: t, InstitutionKeys: []string{}}
+	for _, o := range orgs {
+		if o.Status == verigate.StatusActive {
+			g.InstitutionKeys = append(g.InstitutionKeys, o.Key)
+		}
+	}
+	return g, nil
+}
+
+// issueSSOToken opens an SSO session for a signed-in service account.
+func (s *Service) issueSSOToken(ctx context.Context, u *verigate.User) (string, *verigate.SSOToken, error) {
 	secret := newGUID()
 	now := s.now()
 	abs := now.Add(s.sessionMaxAge())
@@ -119,15 +152,15 @@ func (s *Service) VerifySSOToken(ctx context.Context, secret string) (*SSOSessio
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.SSOPrincipal(ctx, u)
+	p, err := s.ssoPrincipal(ctx, u)
 	if err != nil {
 		return nil, err
 	}
 	return &SSOSession{Token: t, User: u, Org: org, Principal: p}, nil
 }
 
-// SSOPrincipal is who an SSO token of service account u acts as.
-func (s *Service) SSOPrincipal(ctx context.Context, u *verigate.User) (*verigate.Principal, error) {
+// ssoPrincipal is who an SSO token of service account u acts as.
+func (s *Service) ssoPrincipal(ctx context.Context, u *verigate.User) (*verigate.Principal, error) {
 	reach, err := s.Reach(ctx, u.OrgID)
 	if err != nil {
 		return nil, err

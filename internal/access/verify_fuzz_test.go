@@ -46,8 +46,9 @@ func issueCredentials(tb testing.TB) *credentials {
 	must(err)
 	c.secrets[1], _, err = s.IssueAccessToken(ctx, "acme")
 	must(err)
-	c.secrets[2], _, err = s.IssueSSOToken(ctx, u)
+	g, err := s.RequestSSOToken(context.Background(), c.secrets[1], u.Email, "correct horse battery")
 	must(err)
+	c.secrets[2] = g.Secret
 	c.secrets[3], _, _, err = s.SignInToken(context.Background(), "dev@acme.test", "correct horse battery", "", "")
 	must(err)
 	c.secrets[4], _, err = s.IssueLoginToken(ctx, inst, "operator")

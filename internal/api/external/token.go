@@ -1,7 +1,6 @@
 package external
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/verigate/verigate"
@@ -43,41 +42,13 @@ func (h *Handler) tokenRequest(w http.ResponseWriter, r *http.Request) error {
 	if accessToken == "" {
 		return ErrBadCredentials
 	}
-	u, err := h.Access.SignInServiceAccount(r.Context(), accessToken, in.Email, in.Password)
+	g, err := h.Access.RequestSSOToken(r.Context(), accessToken, in.Email, in.Password)
 	if err == access.ErrBadCredentials {
 		return ErrBadCredentials
 	} else if err != nil {
 		return err
 	}
-	ctx := verigate.WithPrincipal(r.Context(), &verigate.Principal{Kind: verigate.PrincipalServiceAccount, ID: u.ID, UserID: u.ID, OrgID: u.OrgID})
-	secret, t, err := h.Access.IssueSSOToken(ctx, u)
-	if err != nil {
-		return err
-	}
-	p, err := h.Access.SSOPrincipal(ctx, u)
-	if err != nil {
-		return err
-	}
-	keys, err := h.institutionKeys(verigate.WithPrincipal(ctx, p), u.OrgID)
-	if err != nil {
-		return err
-	}
-	return ok(w, http.StatusOK, tokenResponse{Success: true, Token: secret, ExpiresOn: formatTime(t.ExpiresAt), InstitutionKeys: keys})
-}
-
-// institutionKeys lists the keys of the reseller's active institutions.
-func (h *Handler) institutionKeys(ctx context.Context, resellerID string) ([]string, error) {
-	orgs, err := h.Access.ListOrganizations(ctx, verigate.OrgFilter{Kind: verigate.OrgInstitution, ParentID: resellerID})
-	if err != nil {
-		return nil, err
-	}
-	keys := []string{}
-	for _, o := range orgs {
-		if o.Status == verigate.StatusActive {
-			keys = append(keys, o.Key)
-		}
-	}
-	return keys, nil
+	return ok(w, http.StatusOK, tokenResponse{Success: true, Token: g.Secret, ExpiresOn: formatTime(g.Token.ExpiresAt), InstitutionKeys: g.InstitutionKeys})
 }
 
 type successBody struct {
