@@ -173,15 +173,24 @@ type OrgUpdate struct {
 	Core *string
 }
 
-// UpdateOrganization changes an organization's name or core.
-func (s *Service) UpdateOrganization(ctx context.Context, key string, in OrgUpdate) (*verigate.Organization, error) {
+// validate checks the fields an update changes.
+func (in OrgUpdate) validate() error {
 	if in.Name != nil {
 		if err := verigate.ValidateText("name", strings.TrimSpace(*in.Name), 200); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if in.Core != nil && verigate.TooLong(*in.Core, 100) {
-		return nil, verigate.FieldError("core", "must be at most 100 characters")
+		return verigate.FieldError("core", "must be at most 100 characters")
+	}
+	return nil
+}
+
+// UpdateOrganization changes the name or core of the organization with
+// key (Confirm's institution key).
+func (s *Service) UpdateOrganization(ctx context.Context, key string, in OrgUpdate) (*verigate.Organization, error) {
+	if err := in.validate(); err != nil {
+		return nil, err
 	}
 	o, err := s.orgFor(ctx, key, "organizations.update")
 	if err != nil {
@@ -190,15 +199,23 @@ func (s *Service) UpdateOrganization(ctx context.Context, key string, in OrgUpda
 	return s.update(ctx, o, in)
 }
 
+// UpdateOrganizationByID changes the name or core of the organization
+// with id (ExactPay's organizationId).
+func (s *Service) UpdateOrganizationByID(ctx context.Context, id string, in OrgUpdate) (*verigate.Organization, error) {
+	if err := in.validate(); err != nil {
+		return nil, err
+	}
+	o, err := s.organizationByID(ctx, id, "organizations.update")
+	if err != nil {
+		return nil, err
+	}
+	return s.update(ctx, o, in)
+}
+
 // UpdateAccount changes a child institution of an organization.
 func (s *Service) UpdateAccount(ctx context.Context, orgID, accountID string, in OrgUpdate) (*verigate.Organization, error) {
-	if in.Name != nil {
-		if err := verigate.ValidateText("name", strings.TrimSpace(*in.Name), 200); err != nil {
-			return nil, err
-		}
-	}
-	if in.Core != nil && verigate.TooLong(*in.Core, 100) {
-		return nil, verigate.FieldError("core", "must be at most 100 characters")
+	if err := in.validate(); err != nil {
+		return nil, err
 	}
 	a, err := s.Account(ctx, orgID, accountID, "accounts.update")
 	if err != nil {
@@ -228,13 +245,17 @@ func (s *Service) update(ctx context.Context, o *verigate.Organization, in OrgUp
 
 // OrganizationByID returns an organization by id, if the caller may read it.
 func (s *Service) OrganizationByID(ctx context.Context, id string) (*verigate.Organization, error) {
+	return s.organizationByID(ctx, id, "organizations.read")
+}
+
+func (s *Service) organizationByID(ctx context.Context, id string, perm verigate.Permission) (*verigate.Organization, error) {
 	o, err := s.store.GetOrganization(ctx, id)
 	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
-		return nil, verigate.Errorf(verigate.ENOTFOUND, "Organization not found.")
+		return nil, verigate.Authorize(ctx, perm, verigate.Missing, ErrOrganizationNotFound)
 	} else if err != nil {
 		return nil, err
 	}
-	if err := verigate.Authorize(ctx, "organizations.read", verigate.Object{Org: o.ID}, ErrOrganizationNotFound); err != nil {
+	if err := verigate.Authorize(ctx, perm, verigate.Object{Org: o.ID}, ErrOrganizationNotFound); err != nil {
 		return nil, err
 	}
 	return o, nil

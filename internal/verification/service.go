@@ -191,9 +191,6 @@ func orEmpty(raw json.RawMessage) json.RawMessage {
 	return raw
 }
 
-// AppID is the Reclaim application id partners' apps request proofs with.
-func (s *Service) AppID() string { return s.cfg.ReclaimAppID }
-
 // sessionOrg is the organization a new session belongs to: the one
 // institutionKey names (an institution the principal reaches), or else
 // the principal's home organization. Either must be enabled, with its

@@ -184,7 +184,7 @@ func (s *Service) CreateSDKSession(ctx context.Context, sourceName string) (*SDK
 	if err != nil {
 		return nil, err
 	}
-	return &SDKSession{Session: sess, Source: src, Step: step, LinkToken: token}, nil
+	return &SDKSession{Session: sess, Source: src, Step: step, LinkToken: token, AppID: s.cfg.ReclaimAppID}, nil
 }
 
 // SDKSession is a new SDK session: its one step, and the link token the
@@ -194,6 +194,7 @@ type SDKSession struct {
 	Source    *verigate.DataSource
 	Step      *verigate.Step
 	LinkToken string
+	AppID     string // the Reclaim application the applicant's app requests proofs with
 }
 
 func (s *Service) newStep(src *verigate.DataSource, now time.Time) *verigate.Step {

@@ -58,11 +58,8 @@ func (h *Handler) updateOrganization(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	o, err := h.Access.OrganizationByID(r.Context(), r.PathValue("orgId"))
+	o, err := h.Access.UpdateOrganizationByID(r.Context(), r.PathValue("orgId"), in)
 	if err != nil {
-		return err
-	}
-	if o, err = h.Access.UpdateOrganization(r.Context(), o.Key, in); err != nil {
 		return err
 	}
 	return ok(w, http.StatusOK, toOrg(o))

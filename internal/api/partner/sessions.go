@@ -169,7 +169,7 @@ func (h *Handler) sdkSession(w http.ResponseWriter, r *http.Request) error {
 	return ok(w, http.StatusCreated, struct {
 		Success bool `json:"success"`
 		Data    data `json:"data"`
-	}{true, data{SessionID: strconv.FormatInt(sdk.Session.ID, 10), ProviderID: sdk.Source.ProviderID, AppID: h.Verification.AppID(),
+	}{true, data{SessionID: strconv.FormatInt(sdk.Session.ID, 10), ProviderID: sdk.Source.ProviderID, AppID: sdk.AppID,
 		Steps: sdk.Source.LoginFlow, StepID: sdk.Step.ID, Nonce: sdk.Step.Nonce, VerificationLink: h.link(sdk.Session, sdk.LinkToken)}})
 }
 
