@@ -21,7 +21,7 @@ func (s *Service) EnsurePlatform(ctx context.Context) (*verigate.Organization, e
 	o = &verigate.Organization{ID: verigate.NewID(), Kind: verigate.OrgPlatform, Key: PlatformKey, Name: "Platform",
 		Status: verigate.StatusActive, CreatedAt: now, UpdatedAt: now}
 	ev := s.audit(ctx, "organization.create", "organization", o.ID, o.ID)
-	ev.ActorKind, ev.ActorID = verigate.PrincipalSystem, verigate.System.ID // the server itself, at start
+	ev.ActorKind, ev.ActorID = verigate.PrincipalSystem, "server" // the server itself, at start
 	if err := s.store.CreateOrganization(ctx, o, ev); err != nil {
 		if verigate.ErrorCode(err) == verigate.ECONFLICT { // another process won the race
 			return s.store.GetOrganizationByKey(ctx, PlatformKey)

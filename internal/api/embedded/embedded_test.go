@@ -11,8 +11,6 @@ import (
 	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/access"
 	"github.com/verigate/verigate/internal/app/apptest"
-	"github.com/verigate/verigate/internal/sqlstore"
-	"github.com/verigate/verigate/internal/sqlstore/storetest"
 )
 
 // person creates a user in org with roles and returns its email.
@@ -46,7 +44,7 @@ func wantError(t testing.TB, r *apptest.Response, status int, code string) {
 	}
 }
 
-func sqliteEnv(t testing.TB) *apptest.Env { return apptest.New(t, storetest.Open(t, sqlstore.SQLite)) }
+func sqliteEnv(t testing.TB) *apptest.Env { return apptest.SQLite(t) }
 
 func TestTokenEndpoint(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, e *apptest.Env) {

@@ -207,7 +207,7 @@ func TestInstitutions(t *testing.T) {
 }
 
 func TestBadInput(t *testing.T) {
-	e := apptest.New(t, storetestSQLite(t))
+	e := apptest.SQLite(t)
 	a := e.SeedReseller("acme", "acme-cu")
 	tok := login(t, e, a)
 	c := simulate(t, e, "acme-cu", "+15550102000", "Jane")

@@ -3,9 +3,6 @@ package external_test
 import (
 	"testing"
 
-	"github.com/verigate/verigate/internal/sqlstore"
-	"github.com/verigate/verigate/internal/sqlstore/storetest"
-
 	"github.com/verigate/verigate/internal/app/apptest"
 )
 
@@ -37,5 +34,3 @@ func wantError(t *testing.T, resp *apptest.Response, status int, msg string) {
 		t.Fatalf("error = %q, want %q", m["error"], msg)
 	}
 }
-
-func storetestSQLite(t *testing.T) *sqlstore.DB { return storetest.Open(t, sqlstore.SQLite) }

@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/verigate/verigate/internal/app/apptest"
-	"github.com/verigate/verigate/internal/sqlstore"
-	"github.com/verigate/verigate/internal/sqlstore/storetest"
 	"github.com/verigate/verigate/internal/webhook"
 )
 
@@ -23,7 +21,7 @@ import (
 // its timestamp is out of tolerance, otherwise never a 401 or 5xx,
 // whatever the body.
 func FuzzIngestSignature(f *testing.F) {
-	e := apptest.New(f, storetest.Open(f, sqlstore.SQLite))
+	e := apptest.SQLite(f)
 	e.SeedReseller("acme", "acme-cu")
 	inst, err := e.App.Access.Organization(e.System, "acme-cu")
 	if err != nil {

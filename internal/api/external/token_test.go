@@ -70,7 +70,7 @@ func TestTokenRequest(t *testing.T) {
 }
 
 func TestSlidingExpiry(t *testing.T) {
-	e := apptest.New(t, storetestSQLite(t))
+	e := apptest.SQLite(t)
 	a := e.SeedReseller("acme", "acme-cu")
 	queue := func(token string) *apptest.Response {
 		return e.Do("GET", "/external/calls/queue", nil, sa(token, "acme-cu", "jdoe")...)

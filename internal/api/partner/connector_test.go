@@ -11,8 +11,6 @@ import (
 	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/app/apptest"
 	"github.com/verigate/verigate/internal/connect"
-	"github.com/verigate/verigate/internal/sqlstore"
-	"github.com/verigate/verigate/internal/sqlstore/storetest"
 )
 
 // TestConnectorStep runs a session's Sandbox Bank step through its
@@ -88,7 +86,7 @@ func TestConnectorStep(t *testing.T) {
 // hold lapses a lease later and the worker carries the step to its end. A
 // connection its step never recorded ends no step.
 func TestConnectorStepInterrupted(t *testing.T) {
-	e := apptest.New(t, storetest.Open(t, sqlstore.SQLite))
+	e := apptest.SQLite(t)
 	f := newFixture(t, e)
 	var bank int64
 	srcs, _ := e.App.Verify.Sources(e.System)
@@ -241,9 +239,8 @@ func TestStepCodeLimitShared(t *testing.T) {
 	if url == "" {
 		t.Skip("VERIGATE_TEST_REDIS_URL is not set")
 	}
-	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
-		env := map[string]string{"VERIGATE_REDIS_URL": url}
-		one, two := apptest.NewWithEnv(t, db, env), apptest.NewWithEnv(t, db, env)
+	apptest.EachWithEnv(t, map[string]string{"VERIGATE_REDIS_URL": url}, func(t *testing.T, one *apptest.Env) {
+		two := one.Replica()
 		f := newFixture(t, one)
 		v1 := f.key(t, "acme", verigate.ModeTest, nil, "accounts:read", "otp:write", "status:read")
 		step, account, csrf := connectedStep(t, one, f)

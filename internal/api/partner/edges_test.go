@@ -16,7 +16,6 @@ import (
 	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/access"
 	"github.com/verigate/verigate/internal/app/apptest"
-	"github.com/verigate/verigate/internal/sqlstore/storetest"
 )
 
 func TestCreateSessionValidation(t *testing.T) {
@@ -177,7 +176,7 @@ func TestIdempotency(t *testing.T) {
 			t.Fatalf("replay: %d %s / %d %s", first.Status, first.Body, again.Status, again.Body)
 		}
 		link := first.JSON(t)["data"].(map[string]any)["verificationLink"].(map[string]any)["token"].(string)
-		if strings.Contains(storetest.Dump(t, e.App.DB), link) {
+		if strings.Contains(e.Dump(), link) {
 			t.Fatal("the stored idempotent response holds the link token in the clear")
 		}
 		other := map[string]any{"params": map[string]any{"expiryDate": e.Clock.Now().Add(time.Hour).Format(time.RFC3339), "applicantId": "y"}}

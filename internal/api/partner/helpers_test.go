@@ -10,8 +10,6 @@ import (
 	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/access"
 	"github.com/verigate/verigate/internal/app/apptest"
-	"github.com/verigate/verigate/internal/sqlstore"
-	"github.com/verigate/verigate/internal/sqlstore/storetest"
 )
 
 var partnerScopes = []string{"verifications:create", "verifications:read", "verifications:update", "verifications:review", "sources:read"}
@@ -47,7 +45,7 @@ func (f *fixture) key(t *testing.T, org string, mode verigate.Mode, rl *verigate
 	return k
 }
 
-func sqliteEnv(t *testing.T) *apptest.Env { return apptest.New(t, storetest.Open(t, sqlstore.SQLite)) }
+func sqliteEnv(t *testing.T) *apptest.Env { return apptest.SQLite(t) }
 
 // created is the create-session response.
 type created struct {

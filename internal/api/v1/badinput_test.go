@@ -9,12 +9,10 @@ import (
 	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/access"
 	"github.com/verigate/verigate/internal/app/apptest"
-	"github.com/verigate/verigate/internal/sqlstore"
-	"github.com/verigate/verigate/internal/sqlstore/storetest"
 )
 
 func TestBadInput(t *testing.T) {
-	e := apptest.New(t, storetest.Open(t, sqlstore.SQLite))
+	e := apptest.SQLite(t)
 	f := newFixture(t, e)
 	id := f.connect(t, "otp")
 	other := f.connect(t, "otp")
@@ -91,7 +89,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestOTPRateLimit(t *testing.T) {
-	e := apptest.New(t, storetest.Open(t, sqlstore.SQLite))
+	e := apptest.SQLite(t)
 	f := newFixture(t, e)
 	id := f.connect(t, "otp")
 	f.work(t)

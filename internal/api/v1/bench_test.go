@@ -8,15 +8,13 @@ import (
 	"testing"
 
 	"github.com/verigate/verigate/internal/app/apptest"
-	"github.com/verigate/verigate/internal/sqlstore"
-	"github.com/verigate/verigate/internal/sqlstore/storetest"
 )
 
 // BenchmarkVerifyAPIKey measures authenticating an API key against the
 // real SQLite store: checksum, lookup by id, constant-time hash compare,
 // the user's and organizations' state, the key's reach.
 func BenchmarkVerifyAPIKey(b *testing.B) {
-	e := apptest.New(b, storetest.Open(b, sqlstore.SQLite))
+	e := apptest.SQLite(b)
 	f := newFixture(b, e)
 	ctx := context.Background()
 	b.ReportAllocs()
@@ -31,7 +29,7 @@ func BenchmarkVerifyAPIKey(b *testing.B) {
 // loopback HTTP through the whole server: middleware, authentication, rate
 // limit, the store, JSON.
 func BenchmarkStatusEndToEnd(b *testing.B) {
-	e := apptest.New(b, storetest.Open(b, sqlstore.SQLite))
+	e := apptest.SQLite(b)
 	f := newFixture(b, e)
 	id := f.connect(b, "otp")
 	f.work(b)

@@ -6,15 +6,13 @@ import (
 	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/access"
 	"github.com/verigate/verigate/internal/app/apptest"
-	"github.com/verigate/verigate/internal/sqlstore"
-	"github.com/verigate/verigate/internal/sqlstore/storetest"
 )
 
 // TestRestrictedAccounts: a key's account list may mix organizations and
 // connections; it reaches exactly those, creates its connections within
 // them, and cannot be created naming anything else.
 func TestRestrictedAccounts(t *testing.T) {
-	e := apptest.New(t, storetest.Open(t, sqlstore.SQLite))
+	e := apptest.SQLite(t)
 	f := newFixture(t, e)
 	own := f.connect(t, "otp")   // in acme, the key's own organization
 	other := f.connect(t, "otp") // also in acme, not listed

@@ -15,8 +15,6 @@ import (
 	"github.com/verigate/verigate/internal/access"
 	v1 "github.com/verigate/verigate/internal/api/v1"
 	"github.com/verigate/verigate/internal/app/apptest"
-	"github.com/verigate/verigate/internal/sqlstore"
-	"github.com/verigate/verigate/internal/sqlstore/storetest"
 )
 
 var allScopes = []string{"accounts:read", "accounts:write", "otp:write", "status:read"}
@@ -221,7 +219,7 @@ func TestOTPLoop(t *testing.T) {
 }
 
 func TestLiveStream(t *testing.T) {
-	e := apptest.New(t, storetest.Open(t, sqlstore.SQLite))
+	e := apptest.SQLite(t)
 	f := newFixture(t, e)
 	id := f.connect(t, "otp")
 	srv := httptest.NewServer(e.App.Server)
@@ -333,7 +331,7 @@ func TestSandboxBankPaths(t *testing.T) {
 // TestLeaseRecovery: a worker that dies holding a connection leaves it for
 // another once the lease runs out; nothing stays stuck.
 func TestLeaseRecovery(t *testing.T) {
-	e := apptest.New(t, storetest.Open(t, sqlstore.SQLite))
+	e := apptest.SQLite(t)
 	f := newFixture(t, e)
 	id := f.connect(t, "good")
 	c, _ := e.App.DB.GetConnection(e.System, id)
@@ -358,7 +356,7 @@ func TestLeaseRecovery(t *testing.T) {
 // TestStreamCap: one key holds at most MaxStreamsPerKey open streams; a
 // closed stream frees its slot, and other keys are not affected.
 func TestStreamCap(t *testing.T) {
-	e := apptest.New(t, storetest.Open(t, sqlstore.SQLite))
+	e := apptest.SQLite(t)
 	f := newFixture(t, e)
 	id := f.connect(t, "otp")
 	srv := httptest.NewServer(e.App.Server)

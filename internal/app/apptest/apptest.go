@@ -46,12 +46,21 @@ type Env struct {
 	Logs  *bytes.Buffer
 	// System is a context acting as the system principal.
 	System context.Context
+	env    map[string]string
 }
 
 // Each runs fn against a fresh app on every engine.
-func Each(t *testing.T, fn func(t *testing.T, e *Env)) {
-	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) { fn(t, New(t, db)) })
+func Each(t *testing.T, fn func(t *testing.T, e *Env)) { EachWithEnv(t, nil, fn) }
+
+// EachWithEnv is Each with the app configured with env (VERIGATE_…
+// variables) besides the test defaults.
+func EachWithEnv(t *testing.T, env map[string]string, fn func(t *testing.T, e *Env)) {
+	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) { fn(t, NewWithEnv(t, db, env)) })
 }
+
+// Replica builds a second app on e's database and configuration, as
+// another server of the same deployment.
+func (e *Env) Replica() *Env { return NewWithEnv(e.T, e.App.DB, e.env) }
 
 // New builds an app on db.
 func New(t testing.TB, db *sqlstore.DB) *Env { return NewWithEnv(t, db, nil) }
@@ -75,7 +84,7 @@ func NewWithEnv(t testing.TB, db *sqlstore.DB, env map[string]string) *Env {
 	a.Access.SetArgon2(access.Argon2Params{Memory: 64, Time: 1, Threads: 1})
 	clk := &Clock{t: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}
 	a.SetClock(clk.Now)
-	return &Env{T: t, App: a, Clock: clk, V: openapitest.New(t), Logs: logs, System: verigate.WithPrincipal(context.Background(), verigate.System)}
+	return &Env{T: t, App: a, Clock: clk, V: openapitest.New(t), Logs: logs, System: verigate.WithPrincipal(context.Background(), verigate.System), env: env}
 }
 
 // Response is a recorded response.
