@@ -18,13 +18,7 @@ import (
 func TestConnectorStep(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
 		f := newFixture(t, e)
-		var bank int64
-		srcs, _ := e.App.Verify.Sources(e.System)
-		for _, s := range srcs {
-			if s.SourceName == "Sandbox Bank" {
-				bank = s.ID
-			}
-		}
+		bank := sourceID(t, e, "Sandbox Bank")
 		c := f.createSession(t, f.test, nil)
 		csrf := f.csrf(t, c)
 		h := []string{"x-csrf-token", csrf}
@@ -88,13 +82,7 @@ func TestConnectorStep(t *testing.T) {
 func TestConnectorStepInterrupted(t *testing.T) {
 	e := apptest.SQLite(t)
 	f := newFixture(t, e)
-	var bank int64
-	srcs, _ := e.App.Verify.Sources(e.System)
-	for _, s := range srcs {
-		if s.SourceName == "Sandbox Bank" {
-			bank = s.ID
-		}
-	}
+	bank := sourceID(t, e, "Sandbox Bank")
 	c := f.createSession(t, f.test, nil)
 	csrf := f.csrf(t, c)
 	step := f.startStep(t, c, csrf, bank)
@@ -151,13 +139,7 @@ func TestConnectorStepInterrupted(t *testing.T) {
 // and returns the step, its connection and the applicant's CSRF token.
 func connectedStep(t *testing.T, e *apptest.Env, f *fixture) (int64, string, string) {
 	t.Helper()
-	var bank int64
-	srcs, _ := e.App.Verify.Sources(e.System)
-	for _, s := range srcs {
-		if s.SourceName == "Sandbox Bank" {
-			bank = s.ID
-		}
-	}
+	bank := sourceID(t, e, "Sandbox Bank")
 	c := f.createSession(t, f.test, nil)
 	csrf := f.csrf(t, c)
 	step := f.startStep(t, c, csrf, bank)
@@ -216,13 +198,7 @@ func TestStepCodeLimit(t *testing.T) {
 func TestStepCodeValidatedFirst(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
 		f := newFixture(t, e)
-		var bank int64
-		srcs, _ := e.App.Verify.Sources(e.System)
-		for _, s := range srcs {
-			if s.SourceName == "Sandbox Bank" {
-				bank = s.ID
-			}
-		}
+		bank := sourceID(t, e, "Sandbox Bank")
 		c := f.createSession(t, f.test, nil)
 		csrf := f.csrf(t, c)
 		step := f.startStep(t, c, csrf, bank)

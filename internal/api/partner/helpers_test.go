@@ -26,13 +26,24 @@ func newFixture(t *testing.T, e *apptest.Env) *fixture {
 	f := &fixture{e: e, r: e.SeedReseller("acme", "acme-cu")}
 	f.live = f.key(t, "acme", verigate.ModeLive, nil, partnerScopes...)
 	f.test = f.key(t, "acme", verigate.ModeTest, nil, partnerScopes...)
-	srcs, _ := e.App.Verify.Sources(e.System)
+	f.sandboxReclaim = sourceID(t, e, "Sandbox Reclaim")
+	return f
+}
+
+// sourceID is the id of the catalog source named name.
+func sourceID(t *testing.T, e *apptest.Env, name string) int64 {
+	t.Helper()
+	srcs, err := e.App.Verify.Sources(e.System)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, s := range srcs {
-		if s.SourceName == "Sandbox Reclaim" {
-			f.sandboxReclaim = s.ID
+		if s.SourceName == name {
+			return s.ID
 		}
 	}
-	return f
+	t.Fatalf("no source %q", name)
+	return 0
 }
 
 func (f *fixture) key(t *testing.T, org string, mode verigate.Mode, rl *verigate.RateLimitPolicy, scopes ...string) string {

@@ -85,13 +85,7 @@ func TestOutboxEvents(t *testing.T) {
 		f := newFixture(t, e)
 		o := &outbox{e: e}
 		o.expect(t, "setup")
-		var bank int64
-		srcs, _ := e.App.Verify.Sources(e.System)
-		for _, s := range srcs {
-			if s.SourceName == "Sandbox Bank" {
-				bank = s.ID
-			}
-		}
+		bank := sourceID(t, e, "Sandbox Bank")
 		submit := func(csrf string, step int64, proof json.RawMessage) {
 			e.Do("POST", "/partner/step/submit", map[string]any{"stepId": step, "proofs": []json.RawMessage{proof}}, "x-csrf-token", csrf)
 		}
