@@ -7,7 +7,7 @@ REDOCLY ?= @redocly/cli@2.77.0
 FUZZTIME ?= 30s
 TEST_FUZZTIME ?= 2s
 
-.PHONY: test fuzz fmt vet check-libc lint-openapi build demo bench
+.PHONY: test fuzz fmt vet check-libc lint-openapi build demo
 
 ## test: everything CI checks — formatting, vet, the libc pin, the OpenAPI
 ## lint (when npx is available), every test under the race detector, and

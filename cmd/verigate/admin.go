@@ -133,8 +133,8 @@ func admin(ctx context.Context, args []string, e *env) error {
 	if !ok {
 		return usagef("admin: unknown command %q; run 'verigate admin %s help'", name, group)
 	}
-	synopsis := strings.Join(strings.Fields(adminLines(name))[2:], " ")
-	c := newCmdline("admin "+name, synopsis, "", e)
+	synopsis, about := adminSynopsis(adminLines(name))
+	c := newCmdline("admin "+name, synopsis, about, e)
 	c.helpWord = cmd.positional == "" // a positional argument may be named "help"
 	asJSON := c.Bool("json", false, "print JSON")
 	do := cmd.setup(c.FlagSet)
@@ -185,6 +185,34 @@ func adminLines(prefix string) string {
 		}
 	}
 	return b.String()
+}
+
+// adminSynopsis splits a command's usage lines into its synopsis (what
+// follows the command's name) and its description, which stands after a
+// run of three or more spaces.
+func adminSynopsis(lines string) (synopsis, about string) {
+	var syn, desc []string
+	for _, line := range strings.Split(strings.TrimSpace(lines), "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "(") { // a note under the command
+			desc = append(desc, strings.Trim(line, "()"))
+			continue
+		}
+		if i := strings.Index(line, "   "); i >= 0 {
+			desc = append(desc, strings.TrimSpace(line[i:]))
+			line = line[:i]
+		}
+		syn = append(syn, line)
+	}
+	words := strings.Fields(strings.Join(syn, " "))
+	if len(words) >= 2 {
+		words = words[2:] // the group and the command
+	}
+	about = strings.Join(desc, "; ")
+	if about != "" {
+		about = strings.ToUpper(about[:1]) + about[1:] + "."
+	}
+	return strings.Join(words, " "), about
 }
 
 // openQuiet opens the app with warnings-only logging.
