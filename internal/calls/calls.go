@@ -156,6 +156,7 @@ func (s *Service) Receive(ctx context.Context, r Report) (c *verigate.PhoneCall,
 	if err != nil {
 		return nil, false, err
 	}
+	call.Provider = providerName(call.Provider)
 	if call.ProviderCallID == "" {
 		return nil, false, verigate.FieldError("callId", "is required, so a retried report is not queued twice")
 	}
@@ -165,6 +166,14 @@ func (s *Service) Receive(ctx context.Context, r Report) (c *verigate.PhoneCall,
 	}
 	c, err = s.store.GetCallByProviderID(ctx, inst.ID, call.Provider, call.ProviderCallID)
 	return c, false, err
+}
+
+// providerName is a report's provider: "telephony" when it names none.
+func providerName(name string) string {
+	if name == "" {
+		return "telephony"
+	}
+	return name
 }
 
 // voiceProvider names a signed report's sender in the audit log.
@@ -182,9 +191,7 @@ func (s *Service) Ingest(ctx context.Context, inst *verigate.Organization, in In
 }
 
 func (s *Service) ingest(ctx context.Context, inst *verigate.Organization, in IncomingCall, actor func(*verigate.AuditEvent)) (*verigate.PhoneCall, error) {
-	if in.Provider == "" {
-		in.Provider = "telephony"
-	}
+	in.Provider = providerName(in.Provider)
 	if err := verigate.ValidateText("provider", in.Provider, 64); err != nil {
 		return nil, err
 	}

@@ -294,6 +294,16 @@ func TestIngestion(t *testing.T) {
 		if again := send(body, key, e.Clock.Now()); again.Status != 200 || again.JSON(t)["voiceId"] != voiceID {
 			t.Fatalf("retried report: %d %s", again.Status, again.Body)
 		}
+		// A report without a provider is the "telephony" provider's: its
+		// retry finds the call it queued, too.
+		bare, _ := json.Marshal(map[string]any{"callId": "retry-1", "phoneNumber": "+15550107777", "callerName": "Pat Doe"})
+		first := send(bare, key, e.Clock.Now())
+		if first.Status != 201 {
+			t.Fatalf("report without a provider: %d %s", first.Status, first.Body)
+		}
+		if again := send(bare, key, e.Clock.Now()); again.Status != 200 || again.JSON(t)["voiceId"] != first.JSON(t)["voiceId"] {
+			t.Fatalf("retried report without a provider: %d %s", again.Status, again.Body)
+		}
 		wantError(t, send(body, []byte("wrong key of some thirty-two bytes"), e.Clock.Now()), 401, "")
 		wantError(t, send(body, key, e.Clock.Now().Add(-10*time.Minute)), 401, "")
 		tampered := bytes.Replace(body, []byte("4000"), []byte("4001"), 1)
