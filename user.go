@@ -69,8 +69,16 @@ func TooLong(s string, max int) bool { return utf8.RuneCountInString(s) > max }
 // ValidateText checks a short text field: 1 to max printable characters,
 // valid UTF-8, no control characters.
 func ValidateText(field, s string, max int) error {
-	if s == "" || !utf8.ValidString(s) || TooLong(s, max) {
+	if s == "" {
 		return FieldError(field, fmt.Sprintf("must be 1-%d printable characters", max))
+	}
+	return ValidateOptionalText(field, s, max)
+}
+
+// ValidateOptionalText is ValidateText for a field that may be empty.
+func ValidateOptionalText(field, s string, max int) error {
+	if !utf8.ValidString(s) || TooLong(s, max) {
+		return FieldError(field, fmt.Sprintf("must be at most %d printable characters", max))
 	}
 	for _, r := range s {
 		if !unicode.IsPrint(r) {

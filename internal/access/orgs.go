@@ -49,8 +49,8 @@ func (s *Service) CreateOrganization(ctx context.Context, in OrgInput) (*verigat
 	if err := verigate.ValidateText("name", strings.TrimSpace(in.Name), 200); err != nil {
 		return nil, err
 	}
-	if verigate.TooLong(in.Core, 100) {
-		return nil, verigate.FieldError("core", "must be at most 100 characters")
+	if err := verigate.ValidateOptionalText("core", strings.TrimSpace(in.Core), 100); err != nil {
+		return nil, err
 	}
 	var parent *verigate.Organization
 	var err error
@@ -180,8 +180,8 @@ func (in OrgUpdate) validate() error {
 			return err
 		}
 	}
-	if in.Core != nil && verigate.TooLong(*in.Core, 100) {
-		return verigate.FieldError("core", "must be at most 100 characters")
+	if in.Core != nil {
+		return verigate.ValidateOptionalText("core", strings.TrimSpace(*in.Core), 100)
 	}
 	return nil
 }

@@ -99,6 +99,19 @@ func TestEdgeCases(t *testing.T) {
 				}
 			}
 		})
+		t.Run("control characters in optional text", func(t *testing.T) {
+			org, err := e.App.Access.Organization(e.System, "acme")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp := e.Do("PUT", "/organization/"+org.ID, map[string]string{"core": "line1\nline2\u0007"}, "Authorization", k.UserToken)
+			if resp.Status != 400 || !strings.Contains(string(resp.Body), "control characters") {
+				t.Errorf("core with control characters = %d %s", resp.Status, resp.Body)
+			}
+			if resp := e.Do("PUT", "/organization/"+org.ID, map[string]string{"core": ""}, "Authorization", k.UserToken); resp.Status != 200 {
+				t.Errorf("an empty core (cleared) = %d %s", resp.Status, resp.Body)
+			}
+		})
 		t.Run("credential header twice", func(t *testing.T) {
 			for _, tc := range []struct{ path, header, value string }{
 				{"/partner/session/1", "x-api-key", k.APIKey},

@@ -6,6 +6,7 @@
 package embedded
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -101,7 +102,9 @@ func (h *Handler) wrap(s *httpapi.Surface, fn func(http.ResponseWriter, *http.Re
 			s.Fail(w, r, err)
 			return
 		}
-		if err := h.Access.SlideToken(ctx, t); err != nil {
+		// The slide outlives the request: a client gone after its answer
+		// must not cost the token its window.
+		if err := h.Access.SlideToken(context.WithoutCancel(ctx), t); err != nil {
 			h.Log.Error("slide token", "err", err)
 		}
 	})

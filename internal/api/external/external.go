@@ -97,7 +97,9 @@ func (h *Handler) wrap(s *httpapi.Surface, a auth, fn func(http.ResponseWriter, 
 				s.Fail(w, r, err)
 				return
 			}
-			if err := h.Access.SlideSSOToken(r.Context(), sess.sso.Token); err != nil {
+			// The slide outlives the request: a client gone after its
+			// answer must not cost the token its window.
+			if err := h.Access.SlideSSOToken(context.WithoutCancel(r.Context()), sess.sso.Token); err != nil {
 				h.Log.Error("slide SSO token", "err", err, "request_id", verigate.RequestIDFrom(r.Context()))
 			}
 			return
