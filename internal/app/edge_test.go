@@ -130,6 +130,23 @@ func TestEdgeCases(t *testing.T) {
 				}
 			}
 		})
+		t.Run("data header twice", func(t *testing.T) {
+			req := httptest.NewRequest("POST", "/partner/session", strings.NewReader(`{"params":{"expiryDate":"2030-01-01"}}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("x-api-key", k.APIKey)
+			req.Header.Add("Idempotency-Key", "one")
+			req.Header.Add("Idempotency-Key", "two")
+			if resp := e.Raw(req); resp.Status != 400 || !strings.Contains(string(resp.Body), "more than once") {
+				t.Errorf("Idempotency-Key twice = %d %s", resp.Status, resp.Body)
+			}
+			req = httptest.NewRequest("GET", "/v1/accounts/00000000-0000-4000-8000-000000000000/events", nil)
+			req.Header.Set("x-api-key", k.APIKey)
+			req.Header.Add("Last-Event-ID", "1")
+			req.Header.Add("Last-Event-ID", "2")
+			if resp := e.Raw(req); resp.Status != 400 {
+				t.Errorf("Last-Event-ID twice = %d %s", resp.Status, resp.Body)
+			}
+		})
 		t.Run("wrong method on a collection", func(t *testing.T) {
 			for _, tc := range []struct{ method, path, allow string }{
 				{"DELETE", "/users", "GET, POST"}, {"PATCH", "/roles", "GET, POST"}, {"PUT", "/token", "POST"},

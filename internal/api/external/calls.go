@@ -178,7 +178,16 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	report := calls.Report{InstitutionKey: r.PathValue("institutionKey"), Signature: webhook.SignatureFrom(r.Header), Body: body,
+	var sig webhook.Signature
+	for _, h := range []struct {
+		name string
+		to   *string
+	}{{webhook.HeaderID, &sig.ID}, {webhook.HeaderTimestamp, &sig.Timestamp}, {webhook.HeaderSignature, &sig.Signatures}} {
+		if *h.to, err = httpapi.DataHeader(r, h.name); err != nil {
+			return calls.ErrBadSignature
+		}
+	}
+	report := calls.Report{InstitutionKey: r.PathValue("institutionKey"), Signature: sig, Body: body,
 		Decode: func() (calls.IncomingCall, error) { return decodeReport(r, body) }}
 	c, created, err := h.Calls.Receive(r.Context(), report)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/verigate/verigate/internal/api/httpapi"
 	"github.com/verigate/verigate/internal/app/apptest"
 	"github.com/verigate/verigate/internal/webhook"
 )
@@ -53,8 +54,9 @@ func FuzzIngestSignature(f *testing.F) {
 		if status < 300 && (institution != "acme-cu" || webhook.Verify(key, h, body, now) != nil) {
 			t.Fatalf("accepted an unsigned report: institution %q, id %q, ts %q, sig %q: %d", institution, id, ts, sig, status)
 		}
-		// Signed with the institution's secret.
-		if strings.TrimSpace(id) == "" {
+		// Signed with the institution's secret, under an id HTTP can carry
+		// (clean text, no surrounding space: header values are read so).
+		if id = strings.TrimSpace(id); id == "" || !httpapi.CleanText(id) {
 			id = "msg_fuzz"
 		}
 		at := now.Add(time.Duration(skew) * time.Second)

@@ -15,7 +15,10 @@ import (
 // kept. The semantics are internal/idempotency's; this buffers the
 // response so it can be stored before it is sent.
 func Idempotent(svc *idempotency.Service, scope string, fn func(http.ResponseWriter, *http.Request) error, w http.ResponseWriter, r *http.Request) error {
-	key := r.Header.Get("Idempotency-Key")
+	key, err := DataHeader(r, "Idempotency-Key")
+	if err != nil {
+		return err
+	}
 	if key == "" {
 		return fn(w, r)
 	}

@@ -161,20 +161,30 @@ func CleanText(s string) bool {
 	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
 }
 
-// Header returns the one value of header name ("" when absent). A header
-// sent twice is refused — which of two credentials is meant cannot be
-// guessed — and so is one that is not clean text. The error is
-// EUNAUTHENTICATED: every header read this way is a credential or names
-// who acts.
+// Header returns the one value of credential header name ("" when
+// absent). A header sent twice is refused — which of two credentials is
+// meant cannot be guessed — and so is one that is not clean text, both as
+// EUNAUTHENTICATED.
 func Header(r *http.Request, name string) (string, error) {
+	return header(r, name, verigate.EUNAUTHENTICATED)
+}
+
+// DataHeader is Header for a header that carries data rather than a
+// credential (Idempotency-Key, Last-Event-ID, a webhook's signature
+// headers): its refusals are EINVALID.
+func DataHeader(r *http.Request, name string) (string, error) {
+	return header(r, name, verigate.EINVALID)
+}
+
+func header(r *http.Request, name, code string) (string, error) {
 	vs := r.Header.Values(name)
 	switch {
 	case len(vs) == 0:
 		return "", nil
 	case len(vs) > 1:
-		return "", verigate.Errorf(verigate.EUNAUTHENTICATED, "The %s header was sent more than once.", name)
+		return "", verigate.Errorf(code, "The %s header was sent more than once.", name)
 	case !CleanText(vs[0]):
-		return "", verigate.Errorf(verigate.EUNAUTHENTICATED, "The %s header holds bytes that are not UTF-8 text.", name)
+		return "", verigate.Errorf(code, "The %s header holds bytes that are not UTF-8 text.", name)
 	}
 	return strings.TrimSpace(vs[0]), nil
 }

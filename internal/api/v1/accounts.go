@@ -185,7 +185,11 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var after int64
-	if s := r.Header.Get("Last-Event-ID"); s != "" {
+	lastID, err := httpapi.DataHeader(r, "Last-Event-ID")
+	if err != nil {
+		return err
+	}
+	if s := lastID; s != "" {
 		if after, err = strconv.ParseInt(s, 10, 64); err != nil || after < 0 {
 			return verigate.FieldError("Last-Event-ID", "must be an event id")
 		}
