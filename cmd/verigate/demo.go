@@ -14,6 +14,7 @@ import (
 	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/access"
 	"github.com/verigate/verigate/internal/app"
+	"github.com/verigate/verigate/internal/config"
 )
 
 // demoState is what `verigate demo --json` prints. Later surfaces add
@@ -146,7 +147,7 @@ exercise every surface. Running it again reuses the data directory.`, &e2)
 		if err != nil {
 			return err
 		}
-		printDemo(e.stdout, st, cfg.DataDir, a.Calls.IngestSecret(inst), a.Verify.Now())
+		printDemo(e.stdout, st, adminEnv(cfg), a.Calls.IngestSecret(inst), a.Verify.Now())
 	}
 	return a.Serve(ctx, ln)
 }
@@ -292,4 +293,24 @@ func (st *demoState) demoKey(scopes []string) string {
 		}
 	}
 	return ""
+}
+
+// adminEnv is what the printed admin lines set so that they open the
+// demo's database: its data directory, and its database URL when that is
+// not the directory's SQLite file.
+func adminEnv(cfg *config.Config) string {
+	env := "VERIGATE_DATA_DIR=" + shellQuote(cfg.DataDir)
+	if cfg.DatabaseURL != filepath.Join(cfg.DataDir, "verigate.db") {
+		env += " VERIGATE_DATABASE_URL=" + shellQuote(cfg.DatabaseURL)
+	}
+	return env
+}
+
+// shellQuote quotes s for bash when it holds anything but plain path
+// characters.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-:@") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -15,7 +15,7 @@ import (
 // (TestDemoLinesRun runs them). The first commands export the variables
 // the others use. ingestKey is demo-cu's call-ingestion key; now dates the
 // new session's expiry.
-func printDemo(w io.Writer, st *demoState, dataDir string, ingestKey []byte, now time.Time) {
+func printDemo(w io.Writer, st *demoState, adminEnv string, ingestKey []byte, now time.Time) {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 	var owner demoUser
@@ -26,7 +26,7 @@ func printDemo(w io.Writer, st *demoState, dataDir string, ingestKey []byte, now
 	}
 	conn := st.Connections[0]
 	p("")
-	p("# Verigate demo is running at %s (data in %s; Ctrl-C stops it).", st.BaseURL, dataDir)
+	p("# Verigate demo is running at %s (%s; Ctrl-C stops it).", st.BaseURL, adminEnv)
 	p("# Every line below pastes into bash, in order, in another terminal at the repository's root;")
 	p("# lines starting with # are comments. First the credentials, as the variables the lines use:")
 	p("export BASE=%s", st.BaseURL)
@@ -60,7 +60,7 @@ func printDemo(w io.Writer, st *demoState, dataDir string, ingestKey []byte, now
 	p(`curl -sf $BASE/openapi.json | grep -c '"operationId"'   # how many operations the document describes`)
 	p("")
 	printReseller(p, st, ingestKey)
-	printPartner(p, st, dataDir, now)
+	printPartner(p, st, adminEnv, now)
 	p("# Machine API (/v1): $ACCOUNT waits for its code; the seed's two curl lines, then the status and the event stream:")
 	p(`curl -sf $BASE/v1/accounts/$ACCOUNT/status -H "Authorization: Api-Key $OTP_KEY"`)
 	p(`curl -sf -X POST $BASE/v1/accounts/$ACCOUNT/otp -H "Authorization: Api-Key $OTP_KEY" -H "Content-Type: application/json" -d '{"code":"123456"}'`)
@@ -79,10 +79,10 @@ func printDemo(w io.Writer, st *demoState, dataDir string, ingestKey []byte, now
 	p("")
 	printEmbedded(p)
 	p("# Manage it from another terminal (the same data directory):")
-	p("VERIGATE_DATA_DIR=%s go run ./cmd/verigate admin org list", dataDir)
-	p("VERIGATE_DATA_DIR=%s go run ./cmd/verigate admin call simulate --institution demo-cu --phone +15550105000 --name 'Sam Caller'", dataDir)
-	p("VERIGATE_DATA_DIR=%s go run ./cmd/verigate admin audit list --limit 10", dataDir)
-	p("VERIGATE_DATA_DIR=%s go run ./cmd/verigate admin sources list", dataDir)
+	p("%s go run ./cmd/verigate admin org list", adminEnv)
+	p("%s go run ./cmd/verigate admin call simulate --institution demo-cu --phone +15550105000 --name 'Sam Caller'", adminEnv)
+	p("%s go run ./cmd/verigate admin audit list --limit 10", adminEnv)
+	p("%s go run ./cmd/verigate admin sources list", adminEnv)
 	fmt.Fprint(w, b.String())
 }
 
@@ -117,7 +117,7 @@ func printReseller(p func(string, ...any), st *demoState, ingestKey []byte) {
 	p("")
 }
 
-func printPartner(p func(string, ...any), st *demoState, dataDir string, now time.Time) {
+func printPartner(p func(string, ...any), st *demoState, adminEnv string, now time.Time) {
 	v := st.Verification
 	csrf := `-H "x-csrf-token: $CSRF"`
 	key := `-H "x-api-key: $PARTNER_KEY"`
@@ -135,7 +135,7 @@ func printPartner(p func(string, ...any), st *demoState, dataDir string, now tim
 	p(`curl -sf -X POST $BASE/partner/step/select-data-source %s %s -d '{"dataSourceIds":[%d],"sessionId":'$SID'}'`, csrf, js, v.SandboxSource)
 	p(`STEP=$(curl -sf $BASE/partner/steps/session/$SID %s | sed -E 's/.*"steps":\[\{"id":([0-9]+).*/\1/'); echo $STEP`, csrf)
 	p(`curl -sf -X POST $BASE/partner/step/initiate %s %s -d '{"stepId":'$STEP'}'`, csrf, js)
-	p(`PROOF=$(VERIGATE_DATA_DIR=%s go run ./cmd/verigate admin proof sandbox --step $STEP)   # a sandbox-signed proof`, dataDir)
+	p(`PROOF=$(%s go run ./cmd/verigate admin proof sandbox --step $STEP)   # a sandbox-signed proof`, adminEnv)
 	p(`curl -sf -X POST $BASE/partner/step/submit %s %s -d '{"stepId":'$STEP',"proofs":['"$PROOF"']}'`, csrf, js)
 	p(`curl -sf $BASE/partner/steps/$STEP %s`, csrf)
 	p(`curl -sf -X POST $BASE/partner/session/$SID/link %s`, key)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/app/apptest"
+	"github.com/verigate/verigate/internal/config"
 	"github.com/verigate/verigate/internal/sqlstore"
 	"github.com/verigate/verigate/internal/sqlstore/storetest"
 )
@@ -151,5 +152,23 @@ func TestWorkedExampleUnreachable(t *testing.T) {
 	if cmd.ProcessState.ExitCode() != 1 || !strings.Contains(string(out), "Cannot reach Verigate at "+base) ||
 		strings.Contains(string(out), "    at ") {
 		t.Fatalf("exit %v, output:\n%s\nwant exit 1 and one clear message naming %s", err, out, base)
+	}
+}
+
+// TestAdminEnv: the demo's printed admin lines open the demo's database,
+// whichever it is.
+func TestAdminEnv(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  config.Config
+		want string
+	}{
+		{config.Config{DataDir: "./verigate-demo", DatabaseURL: "verigate-demo/verigate.db"}, "VERIGATE_DATA_DIR=./verigate-demo"},
+		{config.Config{DataDir: "/tmp/d", DatabaseURL: "postgres://u:p w@127.0.0.1/test?sslmode=disable"},
+			"VERIGATE_DATA_DIR=/tmp/d VERIGATE_DATABASE_URL='postgres://u:p w@127.0.0.1/test?sslmode=disable'"},
+		{config.Config{DataDir: "/tmp/it's", DatabaseURL: "/tmp/it's/verigate.db"}, `VERIGATE_DATA_DIR='/tmp/it'\''s'`},
+	} {
+		if got := adminEnv(&tc.cfg); got != tc.want {
+			t.Errorf("adminEnv(%+v) = %s, want %s", tc.cfg, got, tc.want)
+		}
 	}
 }
