@@ -40,6 +40,14 @@ func TestLooseInputRefused(t *testing.T) {
 			{"v1 limit empty", "GET", "/v1/accounts?limit=", nil, s.v1Key(), "limit"},
 			{"users skip empty", "GET", "/users?skip=", nil, s.user(), "skip"},
 			{"tokens limit empty", "GET", "/application/" + s.appID + "/token?limit=", nil, s.user(), "limit"},
+			{"users account empty", "GET", "/users?account=", nil, s.user(), "account"},
+			{"tokens sort empty", "GET", "/application/" + s.appID + "/token?sort=", nil, s.user(), "sort"},
+			{"search sessionId empty", "GET", "/partner/sources/search?text=a&sessionId=", nil, s.applicant(), "sessionId"},
+			{"reviewer status empty", "GET", "/partner/reviewer/sessions?status=", nil, s.partnerKey(), "status"},
+			{"reviewer sortBy empty", "GET", "/partner/reviewer/sessions?sortBy=", nil, s.partnerKey(), "sortBy"},
+			{"calls search empty", "GET", "/external/calls/queue?search=", nil, s.serviceAccount(), "search"},
+			{"limit twice", "GET", "/v1/accounts?limit=5&limit=500", nil, s.v1Key(), "limit"},
+			{"limit twice, reviewer", "GET", "/partner/reviewer/sessions?limit=5&limit=500", nil, s.partnerKey(), "limit"},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {

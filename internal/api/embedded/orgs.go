@@ -82,7 +82,10 @@ func (h *Handler) listAccounts(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) searchAccounts(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query().Get("q")
+	q, err := httpapi.QueryString(r, "q")
+	if err != nil {
+		return err
+	}
 	if q == "" || verigate.TooLong(q, 100) {
 		return verigate.FieldError("q", "is required (1-100 characters)")
 	}

@@ -134,7 +134,10 @@ func (h *Handler) listAppTokens(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	sort := r.URL.Query().Get("sort")
+	sort, err := httpapi.QueryString(r, "sort")
+	if err != nil {
+		return err
+	}
 	if sort != "" && sort != "createdAt" && sort != "-createdAt" {
 		return verigate.FieldError("sort", "must be createdAt or -createdAt")
 	}

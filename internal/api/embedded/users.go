@@ -26,7 +26,11 @@ func toUser(u *verigate.User) userJSON {
 }
 
 func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request) error {
-	list, err := h.Access.UsersIn(r.Context(), r.URL.Query().Get("account"))
+	account, err := httpapi.QueryString(r, "account")
+	if err != nil {
+		return err
+	}
+	list, err := h.Access.UsersIn(r.Context(), account)
 	if err != nil {
 		return err
 	}

@@ -62,8 +62,11 @@ type phoneCallBody struct {
 }
 
 func (h *Handler) queue(w http.ResponseWriter, r *http.Request) error {
-	f := verigate.CallFilter{Search: r.URL.Query().Get("search")}
-	var err error
+	search, err := httpapi.QueryString(r, "search")
+	if err != nil {
+		return err
+	}
+	f := verigate.CallFilter{Search: search}
 	if f.Limit, err = httpapi.QueryInt(r, "limit", calls.DefaultLimit); err != nil {
 		return err
 	}

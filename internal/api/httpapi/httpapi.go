@@ -130,13 +130,36 @@ func jsonKind(goKind string) string {
 // taken as absent.
 func query(r *http.Request, name string) (string, bool, error) {
 	vals, ok := r.URL.Query()[name]
-	if !ok {
+	switch {
+	case !ok:
 		return "", false, nil
-	}
-	if vals[0] == "" {
+	case len(vals) > 1:
+		return "", false, verigate.FieldError(name, "must be given once")
+	case vals[0] == "":
 		return "", false, verigate.FieldError(name, "must not be empty; leave the parameter out instead")
 	}
 	return vals[0], true, nil
+}
+
+// QueryString reads an optional query parameter: "" when absent; present,
+// it must be given once and not be empty.
+func QueryString(r *http.Request, name string) (string, error) {
+	s, _, err := query(r, name)
+	return s, err
+}
+
+// QueryID reads an optional positive whole-number query parameter (0 when
+// absent).
+func QueryID(r *http.Request, name string) (int64, error) {
+	s, ok, err := query(r, name)
+	if !ok {
+		return 0, err
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, verigate.FieldError(name, "must be a positive whole number")
+	}
+	return id, nil
 }
 
 // QueryInt reads an optional integer query parameter.

@@ -174,8 +174,18 @@ func (h *Handler) sdkSession(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) reviewerSessions(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	rq := verification.ReviewerQuery{Status: verigate.SessionStatus(q.Get("status")), SortBy: q.Get("sortBy"), SortOrder: q.Get("sortOrder")}
+	var rq verification.ReviewerQuery
+	var status string
+	for _, p := range []struct {
+		name string
+		to   *string
+	}{{"status", &status}, {"sortBy", &rq.SortBy}, {"sortOrder", &rq.SortOrder}} {
+		var err error
+		if *p.to, err = httpapi.QueryString(r, p.name); err != nil {
+			return err
+		}
+	}
+	rq.Status = verigate.SessionStatus(status)
 	if rq.SortBy == "" {
 		rq.SortBy = "createdAt"
 	}

@@ -53,16 +53,19 @@ func (h *Handler) sessionSources(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) searchSources(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
 	var sessionID *int64
-	if s := q.Get("sessionId"); s != "" {
-		id, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || id <= 0 {
-			return verigate.FieldError("sessionId", "must be a positive whole number")
-		}
+	id, err := httpapi.QueryID(r, "sessionId")
+	if err != nil {
+		return err
+	}
+	if id != 0 {
 		sessionID = &id
 	}
-	list, err := h.Verification.SearchSources(r.Context(), strings.TrimSpace(q.Get("text")), sessionID)
+	text, err := httpapi.QueryString(r, "text")
+	if err != nil {
+		return err
+	}
+	list, err := h.Verification.SearchSources(r.Context(), strings.TrimSpace(text), sessionID)
 	if err != nil {
 		return err
 	}
@@ -186,12 +189,18 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) error {
 // that asks for it (Accept: application/json), else a cookie and a
 // redirect into the hosted journey.
 func (h *Handler) verifyLink(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	id, err := strconv.ParseInt(q.Get("sessionId"), 10, 64)
-	if err != nil || id <= 0 {
-		return verigate.FieldError("sessionId", "must be a positive whole number")
+	id, err := httpapi.QueryID(r, "sessionId")
+	if err == nil && id == 0 {
+		err = verigate.FieldError("sessionId", "must be a positive whole number")
 	}
-	csrf, expires, sess, err := h.Verification.OpenLink(r.Context(), q.Get("token"), id)
+	if err != nil {
+		return err
+	}
+	token, err := httpapi.QueryString(r, "token")
+	if err != nil {
+		return err
+	}
+	csrf, expires, sess, err := h.Verification.OpenLink(r.Context(), token, id)
 	if err != nil {
 		return err
 	}

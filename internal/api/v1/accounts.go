@@ -193,7 +193,9 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) error {
 		if after, err = strconv.ParseInt(s, 10, 64); err != nil || after < 0 {
 			return verigate.FieldError("Last-Event-ID", "must be an event id")
 		}
-	} else if s := r.URL.Query().Get("last_event_id"); s != "" {
+	} else if s, err := httpapi.QueryString(r, "last_event_id"); err != nil {
+		return err
+	} else if s != "" {
 		if after, err = strconv.ParseInt(s, 10, 64); err != nil || after < 0 {
 			return verigate.FieldError("last_event_id", "must be an event id")
 		}
