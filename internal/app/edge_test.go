@@ -157,6 +157,17 @@ func TestEdgeCases(t *testing.T) {
 				}
 			}
 		})
+		t.Run("bare surface paths", func(t *testing.T) {
+			for _, tc := range []struct{ path, shape string }{
+				{"/partner", `"statusCode":404`}, {"/v1", `"code":"NOT_FOUND"`}, {"/external", `"success":false`},
+				{"/application", `"code":"not_found"`}, {"/organization", `"code":"not_found"`},
+			} {
+				resp := e.Raw(httptest.NewRequest("POST", tc.path, nil))
+				if resp.Status != 404 || !strings.Contains(string(resp.Body), tc.shape) {
+					t.Errorf("POST %s = %d %s, want the surface's 404", tc.path, resp.Status, resp.Body)
+				}
+			}
+		})
 		t.Run("one budget per key", func(t *testing.T) {
 			limit := &verigate.RateLimitPolicy{TTL: time.Minute, Limit: 4, BlockDuration: time.Minute}
 			key := seedKey(t, e, k, limit)

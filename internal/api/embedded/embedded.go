@@ -32,7 +32,7 @@ type Handler struct {
 // route.
 func (h *Handler) Surface(bodyLimit int64) *httpapi.Surface {
 	s := httpapi.NewSurface(h.writeError, h.Log, bodyLimit,
-		"/token", "/application/", "/users", "/users/", "/roles", "/roles/", "/organization/")
+		"/token", "/application/", "/users/", "/roles/", "/organization/")
 	route := func(pattern string, fn func(http.ResponseWriter, *http.Request) error) {
 		s.Handle(pattern, h.wrap(s, fn, true))
 	}

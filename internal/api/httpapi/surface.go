@@ -41,17 +41,25 @@ type Surface struct {
 	routes    []string
 }
 
-// NewSurface returns a surface owning prefixes: each is a path ("/users")
-// or a subtree ("/partner/"). render writes its errors; requests declaring
+// NewSurface returns a surface owning prefixes: each is a path ("/token")
+// or a subtree ("/partner/", which claims "/partner" too). render writes its errors; requests declaring
 // a body over bodyLimit bytes (0: no check) are refused before any route
 // runs.
 func NewSurface(render ErrorRenderer, log *slog.Logger, bodyLimit int64, prefixes ...string) *Surface {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Surface{mux: http.NewServeMux(), render: render, log: log, bodyLimit: bodyLimit, prefixes: prefixes}
+	s := &Surface{mux: http.NewServeMux(), render: render, log: log, bodyLimit: bodyLimit}
 	for _, p := range prefixes {
-		s.mux.HandleFunc(p, s.unmatched)
+		// A subtree claims its bare path too ("/partner" beside
+		// "/partner/"): net/http would redirect it to the subtree, where
+		// nothing answers.
+		for _, q := range []string{p, strings.TrimSuffix(p, "/")} {
+			if q != "" && !slices.Contains(s.prefixes, q) {
+				s.prefixes = append(s.prefixes, q)
+				s.mux.HandleFunc(q, s.unmatched)
+			}
+		}
 	}
 	return s
 }
