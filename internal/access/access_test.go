@@ -324,7 +324,7 @@ func TestAuthorization(t *testing.T) {
 		t.Fatal(err)
 	}
 	acme, _ := db.GetOrganizationByKey(sys, "acme")
-	reach, _ := s.Reach(sys, acme.ID)
+	reach, _ := db.OrgReach(sys, acme.ID)
 	viewer := verigate.WithPrincipal(context.Background(), &verigate.Principal{Kind: verigate.PrincipalUser, ID: "u",
 		OrgID: acme.ID, Orgs: reach, Permissions: verigate.RolePermissions(verigate.RoleViewer)})
 	if _, err := s.Organization(viewer, "acme-cu"); err != nil {

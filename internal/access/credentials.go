@@ -256,7 +256,7 @@ func (s *Service) VerifyAPIKey(ctx context.Context, key string) (*verigate.APIKe
 			perms = append(perms, p)
 		}
 	}
-	orgs, err := s.Reach(ctx, u.OrgID)
+	orgs, err := s.reach(ctx, u.OrgID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -281,7 +281,7 @@ func (s *Service) checkAccounts(ctx context.Context, orgID string, accounts []st
 	if len(accounts) == 0 {
 		return nil
 	}
-	reach, err := s.Reach(ctx, orgID)
+	reach, err := s.reach(ctx, orgID)
 	if err != nil {
 		return err
 	}

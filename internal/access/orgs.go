@@ -151,19 +151,41 @@ func (s *Service) DisableOrganization(ctx context.Context, key string) (*verigat
 	return o, nil
 }
 
-// OrgActive reports whether the organization and all its ancestors are
-// active.
-func (s *Service) OrgActive(ctx context.Context, id string) (bool, error) {
-	return s.orgActive(ctx, id)
+// ErrNoInstitution answers an institution a principal may not act in:
+// one that does not exist, is out of its reach, is not an institution, or
+// is disabled (itself or an ancestor) — all alike.
+var ErrNoInstitution = verigate.Errorf(verigate.EFORBIDDEN, "The institution named is not one this credential may act in.")
+
+// ActingInstitution returns the institution with key for the principal in
+// ctx to act in, or ErrNoInstitution.
+func (s *Service) ActingInstitution(ctx context.Context, key string) (*verigate.Organization, error) {
+	o, err := s.store.GetOrganizationByKey(ctx, key)
+	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
+		return nil, ErrNoInstitution
+	} else if err != nil {
+		return nil, err
+	}
+	if err := verigate.Authorize(ctx, "organizations.read", verigate.Object{Org: o.ID}, ErrNoInstitution); err != nil {
+		return nil, ErrNoInstitution // a missing permission, too: the credential may not act there
+	}
+	if o.Kind != verigate.OrgInstitution {
+		return nil, ErrNoInstitution
+	}
+	if active, err := s.orgActive(ctx, o.ID); err != nil {
+		return nil, err
+	} else if !active {
+		return nil, ErrNoInstitution
+	}
+	return o, nil
 }
 
 func (s *Service) orgActive(ctx context.Context, id string) (bool, error) {
 	return s.store.OrgChainActive(ctx, id)
 }
 
-// Reach returns the organization ids a member of orgID may act on: the
+// reach returns the organization ids a member of orgID may act on: the
 // organization itself and all its descendants.
-func (s *Service) Reach(ctx context.Context, orgID string) ([]string, error) {
+func (s *Service) reach(ctx context.Context, orgID string) ([]string, error) {
 	return s.store.OrgReach(ctx, orgID)
 }
 

@@ -64,7 +64,7 @@ func (s *Service) rolePermissions(ctx context.Context, id, orgID string) ([]veri
 	}
 	// A custom role serves its organization and everything below it; any
 	// other answers as unknown, so that tenants cannot probe each other.
-	reach, err := s.Reach(ctx, r.OrgID)
+	reach, err := s.reach(ctx, r.OrgID)
 	if err != nil {
 		return nil, err
 	}

@@ -161,7 +161,7 @@ func (s *Service) VerifySSOToken(ctx context.Context, secret string) (*SSOSessio
 
 // ssoPrincipal is who an SSO token of service account u acts as.
 func (s *Service) ssoPrincipal(ctx context.Context, u *verigate.User) (*verigate.Principal, error) {
-	reach, err := s.Reach(ctx, u.OrgID)
+	reach, err := s.reach(ctx, u.OrgID)
 	if err != nil {
 		return nil, err
 	}
@@ -205,7 +205,7 @@ func (s *Service) IssueLoginToken(ctx context.Context, institution *verigate.Org
 	if institution.Kind != verigate.OrgInstitution {
 		return "", nil, verigate.Errorf(verigate.EINVALID, "Login tokens open an institution's dashboard; %q is a %s.", institution.Key, institution.Kind)
 	}
-	if err := verigate.ValidateUsername("RequestedBy", requestedBy); err != nil {
+	if err := verigate.ValidateUsername("operator", requestedBy); err != nil {
 		return "", nil, err
 	}
 	b := make([]byte, 32)

@@ -169,7 +169,7 @@ func (s *Service) userRights(ctx context.Context, u *verigate.User) ([]verigate.
 	if err != nil {
 		return nil, nil, err
 	}
-	orgs, err := s.Reach(ctx, u.OrgID)
+	orgs, err := s.reach(ctx, u.OrgID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -306,9 +306,4 @@ func (s *Service) MintApplicationToken(ctx context.Context, in AppTokenInput) (s
 		return "", nil, nil, err
 	}
 	return secret, t, tp, nil
-}
-
-// TokenPrincipal recomputes a token's principal (what it may do now).
-func (s *Service) TokenPrincipal(ctx context.Context, t *verigate.Token) (*verigate.Principal, error) {
-	return s.tokenPrincipal(ctx, t)
 }

@@ -150,18 +150,11 @@ func (h *Handler) authenticate(r *http.Request, a auth) (*session, error) {
 		sso.Principal.RequestedBy = requestedBy
 	}
 	if a == authServiceAccount {
-		ctx := verigate.WithPrincipal(r.Context(), sso.Principal)
-		inst, err := h.Access.Organization(ctx, key)
-		if verigate.ErrorCode(err) == verigate.ENOTFOUND || verigate.ErrorCode(err) == verigate.EFORBIDDEN ||
-			(err == nil && inst.Kind != verigate.OrgInstitution) {
+		inst, err := h.Access.ActingInstitution(verigate.WithPrincipal(r.Context(), sso.Principal), key)
+		if err == access.ErrNoInstitution {
 			return nil, ErrInvalidInstitution
 		} else if err != nil {
 			return nil, err
-		}
-		if active, err := h.Access.OrgActive(ctx, inst.ID); err != nil {
-			return nil, err
-		} else if !active {
-			return nil, ErrInvalidInstitution
 		}
 		sess.institution = inst
 	}
