@@ -59,7 +59,7 @@ func (s *Service) ApplicationTokens(ctx context.Context, application string, ski
 func (s *Service) RevokeApplicationToken(ctx context.Context, application, id string) error {
 	t, err := s.store.GetToken(ctx, id)
 	if verigate.ErrorCode(err) == verigate.ENOTFOUND || (err == nil && (t.Type != verigate.TokenApplication || t.Application != application)) {
-		return verigate.Errorf(verigate.ENOTFOUND, "Token not found.")
+		return verigate.Authorize(ctx, "application-tokens.delete", verigate.Missing, ErrTokenNotFound)
 	} else if err != nil {
 		return err
 	}

@@ -308,13 +308,12 @@ func (s *Service) Accounts(ctx context.Context, orgID, q string) ([]*verigate.Or
 
 // Account returns one child institution of an organization.
 func (s *Service) Account(ctx context.Context, orgID, accountID string, perm verigate.Permission) (*verigate.Organization, error) {
-	notFound := verigate.Errorf(verigate.ENOTFOUND, "Account not found.")
 	if _, err := s.OrganizationByID(ctx, orgID); err != nil {
 		return nil, err
 	}
 	a, err := s.store.GetOrganization(ctx, accountID)
 	if verigate.ErrorCode(err) == verigate.ENOTFOUND || (err == nil && a.ParentID != orgID) {
-		return nil, notFound
+		return nil, verigate.Authorize(ctx, perm, verigate.Missing, ErrAccountNotFound)
 	} else if err != nil {
 		return nil, err
 	}

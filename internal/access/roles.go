@@ -140,7 +140,7 @@ func (s *Service) Role(ctx context.Context, id string) (*verigate.Role, error) {
 func (s *Service) customRole(ctx context.Context, id string, perm verigate.Permission) (*verigate.Role, error) {
 	r, err := s.store.GetRole(ctx, id)
 	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
-		return nil, verigate.Errorf(verigate.ENOTFOUND, "Role not found.")
+		return nil, verigate.Authorize(ctx, perm, verigate.Missing, ErrRoleNotFound)
 	} else if err != nil {
 		return nil, err
 	}

@@ -141,13 +141,12 @@ func uuidLike(s string) bool { return len(s) == 36 && strings.Count(s, "-") == 4
 // user returns a (not deleted) user the caller may act on with perm; one
 // outside its reach answers as missing.
 func (s *Service) user(ctx context.Context, id string, perm verigate.Permission) (*verigate.User, error) {
-	notFound := verigate.Errorf(verigate.ENOTFOUND, "User not found.")
 	if !uuidLike(id) {
-		return nil, notFound
+		return nil, verigate.Authorize(ctx, perm, verigate.Missing, ErrUserNotFound)
 	}
 	u, err := s.store.GetUser(ctx, id)
 	if verigate.ErrorCode(err) == verigate.ENOTFOUND || (err == nil && u.DeletedAt != nil) {
-		return nil, notFound
+		return nil, verigate.Authorize(ctx, perm, verigate.Missing, ErrUserNotFound)
 	} else if err != nil {
 		return nil, err
 	}

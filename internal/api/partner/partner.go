@@ -16,7 +16,6 @@ import (
 	"github.com/verigate/verigate/internal/access"
 	"github.com/verigate/verigate/internal/api/httpapi"
 	"github.com/verigate/verigate/internal/authz"
-	"github.com/verigate/verigate/internal/connect"
 	"github.com/verigate/verigate/internal/idempotency"
 	"github.com/verigate/verigate/internal/ratelimit"
 	"github.com/verigate/verigate/internal/verification"
@@ -26,7 +25,6 @@ import (
 type Handler struct {
 	Access       *access.Service
 	Verification *verification.Service
-	Connect      *connect.Service
 	Limiter      ratelimit.Store
 	Idempotency  *idempotency.Service
 	Log          *slog.Logger
