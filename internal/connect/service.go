@@ -83,7 +83,7 @@ var ErrNoPending = verigate.Errorf(verigate.ENOTFOUND, "No pending assistance re
 func (s *Service) connection(ctx context.Context, perm verigate.Permission, id string) (*verigate.Connection, error) {
 	c, err := s.store.GetConnection(ctx, id)
 	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
-		return nil, ErrNotFound
+		return nil, verigate.Authorize(ctx, perm, verigate.Missing, ErrNotFound)
 	} else if err != nil {
 		return nil, err
 	}
