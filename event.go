@@ -2,6 +2,7 @@ package verigate
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"time"
 )
@@ -43,6 +44,16 @@ var stepEventTypes = map[StepStatus]EventType{
 	StepVerified:  EventStepVerified,
 	StepCompleted: EventStepCompleted,
 	StepFailed:    EventStepFailed,
+}
+
+// announce is the event a status announces. A status that announces
+// nothing here is a programming error, never an event with no type.
+func announce[S ~string](types map[S]EventType, status S) EventType {
+	t, ok := types[status]
+	if !ok {
+		panic(fmt.Sprintf("verigate: status %s announces no event", status))
+	}
+	return t
 }
 
 // Event is an outbox entry as stored: a change announced to webhooks.
@@ -112,7 +123,7 @@ func NewVerificationCreated(sess *Session, at time.Time) OutboxEvent {
 // NewVerificationStatus announces a session's move to its current status;
 // a reviewed session names its reviewer and reason.
 func NewVerificationStatus(sess *Session, at time.Time) OutboxEvent {
-	e := newSessionEvent(sessionEventTypes[sess.Status], sess)
+	e := newSessionEvent(announce(sessionEventTypes, sess.Status), sess)
 	if sess.Status == SessionCompleted || sess.Status == SessionRejected {
 		e.ReviewerID, e.Reason = sess.ReviewerID, sess.ReviewReason
 	}
@@ -121,7 +132,7 @@ func NewVerificationStatus(sess *Session, at time.Time) OutboxEvent {
 
 // NewStepEnded announces the end of step st of sess, by its status.
 func NewStepEnded(sess *Session, st *Step, at time.Time) OutboxEvent {
-	e := newSessionEvent(stepEventTypes[st.Status], sess)
+	e := newSessionEvent(announce(stepEventTypes, st.Status), sess)
 	e.StepID, e.Reason = st.ID, st.FailureReason
 	return OutboxEvent{Body: e, At: at}
 }
