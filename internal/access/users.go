@@ -204,12 +204,10 @@ type UserUpdate struct {
 
 // UpdateUser changes a user's email or username.
 func (s *Service) UpdateUser(ctx context.Context, id string, in UserUpdate) (*verigate.User, error) {
-	u, err := s.user(ctx, id, "users.update")
-	if err != nil {
-		return nil, err
-	}
+	var email string
 	if in.Email != nil {
-		if u.Email, err = verigate.NormalizeEmail(*in.Email); err != nil {
+		var err error
+		if email, err = verigate.NormalizeEmail(*in.Email); err != nil {
 			return nil, err
 		}
 	}
@@ -217,6 +215,15 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UserUpdate) (*ve
 		if err := verigate.ValidateUsername("username", *in.Username); err != nil {
 			return nil, err
 		}
+	}
+	u, err := s.user(ctx, id, "users.update")
+	if err != nil {
+		return nil, err
+	}
+	if in.Email != nil {
+		u.Email = email
+	}
+	if in.Username != nil {
 		u.Username = *in.Username
 	}
 	u.UpdatedAt = s.now()
