@@ -175,6 +175,21 @@ func TestSurfaces(t *testing.T) {
 	if rec.Header().Get("Allow") != "GET" {
 		t.Errorf("Allow on /things = %q", rec.Header().Get("Allow"))
 	}
+	// A surface mounted under another's prefix owns its subtree: pages
+	// under /api/pages/ answer in their own (HTML) shape.
+	pages := httpapi.NewSurface(func(w http.ResponseWriter, r *http.Request, err error) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(404)
+		w.Write([]byte("<p>page:" + verigate.ErrorCode(err) + "</p>"))
+	}, nil, 1024, "/api/pages/")
+	s.Mount(pages)
+	for path, want := range map[string]string{"/api/pages/nope": "<p>page:not_found</p>", "/api/nope": "api:not_found"} {
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		if strings.TrimSpace(rec.Body.String()) != want {
+			t.Errorf("GET %s = %q, want %q", path, rec.Body, want)
+		}
+	}
 	// The surface's own pattern labels the request, not its mount point.
 	if !strings.Contains(logs.String(), `"route":"GET /api/ok/{id}"`) {
 		t.Errorf("request log lacks the surface's route:\n%s", logs)
