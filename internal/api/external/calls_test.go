@@ -207,66 +207,67 @@ func TestInstitutions(t *testing.T) {
 }
 
 func TestBadInput(t *testing.T) {
-	e := apptest.SQLite(t)
-	a := e.SeedReseller("acme", "acme-cu")
-	tok := login(t, e, a)
-	c := simulate(t, e, "acme-cu", "+15550102000", "Jane")
-	h := sa(tok, "acme-cu", "jdoe")
-	for _, tc := range []struct {
-		name, method, path string
-		body               any
-		headers            []string
-		status             int
-	}{
-		{"no SsoToken", "GET", "/external/calls/queue", nil, []string{"InstitutionKey", "acme-cu", "RequestedBy", "jdoe"}, 401},
-		{"garbage SsoToken", "GET", "/external/calls/queue", nil, sa("not-a-guid", "acme-cu", "jdoe"), 401},
-		{"no InstitutionKey", "GET", "/external/calls/queue", nil, []string{"SsoToken", tok, "RequestedBy", "jdoe"}, 400},
-		{"no RequestedBy", "GET", "/external/calls/queue", nil, []string{"SsoToken", tok, "InstitutionKey", "acme-cu"}, 400},
-		{"RequestedBy too long", "GET", "/external/calls/queue", nil, sa(tok, "acme-cu", strings.Repeat("j", 65)), 400},
-		{"RequestedBy control character", "GET", "/external/calls/queue", nil, sa(tok, "acme-cu", "j\tdoe"), 400},
-		{"malformed JSON", "POST", "/external/calls/assign", `{"personId":`, append(h, "Content-Type", "application/json"), 400},
-		{"not an object", "POST", "/external/calls/assign", `[1,2]`, h, 400},
-		{"unknown field", "POST", "/external/calls/assign", map[string]any{"voiceId": c.VoiceID, "personId": "M", "admin": true}, h, 400},
-		{"wrong type", "POST", "/external/calls/assign", map[string]any{"voiceId": c.VoiceID, "personId": 42}, h, 400},
-		{"trailing data", "POST", "/external/calls/assign", `{"voiceId":"x","personId":"M"} {}`, h, 400},
-		{"both voiceId and phone", "POST", "/external/calls/assign", map[string]any{"voiceId": c.VoiceID, "phoneNumber": "+15550102000", "personId": "M"}, h, 400},
-		{"neither voiceId nor phone", "POST", "/external/calls/assign", map[string]any{"personId": "M"}, h, 400},
-		{"bad phone", "POST", "/external/calls/assign", map[string]any{"phoneNumber": "call me", "personId": "M"}, h, 400},
-		{"empty body", "POST", "/external/calls/assign", nil, h, 400},
-		{"unknown validation type", "POST", "/external/calls/" + c.VoiceID + "/enroll", map[string]any{"validationType": "vibes"}, h, 400},
-		{"null validation type", "POST", "/external/calls/" + c.VoiceID + "/enroll", `{"validationType":null}`, h, 400},
-		{"limit too big", "GET", "/external/calls/queue?limit=101", nil, h, 400},
-		{"limit not a number", "GET", "/external/calls/queue?limit=ten", nil, h, 400},
-		{"negative offset", "GET", "/external/calls/queue?offset=-1", nil, h, 400},
-		{"bad date", "GET", "/external/calls/queue?from=yesterday", nil, h, 400},
-		{"to before from", "GET", "/external/calls/queue?from=2026-11-22&to=2026-11-21", nil, h, 400},
-		{"login without body", "POST", "/external/token/request", nil, []string{"accessToken", a.AccessToken}, 400},
-		{"login with wrong types", "POST", "/external/token/request", `{"email":1,"password":true}`, []string{"accessToken", a.AccessToken}, 400},
-		{"xml", "POST", "/external/token/request", `<login/>`, []string{"accessToken", a.AccessToken, "Content-Type", "application/xml"}, 415},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			wantError(t, e.Do(tc.method, tc.path, tc.body, tc.headers...), tc.status, "")
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		a := e.SeedReseller("acme", "acme-cu")
+		tok := login(t, e, a)
+		c := simulate(t, e, "acme-cu", "+15550102000", "Jane")
+		h := sa(tok, "acme-cu", "jdoe")
+		for _, tc := range []struct {
+			name, method, path string
+			body               any
+			headers            []string
+			status             int
+		}{
+			{"no SsoToken", "GET", "/external/calls/queue", nil, []string{"InstitutionKey", "acme-cu", "RequestedBy", "jdoe"}, 401},
+			{"garbage SsoToken", "GET", "/external/calls/queue", nil, sa("not-a-guid", "acme-cu", "jdoe"), 401},
+			{"no InstitutionKey", "GET", "/external/calls/queue", nil, []string{"SsoToken", tok, "RequestedBy", "jdoe"}, 400},
+			{"no RequestedBy", "GET", "/external/calls/queue", nil, []string{"SsoToken", tok, "InstitutionKey", "acme-cu"}, 400},
+			{"RequestedBy too long", "GET", "/external/calls/queue", nil, sa(tok, "acme-cu", strings.Repeat("j", 65)), 400},
+			{"RequestedBy control character", "GET", "/external/calls/queue", nil, sa(tok, "acme-cu", "j\tdoe"), 400},
+			{"malformed JSON", "POST", "/external/calls/assign", `{"personId":`, append(h, "Content-Type", "application/json"), 400},
+			{"not an object", "POST", "/external/calls/assign", `[1,2]`, h, 400},
+			{"unknown field", "POST", "/external/calls/assign", map[string]any{"voiceId": c.VoiceID, "personId": "M", "admin": true}, h, 400},
+			{"wrong type", "POST", "/external/calls/assign", map[string]any{"voiceId": c.VoiceID, "personId": 42}, h, 400},
+			{"trailing data", "POST", "/external/calls/assign", `{"voiceId":"x","personId":"M"} {}`, h, 400},
+			{"both voiceId and phone", "POST", "/external/calls/assign", map[string]any{"voiceId": c.VoiceID, "phoneNumber": "+15550102000", "personId": "M"}, h, 400},
+			{"neither voiceId nor phone", "POST", "/external/calls/assign", map[string]any{"personId": "M"}, h, 400},
+			{"bad phone", "POST", "/external/calls/assign", map[string]any{"phoneNumber": "call me", "personId": "M"}, h, 400},
+			{"empty body", "POST", "/external/calls/assign", nil, h, 400},
+			{"unknown validation type", "POST", "/external/calls/" + c.VoiceID + "/enroll", map[string]any{"validationType": "vibes"}, h, 400},
+			{"null validation type", "POST", "/external/calls/" + c.VoiceID + "/enroll", `{"validationType":null}`, h, 400},
+			{"limit too big", "GET", "/external/calls/queue?limit=101", nil, h, 400},
+			{"limit not a number", "GET", "/external/calls/queue?limit=ten", nil, h, 400},
+			{"negative offset", "GET", "/external/calls/queue?offset=-1", nil, h, 400},
+			{"bad date", "GET", "/external/calls/queue?from=yesterday", nil, h, 400},
+			{"to before from", "GET", "/external/calls/queue?from=2026-11-22&to=2026-11-21", nil, h, 400},
+			{"login without body", "POST", "/external/token/request", nil, []string{"accessToken", a.AccessToken}, 400},
+			{"login with wrong types", "POST", "/external/token/request", `{"email":1,"password":true}`, []string{"accessToken", a.AccessToken}, 400},
+			{"xml", "POST", "/external/token/request", `<login/>`, []string{"accessToken", a.AccessToken, "Content-Type", "application/xml"}, 415},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				wantError(t, e.Do(tc.method, tc.path, tc.body, tc.headers...), tc.status, "")
+			})
+		}
+		t.Run("oversized body", func(t *testing.T) {
+			big := `{"personId":"` + strings.Repeat("x", 2<<20) + `"}`
+			wantError(t, e.Do("POST", "/external/calls/assign", big, h...), 413, "")
 		})
-	}
-	t.Run("oversized body", func(t *testing.T) {
-		big := `{"personId":"` + strings.Repeat("x", 2<<20) + `"}`
-		wantError(t, e.Do("POST", "/external/calls/assign", big, h...), 413, "")
-	})
-	t.Run("wrong method", func(t *testing.T) {
-		r := e.Raw(httptest.NewRequest("DELETE", "/external/calls/queue", nil))
-		if r.Status != 405 || r.Header.Get("Allow") != "GET" || !strings.Contains(string(r.Body), `"success":false`) {
-			t.Fatalf("405: %d %v %s", r.Status, r.Header, r.Body)
+		t.Run("wrong method", func(t *testing.T) {
+			r := e.Raw(httptest.NewRequest("DELETE", "/external/calls/queue", nil))
+			if r.Status != 405 || r.Header.Get("Allow") != "GET" || !strings.Contains(string(r.Body), `"success":false`) {
+				t.Fatalf("405: %d %v %s", r.Status, r.Header, r.Body)
+			}
+		})
+		t.Run("unknown path", func(t *testing.T) {
+			r := e.Raw(httptest.NewRequest("GET", "/external/nope", nil))
+			if r.Status != 404 || !strings.Contains(string(r.Body), `"success":false`) {
+				t.Fatalf("404: %d %s", r.Status, r.Body)
+			}
+		})
+		if strings.Contains(e.Logs.String(), `"level":"ERROR"`) {
+			t.Fatalf("bad input logged an error:\n%s", e.Logs)
 		}
 	})
-	t.Run("unknown path", func(t *testing.T) {
-		r := e.Raw(httptest.NewRequest("GET", "/external/nope", nil))
-		if r.Status != 404 || !strings.Contains(string(r.Body), `"success":false`) {
-			t.Fatalf("404: %d %s", r.Status, r.Body)
-		}
-	})
-	if strings.Contains(e.Logs.String(), `"level":"ERROR"`) {
-		t.Fatalf("bad input logged an error:\n%s", e.Logs)
-	}
 }
 
 func TestIngestion(t *testing.T) {
