@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -396,5 +397,27 @@ func TestSeedMachineExamples(t *testing.T) {
 	c.cmd.Process.Signal(syscall.SIGTERM)
 	if code := c.wait(t); code != 0 || time.Since(start) > 10*time.Second {
 		t.Fatalf("exit %d after %v with a stream open\n%s", code, time.Since(start), c.logs())
+	}
+}
+
+// TestDebugListener: pprof answers on the opt-in admin listener only.
+func TestDebugListener(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	debugAddr := l.Addr().String()
+	l.Close()
+	c := startChild(t, t.TempDir(), []string{"VERIGATE_DEBUG_ADDR=" + debugAddr}, "serve")
+	base := c.base(t)
+	if code, body := get(t, "http://"+debugAddr+"/debug/pprof/"); code != 200 || !strings.Contains(body, "goroutine") {
+		t.Fatalf("pprof on the debug listener = %d %.200s", code, body)
+	}
+	if code, _ := get(t, base+"/debug/pprof/"); code != 404 {
+		t.Fatalf("pprof on the public listener = %d, want 404", code)
+	}
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	if code := c.wait(t); code != 0 {
+		t.Fatalf("exit code = %d\n%s", code, c.logs())
 	}
 }

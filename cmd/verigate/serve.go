@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net"
 
 	"github.com/verigate/verigate/internal/app"
@@ -38,8 +39,21 @@ func start(ctx context.Context, cfg *config.Config, e *env) (*app.App, net.Liste
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := cfg.Prepare(e.stderr); err != nil {
+	var debug net.Listener
+	if cfg.DebugAddr != "" {
+		if debug, err = net.Listen("tcp", cfg.DebugAddr); err != nil {
+			ln.Close()
+			return nil, nil, fmt.Errorf("VERIGATE_DEBUG_ADDR: %w", err)
+		}
+	}
+	closeAll := func() {
 		ln.Close()
+		if debug != nil {
+			debug.Close()
+		}
+	}
+	if err := cfg.Prepare(e.stderr); err != nil {
+		closeAll()
 		return nil, nil, err
 	}
 	if cfg.PublicURL == "http://"+cfg.Addr { // defaulted: name the port actually bound
@@ -47,9 +61,10 @@ func start(ctx context.Context, cfg *config.Config, e *env) (*app.App, net.Liste
 	}
 	a, err := app.Open(ctx, cfg, cfg.Logger(e.stderr))
 	if err != nil {
-		ln.Close()
+		closeAll()
 		return nil, nil, err
 	}
+	a.Debug = debug
 	if testHooks != nil {
 		testHooks(a)
 	}

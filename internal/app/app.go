@@ -46,9 +46,12 @@ type App struct {
 	// Idempotency keeps Idempotency-Key requests, for any surface.
 	Idempotency *idempotency.Service
 	// Jobs and Worker are the background work; surfaces never get them.
-	Jobs    *verification.Jobs
-	Worker  *connect.Worker
-	Server  *server.Server
+	Jobs   *verification.Jobs
+	Worker *connect.Worker
+	Server *server.Server
+	// Debug, when set, is the admin listener Serve serves pprof on
+	// (VERIGATE_DEBUG_ADDR).
+	Debug   net.Listener
 	now     func() time.Time
 	closers []func() error // run by Close, before the database closes
 }
@@ -212,6 +215,13 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	defer stopJobs()
 	go a.RunJobs(jobs, 30*time.Second)
 	go a.Worker.Run(jobs, time.Second)
+	if a.Debug != nil {
+		debug := &http.Server{Handler: server.DebugHandler(), ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
+		go debug.Serve(a.Debug)
+		defer debug.Close()
+		a.Log.Info("debug listener (pprof)", "addr", a.Debug.Addr().String())
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -46,6 +46,10 @@ type Config struct {
 	// after sign-in, however much it is used.
 	SessionMaxAge time.Duration
 
+	// DebugAddr, when set, serves pprof on its own listener: an operator's
+	// port, never the public one.
+	DebugAddr string
+
 	// SecretKeyGenerated is set when Load made a new secret key.
 	SecretKeyGenerated bool
 }
@@ -74,6 +78,7 @@ var Vars = []Variable{
 	{"VERIGATE_RECLAIM_ATTESTORS", "", "0x244897572368eadf65bfbc5aec98d8e5443a9072", "Trusted Reclaim attestor addresses, comma-separated (test mode also trusts the sandbox attestor).", false},
 	{"VERIGATE_RECLAIM_MIN_SIGNATURES", "", "1", "Trusted attestor signatures a proof needs.", false},
 	{"VERIGATE_RECLAIM_MAX_AGE", "", "24h", "Oldest proof accepted (age of its timestamp).", false},
+	{"VERIGATE_DEBUG_ADDR", "", "(none: off)", "Address of a separate admin listener serving /debug/pprof/ (for example 127.0.0.1:6060); never expose it.", false},
 	{"VERIGATE_SESSION_MAX_AGE", "", "12h", "Longest life of an SSO token (/external) or Embedded user token (/token) after sign-in, however much it is used; between 30m and 720h.", false},
 }
 
@@ -149,6 +154,7 @@ func load(getenv func(string) string, flags map[string]*string) (*Config, error)
 	minSigs := str("VERIGATE_RECLAIM_MIN_SIGNATURES", "1")
 	maxAge := str("VERIGATE_RECLAIM_MAX_AGE", "24h")
 	sessionMaxAge := str("VERIGATE_SESSION_MAX_AGE", "12h")
+	c.DebugAddr = str("VERIGATE_DEBUG_ADDR", "")
 	if err != nil {
 		return nil, err
 	}
