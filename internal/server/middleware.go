@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"regexp"
@@ -101,11 +102,15 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				route = "unmatched"
 			}
 			s.metrics.observe(route, sw.status, d)
-			level := slogLevel(sw.status)
-			s.opts.Logger.Log(r.Context(), level, "request",
-				"method", r.Method, "path", r.URL.Path, "route", route, "status", sw.status,
-				"duration_ms", float64(d.Microseconds())/1000, "bytes", sw.bytes,
-				"request_id", verigate.RequestIDFrom(r.Context()), "remote", r.RemoteAddr)
+			// LogAttrs with typed attributes: a line per request is on by
+			// default, so it must not allocate an interface per field.
+			if level := slogLevel(sw.status); s.opts.Logger.Enabled(r.Context(), level) {
+				s.opts.Logger.LogAttrs(r.Context(), level, "request",
+					slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", route),
+					slog.Int("status", sw.status), slog.Float64("duration_ms", float64(d.Microseconds())/1000),
+					slog.Int64("bytes", sw.bytes), slog.String("request_id", verigate.RequestIDFrom(r.Context())),
+					slog.String("remote", r.RemoteAddr))
+			}
 		}()
 		next.ServeHTTP(sw, r)
 	})
