@@ -152,10 +152,14 @@ func (c *credCache) generation() uint64 {
 
 // lookup returns the live entry for key, or nil.
 func (s *Service) lookup(ctx context.Context, key string, now time.Time) *cached {
-	c := s.creds
-	if c == nil || !c.fresh(ctx, s.store) {
+	if s.creds == nil || !s.creds.fresh(ctx, s.store) {
 		return nil
 	}
+	return s.creds.get(key, now)
+}
+
+// get returns key's entry if it is live at now, or nil.
+func (c *credCache) get(key string, now time.Time) *cached {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el := c.m[key]
