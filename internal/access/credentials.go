@@ -224,16 +224,28 @@ func (s *Service) VerifyAPIKey(ctx context.Context, key string) (*verigate.APIKe
 	if !ok {
 		return nil, nil, ErrInvalidAPIKey
 	}
+	hash := verigate.HashSecret(key)
+	now := s.now()
+	if e := s.lookup(ctx, apiKeyCacheKey(hash), now); e != nil {
+		k, err := s.touchAPIKey(ctx, e.apiKey, now)
+		if err != nil {
+			return nil, nil, err
+		}
+		if k != e.apiKey {
+			s.creds.replace(e.key, func(e *cached) { e.apiKey = k })
+		}
+		return k, e.p, nil
+	}
+	gen := s.creds.generation()
 	k, err := s.store.GetAPIKey(ctx, id)
 	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
 		return nil, nil, ErrInvalidAPIKey
 	} else if err != nil {
 		return nil, nil, err
 	}
-	if subtle.ConstantTimeCompare(verigate.HashSecret(key), k.Hash) != 1 || k.RevokedAt != nil {
+	if subtle.ConstantTimeCompare(hash, k.Hash) != 1 || k.RevokedAt != nil {
 		return nil, nil, ErrInvalidAPIKey
 	}
-	now := s.now()
 	if k.ExpiresAt != nil && !now.Before(*k.ExpiresAt) {
 		return nil, nil, ErrInvalidAPIKey
 	}
@@ -265,13 +277,27 @@ func (s *Service) VerifyAPIKey(ctx context.Context, key string) (*verigate.APIKe
 			return nil, nil, err
 		}
 	}
-	if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) >= time.Minute { // at most one write a minute
-		if err := s.store.TouchAPIKey(ctx, k.ID, now); err != nil {
-			return nil, nil, err
-		}
+	if k, err = s.touchAPIKey(ctx, k, now); err != nil {
+		return nil, nil, err
 	}
-	return k, &verigate.Principal{Kind: verigate.PrincipalAPIKey, ID: k.ID, UserID: u.ID, OrgID: k.OrgID,
-		Permissions: perms, Orgs: orgs, Accounts: k.Accounts, Mode: k.Mode}, nil
+	p := &verigate.Principal{Kind: verigate.PrincipalAPIKey, ID: k.ID, UserID: u.ID, OrgID: k.OrgID,
+		Permissions: perms, Orgs: orgs, Accounts: k.Accounts, Mode: k.Mode}
+	s.creds.store(&cached{key: apiKeyCacheKey(hash), gen: gen, at: now, fixedEnd: k.ExpiresAt, apiKey: k, p: p})
+	return k, p, nil
+}
+
+// touchAPIKey records a use of k at most once a minute, and returns k as
+// it now is (a copy, when touched: k may be shared through the cache).
+func (s *Service) touchAPIKey(ctx context.Context, k *verigate.APIKey, now time.Time) (*verigate.APIKey, error) {
+	if k.LastUsedAt != nil && now.Sub(*k.LastUsedAt) < time.Minute {
+		return k, nil
+	}
+	if err := s.store.TouchAPIKey(ctx, k.ID, now); err != nil {
+		return nil, err
+	}
+	touched := *k
+	touched.LastUsedAt = &now
+	return &touched, nil
 }
 
 // checkAccounts refuses an account list with an entry that is neither an

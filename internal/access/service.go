@@ -17,6 +17,7 @@ import (
 type Store interface {
 	RoleStore
 	TokenStore
+	GenerationStore
 	CreateOrganization(ctx context.Context, o *verigate.Organization, ev verigate.AuditEvent) error
 	UpdateOrganization(ctx context.Context, o *verigate.Organization, ev verigate.AuditEvent) error
 	GetOrganization(ctx context.Context, id string) (*verigate.Organization, error)
@@ -79,11 +80,14 @@ type Service struct {
 	// hashSlots bounds concurrent argon2id work (19 MiB each), so a flood of
 	// sign-ins cannot exhaust memory.
 	hashSlots chan struct{}
+	// creds is the credential cache (nil: off); see CacheCredentials.
+	creds *credCache
 }
 
 // New returns a Service on store with the default parameters.
 func New(store Store) *Service {
-	s := &Service{store: store, Now: time.Now, hashSlots: make(chan struct{}, max(2, runtime.NumCPU()))}
+	s := &Service{Now: time.Now, hashSlots: make(chan struct{}, max(2, runtime.NumCPU()))}
+	s.store = invalidating{Store: store, s: s}
 	s.SetArgon2(DefaultArgon2)
 	return s
 }

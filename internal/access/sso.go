@@ -129,13 +129,18 @@ func (s *Service) VerifySSOToken(ctx context.Context, secret string) (*SSOSessio
 	if !isGUID(secret) {
 		return nil, ErrInvalidSSOToken
 	}
-	t, err := s.store.GetSSOTokenByHash(ctx, verigate.HashSecret(secret))
+	hash := verigate.HashSecret(secret)
+	now := s.now()
+	if e := s.lookup(ctx, ssoCacheKey(hash), now); e != nil {
+		return e.sso, nil
+	}
+	gen := s.creds.generation()
+	t, err := s.store.GetSSOTokenByHash(ctx, hash)
 	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
 		return nil, ErrInvalidSSOToken
 	} else if err != nil {
 		return nil, err
 	}
-	now := s.now()
 	if t.RevokedAt != nil || !now.Before(t.ExpiresAt) || !now.Before(t.AbsoluteExpiresAt) {
 		return nil, ErrInvalidSSOToken
 	}
@@ -156,7 +161,9 @@ func (s *Service) VerifySSOToken(ctx context.Context, secret string) (*SSOSessio
 	if err != nil {
 		return nil, err
 	}
-	return &SSOSession{Token: t, User: u, Org: org, Principal: p}, nil
+	sess := &SSOSession{Token: t, User: u, Org: org, Principal: p}
+	s.creds.store(&cached{key: ssoCacheKey(hash), gen: gen, at: now, fixedEnd: &t.AbsoluteExpiresAt, sso: sess})
+	return sess, nil
 }
 
 // ssoPrincipal is who an SSO token of service account u acts as.
@@ -181,7 +188,17 @@ func (s *Service) SlideSSOToken(ctx context.Context, t *verigate.SSOToken) error
 	if now.Sub(t.LastUsedAt) < UseAllowance {
 		return nil
 	}
-	return s.store.SlideSSOToken(ctx, t.ID, now, minTime(now.Add(SSOIdle+UseAllowance), t.AbsoluteExpiresAt))
+	exp := minTime(now.Add(SSOIdle+UseAllowance), t.AbsoluteExpiresAt)
+	if err := s.store.SlideSSOToken(ctx, t.ID, now, exp); err != nil {
+		return err
+	}
+	s.creds.replace(ssoCacheKey(t.Hash), func(e *cached) {
+		slid, sess := *e.sso.Token, *e.sso
+		slid.LastUsedAt, slid.ExpiresAt = now, exp
+		sess.Token = &slid
+		e.sso = &sess
+	})
+	return nil
 }
 
 func minTime(a, b time.Time) time.Time {

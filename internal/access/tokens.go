@@ -75,7 +75,7 @@ func (s *Service) SignInToken(ctx context.Context, email, password, application 
 	if err := s.store.CreateToken(ctx, t, ev); err != nil {
 		return "", nil, nil, err
 	}
-	p, err := s.tokenPrincipal(ctx, t)
+	p, _, err := s.tokenPrincipal(ctx, t)
 	if err != nil {
 		return "", nil, nil, err
 	}
@@ -89,16 +89,23 @@ func (s *Service) VerifyToken(ctx context.Context, secret string) (*verigate.Tok
 	if !strings.HasPrefix(secret, tokenPrefix) || len(secret) > 128 {
 		return nil, nil, ErrInvalidToken
 	}
-	t, err := s.store.GetTokenByHash(ctx, verigate.HashSecret(secret))
+	hash := verigate.HashSecret(secret)
+	now := s.now()
+	if e := s.lookup(ctx, tokenCacheKey(hash), now); e != nil {
+		return e.token, e.p, nil
+	}
+	gen := s.creds.generation()
+	t, err := s.store.GetTokenByHash(ctx, hash)
 	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
 		return nil, nil, ErrInvalidToken
 	} else if err != nil {
 		return nil, nil, err
 	}
-	p, err := s.tokenPrincipal(ctx, t)
+	p, ends, err := s.tokenPrincipal(ctx, t)
 	if err != nil {
 		return nil, nil, err
 	}
+	s.creds.store(&cached{key: tokenCacheKey(hash), gen: gen, at: now, fixedEnd: ends, token: t, p: p})
 	return t, p, nil
 }
 
@@ -106,42 +113,46 @@ func (s *Service) VerifyToken(ctx context.Context, secret string) (*verigate.Tok
 // permissions and reach, narrowed by every token on the way from the user
 // down to it. Any token on the way revoked or past its fixed expiry (or
 // this one expired), or the user or an organization disabled, and the
-// token is invalid.
-func (s *Service) tokenPrincipal(ctx context.Context, t *verigate.Token) (*verigate.Principal, error) {
+// token is invalid. ends is the earliest end of t that does not slide:
+// its sign-in cap, or its own or a creator's fixed expiry.
+func (s *Service) tokenPrincipal(ctx context.Context, t *verigate.Token) (p *verigate.Principal, ends *time.Time, err error) {
 	now := s.now()
 	if t.RevokedAt != nil || (t.ExpiresAt != nil && !now.Before(*t.ExpiresAt)) ||
 		(t.AbsoluteExpiresAt != nil && !now.Before(*t.AbsoluteExpiresAt)) {
-		return nil, ErrInvalidToken
+		return nil, nil, ErrInvalidToken
 	}
 	chain, err := s.tokenChain(ctx, t)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	for _, parent := range chain[1:] {
+	ends = t.AbsoluteExpiresAt
+	for _, c := range chain {
+		end := fixedExpiry(c)
 		// Revoking a creator disables what it minted; so does its end.
-		if end := fixedExpiry(parent); parent.RevokedAt != nil || (end != nil && !now.Before(*end)) {
-			return nil, ErrInvalidToken
+		if c != t && (c.RevokedAt != nil || (end != nil && !now.Before(*end))) {
+			return nil, nil, ErrInvalidToken
 		}
+		ends = earliest(ends, end)
 	}
 	u, err := s.store.GetUser(ctx, t.UserID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if active, err := s.userActive(ctx, u); err != nil {
-		return nil, err
+		return nil, nil, err
 	} else if !active || u.DeletedAt != nil {
-		return nil, ErrInvalidToken
+		return nil, nil, ErrInvalidToken
 	}
 	perms, orgs, err := s.userRights(ctx, u)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	perms, orgs = narrowChain(perms, orgs, chain)
 	kind := verigate.PrincipalUser
 	if t.Type == verigate.TokenApplication {
 		kind = verigate.PrincipalAppToken
 	}
-	return &verigate.Principal{Kind: kind, ID: t.ID, UserID: u.ID, OrgID: t.OrgID, Permissions: perms, Orgs: orgs, Mode: t.Mode}, nil
+	return &verigate.Principal{Kind: kind, ID: t.ID, UserID: u.ID, OrgID: t.OrgID, Permissions: perms, Orgs: orgs, Mode: t.Mode}, ends, nil
 }
 
 // tokenChain returns t and the tokens it was minted from, up to the
@@ -227,7 +238,15 @@ func (s *Service) SlideToken(ctx context.Context, t *verigate.Token) error {
 	if t.AbsoluteExpiresAt != nil && exp.After(*t.AbsoluteExpiresAt) {
 		exp = *t.AbsoluteExpiresAt
 	}
-	return s.store.SlideToken(ctx, t.ID, now, exp)
+	if err := s.store.SlideToken(ctx, t.ID, now, exp); err != nil {
+		return err
+	}
+	s.creds.replace(tokenCacheKey(t.Hash), func(e *cached) {
+		slid := *e.token
+		slid.LastUsedAt, slid.ExpiresAt = now, &exp
+		e.token = &slid
+	})
+	return nil
 }
 
 // AppTokenInput is a new application token.
@@ -301,7 +320,7 @@ func (s *Service) MintApplicationToken(ctx context.Context, in AppTokenInput) (s
 	if err := s.store.CreateToken(ctx, t, ev); err != nil {
 		return "", nil, nil, err
 	}
-	tp, err := s.tokenPrincipal(ctx, t)
+	tp, _, err := s.tokenPrincipal(ctx, t)
 	if err != nil {
 		return "", nil, nil, err
 	}

@@ -83,6 +83,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sqlstore.DB) (*App, error) {
 	a := &App{Config: cfg, Log: log, DB: db, Access: access.New(db), Calls: calls.New(db, cfg.SecretKey), now: time.Now}
 	a.Access.SessionMaxAge = cfg.SessionMaxAge
+	a.Access.CacheCredentials(cfg.CredentialCacheTTL)
 	a.Limits = ratelimit.NewMemory()
 	var broker connect.Broker = connect.NewMemoryBroker()
 	if cfg.RedisURL != "" {

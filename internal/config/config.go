@@ -49,6 +49,9 @@ type Config struct {
 	// DebugAddr, when set, serves pprof on its own listener: an operator's
 	// port, never the public one.
 	DebugAddr string
+	// CredentialCacheTTL is how long a verified credential is reused
+	// without reading the database again (0: never).
+	CredentialCacheTTL time.Duration
 
 	// SecretKeyGenerated is set when Load made a new secret key.
 	SecretKeyGenerated bool
@@ -80,6 +83,7 @@ var Vars = []Variable{
 	{"VERIGATE_RECLAIM_MAX_AGE", "", "24h", "Oldest proof accepted (age of its timestamp).", false},
 	{"VERIGATE_DEBUG_ADDR", "", "(none: off)", "Address of a separate admin listener serving /debug/pprof/ (for example 127.0.0.1:6060); never expose it.", false},
 	{"VERIGATE_SESSION_MAX_AGE", "", "12h", "Longest life of an SSO token (/external) or Embedded user token (/token) after sign-in, however much it is used; between 30m and 720h.", false},
+	{"VERIGATE_CREDENTIAL_CACHE_TTL", "", "30s", "How long a verified API key or token is reused before the database is read again (0 disables; 0s–5m). Revocations and disables are honoured within 1 second on every replica whatever the TTL.", false},
 }
 
 // Error is a configuration error; the binary prints it on one line and
@@ -155,6 +159,7 @@ func load(getenv func(string) string, flags map[string]*string) (*Config, error)
 	maxAge := str("VERIGATE_RECLAIM_MAX_AGE", "24h")
 	sessionMaxAge := str("VERIGATE_SESSION_MAX_AGE", "12h")
 	c.DebugAddr = str("VERIGATE_DEBUG_ADDR", "")
+	credentialTTL := str("VERIGATE_CREDENTIAL_CACHE_TTL", "30s")
 	if err != nil {
 		return nil, err
 	}
@@ -173,6 +178,9 @@ func load(getenv func(string) string, flags map[string]*string) (*Config, error)
 	}
 	if c.SessionMaxAge, err = time.ParseDuration(sessionMaxAge); err != nil || c.SessionMaxAge < 30*time.Minute || c.SessionMaxAge > 720*time.Hour {
 		return nil, errorf("VERIGATE_SESSION_MAX_AGE %q: want a duration between 30m and 720h, such as 12h", sessionMaxAge)
+	}
+	if c.CredentialCacheTTL, err = time.ParseDuration(credentialTTL); err != nil || c.CredentialCacheTTL < 0 || c.CredentialCacheTTL > 5*time.Minute {
+		return nil, errorf("VERIGATE_CREDENTIAL_CACHE_TTL %q: want a duration between 0s and 5m, such as 30s", credentialTTL)
 	}
 	if c.DeeplinkURL != "" {
 		if u, err := url.Parse(c.DeeplinkURL); err != nil || u.Scheme == "" {

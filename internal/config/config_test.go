@@ -61,6 +61,20 @@ func TestSessionMaxAge(t *testing.T) {
 	}
 }
 
+func TestCredentialCacheTTL(t *testing.T) {
+	for in, want := range map[string]time.Duration{"": 30 * time.Second, "0": 0, "5s": 5 * time.Second, "5m": 5 * time.Minute} {
+		c, err := config.Load(env(map[string]string{"VERIGATE_CREDENTIAL_CACHE_TTL": in}))
+		if err != nil || c.CredentialCacheTTL != want {
+			t.Errorf("VERIGATE_CREDENTIAL_CACHE_TTL=%q: %v %v, want %v", in, c, err, want)
+		}
+	}
+	for _, in := range []string{"-1s", "6m", "soon"} {
+		if _, err := config.Load(env(map[string]string{"VERIGATE_CREDENTIAL_CACHE_TTL": in})); err == nil {
+			t.Errorf("VERIGATE_CREDENTIAL_CACHE_TTL=%q accepted", in)
+		}
+	}
+}
+
 func TestFileSecretsAndFlags(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "db")
