@@ -44,6 +44,8 @@ type DB struct {
 	rw      *sql.DB
 	ro      *sql.DB
 	writer  *groupWriter // SQLite's group commit (writer.go); nil on PostgreSQL
+	// sessionStmts counts the session write path's statements (writestmt.go).
+	sessionStmts stmtCounter
 }
 
 // Options tune Open.
