@@ -43,6 +43,9 @@ type DB struct {
 	dialect string
 	rw      *sql.DB
 	ro      *sql.DB
+	writer  *groupWriter // SQLite's group commit (writer.go); nil on PostgreSQL
+	// sessionStmts counts the session write path's statements (writestmt.go).
+	sessionStmts stmtCounter
 }
 
 // Options tune Open.
@@ -123,11 +126,14 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	n := max(4, runtime.NumCPU())
 	ro.SetMaxOpenConns(n)
 	ro.SetMaxIdleConns(n)
-	return &DB{dialect: SQLite, rw: rw, ro: ro}, nil
+	return &DB{dialect: SQLite, rw: rw, ro: ro, writer: newGroupWriter(rw)}, nil
 }
 
 // Close closes the pools.
 func (db *DB) Close() error {
+	if db.writer != nil {
+		db.writer.close()
+	}
 	err := db.rw.Close()
 	if db.ro != db.rw {
 		err = errors.Join(err, db.ro.Close())
@@ -227,8 +233,13 @@ func (db *DB) Pending(ctx context.Context) (bool, error) {
 	return p.HasPending(ctx)
 }
 
-// tx runs fn in a write transaction, committing when it returns nil.
+// tx runs fn in a write transaction, committing when it returns nil; it
+// returns once the commit is durable. On SQLite fn joins the writer's
+// group commit (writer.go), in a savepoint of its own.
 func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if db.writer != nil {
+		return db.writer.do(ctx, fn)
+	}
 	tx, err := db.rw.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/verigate/verigate"
@@ -25,11 +28,13 @@ func nullInt(p *int64) any {
 }
 
 // CreateSession inserts a session (setting its ID) with its first steps,
-// audit and outbox events.
+// audit and outbox events, in one transaction of one statement per table
+// written.
 func (db *DB) CreateSession(ctx context.Context, s *verigate.Session, steps []*verigate.Step, audit []verigate.AuditEvent, events []verigate.OutboxEvent) error {
 	allowed, _ := json.Marshal(s.AllowedSources)
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO verification_sessions (org_id, mode, status, version, expiry_date,
+		q := db.counted(tx)
+		err := q.QueryRowContext(ctx, `INSERT INTO verification_sessions (org_id, mode, status, version, expiry_date,
 			metadata, applicant_id, applicant_data, instructions, applicant_first_name, applicant_last_name,
 			applicant_email, allowed_sources, selected_platform, verification_type_id, redirect_url, link_hash,
 			created_by, reviewer_id, review_reason, created_at, updated_at)
@@ -42,37 +47,62 @@ func (db *DB) CreateSession(ctx context.Context, s *verigate.Session, steps []*v
 		if err != nil {
 			return err
 		}
-		if err := insertSteps(ctx, tx, s.ID, steps); err != nil {
+		if err := insertSteps(ctx, q, s.ID, steps); err != nil {
 			return err
 		}
-		return writeSideEffects(ctx, tx, strconv.FormatInt(s.ID, 10), audit, events)
+		return writeSideEffects(ctx, q, strconv.FormatInt(s.ID, 10), audit, events)
 	})
 }
 
-// writeSideEffects writes audit and outbox events; an audit target left
-// empty is the new object's id. Events are rendered here, after the
-// change's own writes, so an event about a new object carries its id.
-func writeSideEffects(ctx context.Context, tx *sql.Tx, id string, audit []verigate.AuditEvent, events []verigate.OutboxEvent) error {
-	for _, ev := range audit {
-		if ev.TargetID == "" {
-			ev.TargetID = id
+// writeSideEffects writes audit and outbox events, one statement for
+// each kind; an audit target left empty is the new object's id. Events
+// are rendered here, after the change's own writes, so an event about a
+// new object carries its id.
+func writeSideEffects(ctx context.Context, q queryer, id string, audit []verigate.AuditEvent, events []verigate.OutboxEvent) error {
+	if len(audit) > 0 {
+		var args []any
+		var rows []string
+		for _, ev := range audit {
+			if ev.TargetID == "" {
+				ev.TargetID = id
+			}
+			details := []byte("{}")
+			if len(ev.Details) > 0 {
+				var err error
+				if details, err = json.Marshal(ev.Details); err != nil {
+					return err
+				}
+			}
+			rows = append(rows, values(&args, ms(ev.At), string(ev.ActorKind), ev.ActorID, ev.RequestedBy, ev.Action,
+				ev.TargetKind, ev.TargetID, ev.OrgID, ev.RequestID, ev.Outcome, string(details)))
 		}
-		if err := insertAudit(ctx, tx, ev); err != nil {
+		query := `INSERT INTO audit_events (at, actor_kind, actor_id, requested_by, action, target_kind, target_id, org_id,
+			request_id, outcome, details) VALUES ` + strings.Join(rows, ", ")
+		if _, err := q.ExecContext(ctx, query, args...); err != nil {
 			return err
 		}
 	}
-	for _, o := range events {
-		e, err := o.Render()
-		if err != nil {
-			return err
+	if len(events) > 0 {
+		var args []any
+		var rows []string
+		for _, o := range events {
+			e, err := o.Render()
+			if err != nil {
+				return err
+			}
+			rows = append(rows, values(&args, e.OrgID, string(e.Mode), e.Type, e.Subject, jsonText(e.Payload, "{}"), ms(e.CreatedAt)))
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO events (org_id, mode, type, subject, payload, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6)`, e.OrgID, string(e.Mode), e.Type, e.Subject, jsonText(e.Payload, "{}"), ms(e.CreatedAt)); err != nil {
+		query := `INSERT INTO events (org_id, mode, type, subject, payload, created_at) VALUES ` + strings.Join(rows, ", ")
+		if _, err := q.ExecContext(ctx, query, args...); err != nil {
 			return err
 		}
 	}
 	return nil
 }
+
+// values appends vals to args and returns their row of placeholders,
+// "($n, …)", for a multi-row INSERT.
+func values(args *[]any, vals ...any) string { return inList(args, vals) }
 
 const sessionColumns = `s.id, s.org_id, s.mode, s.status, s.version, s.expiry_date, s.metadata, s.applicant_id,
 	s.applicant_data, s.instructions, s.applicant_first_name, s.applicant_last_name, s.applicant_email,
@@ -197,8 +227,9 @@ func (db *DB) ListSteps(ctx context.Context, sessionID int64) ([]*verigate.Step,
 // ApplySessionChange writes a SessionChange in one transaction.
 func (db *DB) ApplySessionChange(ctx context.Context, ch verigate.SessionChange) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
+		q := db.counted(tx)
 		s := ch.Session
-		res, err := tx.ExecContext(ctx, `UPDATE verification_sessions SET status = $1, version = version + 1,
+		res, err := q.ExecContext(ctx, `UPDATE verification_sessions SET status = $1, version = version + 1,
 			selected_platform = $2, link_hash = $3, reviewer_id = $4, review_reason = $5, updated_at = $6, completed_at = $7,
 			verification_type_id = $8 WHERE id = $9 AND version = $10`,
 			s.Status, nullInt(s.SelectedPlatform), s.LinkHash, s.ReviewerID, s.ReviewReason, ms(s.UpdatedAt),
@@ -209,17 +240,17 @@ func (db *DB) ApplySessionChange(ctx context.Context, ch verigate.SessionChange)
 		if n, _ := res.RowsAffected(); n == 0 {
 			return verigate.Errorf(verigate.ECONFLICT, "The session changed meanwhile; try again.")
 		}
-		if err := insertSteps(ctx, tx, s.ID, ch.NewSteps); err != nil {
+		if err := insertSteps(ctx, q, s.ID, ch.NewSteps); err != nil {
 			return err
 		}
 		if ch.RevokeCSRF {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM csrf_tokens WHERE session_id = $1`, s.ID); err != nil {
+			if _, err := q.ExecContext(ctx, `DELETE FROM csrf_tokens WHERE session_id = $1`, s.ID); err != nil {
 				return err
 			}
 		}
 		for _, u := range ch.Steps {
 			st := u.Step
-			res, err := tx.ExecContext(ctx, `UPDATE verification_steps SET status = $1, metadata = $2, results = $3,
+			res, err := q.ExecContext(ctx, `UPDATE verification_steps SET status = $1, metadata = $2, results = $3,
 				failure_reason = $4, updated_at = $5 WHERE id = $6 AND session_id = $7 AND status = $8`,
 				st.Status, jsonText(st.Metadata, "{}"), jsonText(st.Results, "{}"), st.FailureReason, ms(st.UpdatedAt),
 				st.ID, s.ID, u.FromStatus)
@@ -231,7 +262,7 @@ func (db *DB) ApplySessionChange(ctx context.Context, ch verigate.SessionChange)
 			}
 		}
 		for _, p := range ch.Proofs {
-			_, err := tx.ExecContext(ctx, `INSERT INTO proofs (identifier, step_id, signer, created_at) VALUES ($1, $2, $3, $4)`,
+			_, err := q.ExecContext(ctx, `INSERT INTO proofs (identifier, step_id, signer, created_at) VALUES ($1, $2, $3, $4)`,
 				p.Identifier, p.StepID, p.Signer, ms(p.CreatedAt))
 			if isUnique(err) {
 				return verigate.Errorf(verigate.ECONFLICT, "This proof (%s) was already accepted; a proof is accepted once.", p.Identifier)
@@ -240,7 +271,7 @@ func (db *DB) ApplySessionChange(ctx context.Context, ch verigate.SessionChange)
 				return err
 			}
 		}
-		if err := writeSideEffects(ctx, tx, strconv.FormatInt(s.ID, 10), ch.Audit, ch.Events); err != nil {
+		if err := writeSideEffects(ctx, q, strconv.FormatInt(s.ID, 10), ch.Audit, ch.Events); err != nil {
 			return err
 		}
 		s.Version++
@@ -248,18 +279,47 @@ func (db *DB) ApplySessionChange(ctx context.Context, ch verigate.SessionChange)
 	})
 }
 
-func insertSteps(ctx context.Context, tx *sql.Tx, sessionID int64, steps []*verigate.Step) error {
+// insertSteps inserts steps in one statement and sets their ids. The ids
+// are given in VALUES order on both engines (rowid, sequence); RETURNING's
+// row order is not promised, so the returned ids are sorted first.
+func insertSteps(ctx context.Context, q queryer, sessionID int64, steps []*verigate.Step) error {
+	if len(steps) == 0 {
+		return nil
+	}
+	var args []any
+	var rows []string
 	for _, st := range steps {
 		st.SessionID = sessionID
-		if err := tx.QueryRowContext(ctx, `INSERT INTO verification_steps (session_id, data_source_id, type, status,
-			nonce, metadata, results, failure_reason, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-			sessionID, st.DataSourceID, st.Type, st.Status, st.Nonce, jsonText(st.Metadata, "{}"), jsonText(st.Results, "{}"),
-			st.FailureReason, ms(st.CreatedAt), ms(st.UpdatedAt)).Scan(&st.ID); err != nil {
-			return err
-		}
+		rows = append(rows, values(&args, sessionID, st.DataSourceID, st.Type, st.Status, st.Nonce,
+			jsonText(st.Metadata, "{}"), jsonText(st.Results, "{}"), st.FailureReason, ms(st.CreatedAt), ms(st.UpdatedAt)))
+	}
+	query := `INSERT INTO verification_steps (session_id, data_source_id, type, status, nonce, metadata, results,
+		failure_reason, created_at, updated_at) VALUES ` + strings.Join(rows, ", ") + ` RETURNING id`
+	ids, err := list(ctx, q, func(r scanner) (int64, error) {
+		var id int64
+		return id, r.Scan(&id)
+	}, query, args...)
+	if err != nil {
+		return err
+	}
+	if len(ids) != len(steps) {
+		return fmt.Errorf("insert steps: %d ids for %d steps", len(ids), len(steps))
+	}
+	slices.Sort(ids)
+	for i, st := range steps {
+		st.ID = ids[i]
 	}
 	return nil
+}
+
+// exec runs one write statement in a transaction of its own, so that on
+// SQLite it shares the group commit with the writes waiting beside it.
+func (db *DB) exec(ctx context.Context, query string, args ...any) (res sql.Result, err error) {
+	err = db.tx(ctx, func(tx *sql.Tx) error {
+		res, err = tx.ExecContext(ctx, query, args...)
+		return err
+	})
+	return res, err
 }
 
 // ProofUsed reports whether a proof identifier was accepted before.
@@ -272,7 +332,7 @@ func (db *DB) ProofUsed(ctx context.Context, identifier string) (bool, error) {
 // CreateCSRFToken stores a CSRF token's hash for a session, if the
 // session's link is still linkHash (a link renewed meanwhile: ENOTFOUND).
 func (db *DB) CreateCSRFToken(ctx context.Context, hash []byte, sessionID int64, linkHash []byte, created, expires time.Time) error {
-	res, err := db.rw.ExecContext(ctx, `INSERT INTO csrf_tokens (hash, session_id, created_at, expires_at)
+	res, err := db.exec(ctx, `INSERT INTO csrf_tokens (hash, session_id, created_at, expires_at)
 		SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM verification_sessions WHERE id = $2 AND link_hash = $5)`,
 		hash, sessionID, ms(created), ms(expires), linkHash)
 	if err != nil {
@@ -326,23 +386,23 @@ func (db *DB) ClaimIdempotencyKey(ctx context.Context, scope, key string, reques
 
 // FinishIdempotencyKey stores the response of a claimed key.
 func (db *DB) FinishIdempotencyKey(ctx context.Context, scope, key string, status int, body []byte) error {
-	_, err := db.rw.ExecContext(ctx, `UPDATE idempotency_keys SET status = $1, body = $2 WHERE scope = $3 AND key = $4`,
+	_, err := db.exec(ctx, `UPDATE idempotency_keys SET status = $1, body = $2 WHERE scope = $3 AND key = $4`,
 		status, string(body), scope, key)
 	return err
 }
 
 // ReleaseIdempotencyKey forgets a claimed key whose request failed.
 func (db *DB) ReleaseIdempotencyKey(ctx context.Context, scope, key string) error {
-	_, err := db.rw.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status = 0`, scope, key)
+	_, err := db.exec(ctx, `DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status = 0`, scope, key)
 	return err
 }
 
 // PurgeExpired deletes CSRF tokens and idempotency keys past their time.
 func (db *DB) PurgeExpired(ctx context.Context, now, idempotencySince time.Time) error {
-	if _, err := db.rw.ExecContext(ctx, `DELETE FROM csrf_tokens WHERE expires_at < $1`, ms(now)); err != nil {
+	if _, err := db.exec(ctx, `DELETE FROM csrf_tokens WHERE expires_at < $1`, ms(now)); err != nil {
 		return err
 	}
-	_, err := db.rw.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < $1`, ms(idempotencySince))
+	_, err := db.exec(ctx, `DELETE FROM idempotency_keys WHERE created_at < $1`, ms(idempotencySince))
 	return err
 }
 
@@ -368,4 +428,40 @@ func (db *DB) ListEvents(ctx context.Context, orgID string, afterID int64, limit
 // delivery worker reads from its last delivered id on.
 func (db *DB) OutboxAfter(ctx context.Context, afterID int64, limit int) ([]verigate.Event, error) {
 	return list(ctx, db.rw, scanEvent, `SELECT `+eventColumns+` FROM events WHERE id > $1 ORDER BY id LIMIT $2`, afterID, limit)
+}
+
+// SessionOrg reads, in one statement, what a new session needs of the
+// organization it goes under (named by id, or by key when byKey): the
+// organization, its chain of ids nearest first, whether that whole chain
+// is active, and its number.
+func (db *DB) SessionOrg(ctx context.Context, idOrKey string, byKey bool) (org *verigate.Organization, chain []string, active bool, number int64, err error) {
+	where := `o.id = $1`
+	if byKey {
+		where = `o.key = $1`
+	}
+	var o verigate.Organization
+	var kind string
+	var created, updated int64
+	var p, g sql.NullString
+	err = db.counted(db.ro).QueryRowContext(ctx, `SELECT o.id, o.kind, o.key, o.name, COALESCE(o.parent_id, ''), o.core,
+		o.status, o.created_at, o.updated_at, p.id, g.id,
+		CASE WHEN o.status = 'active' AND (p.id IS NULL OR p.status = 'active') AND (g.id IS NULL OR g.status = 'active')
+			THEN 1 ELSE 0 END, COALESCE(n.number, 0)
+		FROM organizations o
+		LEFT JOIN organizations p ON p.id = o.parent_id
+		LEFT JOIN organizations g ON g.id = p.parent_id
+		LEFT JOIN org_numbers n ON n.org_id = o.id
+		WHERE `+where, idOrKey).Scan(&o.ID, &kind, &o.Key, &o.Name, &o.ParentID, &o.Core, &o.Status, &created, &updated,
+		&p, &g, &active, &number)
+	if err != nil {
+		return nil, nil, false, 0, notFound(err, "Organization")
+	}
+	o.Kind, o.CreatedAt, o.UpdatedAt = verigate.OrgKind(kind), fromMS(created), fromMS(updated)
+	chain = []string{o.ID}
+	for _, a := range []sql.NullString{p, g} {
+		if a.Valid {
+			chain = append(chain, a.String)
+		}
+	}
+	return &o, chain, active, number, nil
 }

@@ -58,6 +58,7 @@ func (s *Service) SyncCatalog(ctx context.Context) error {
 	if len(changed) == 0 {
 		return nil
 	}
+	defer s.cache.invalidate()
 	return s.store.UpsertSources(ctx, changed, nil)
 }
 
@@ -138,6 +139,7 @@ func (s *Service) ImportSources(ctx context.Context, data []byte) ([]*verigate.D
 		}
 		src.Builtin, src.CreatedAt, src.UpdatedAt = false, now, now
 	}
+	defer s.cache.invalidate()
 	if len(c.Types) > 0 {
 		if err := s.store.UpsertVerificationTypes(ctx, c.Types); err != nil {
 			return nil, err
@@ -155,15 +157,20 @@ func (s *Service) ImportSources(ctx context.Context, data []byte) ([]*verigate.D
 // not test-only unless mode is test, and not disabled by the organization
 // or its nearest ancestor that says.
 func (s *Service) available(ctx context.Context, orgID string, mode verigate.Mode) ([]*verigate.DataSource, error) {
-	all, err := s.store.ListSources(ctx)
-	if err != nil {
-		return nil, err
-	}
 	chain, err := s.store.OrgChain(ctx, orgID)
 	if err != nil {
 		return nil, err
 	}
-	settings, err := s.store.SourceSettings(ctx, chain)
+	return s.availableIn(ctx, chain, mode)
+}
+
+// availableIn is available for an organization chain, nearest first.
+func (s *Service) availableIn(ctx context.Context, chain []string, mode verigate.Mode) ([]*verigate.DataSource, error) {
+	all, err := s.catalog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	settings, err := s.sourceSettings(ctx, chain)
 	if err != nil {
 		return nil, err
 	}
@@ -259,6 +266,7 @@ func (s *Service) SetSourceEnabled(ctx context.Context, orgKey, sourceName strin
 	}
 	ev := s.audit(ctx, "sources.set_enabled", "data_source", fmt.Sprint(src.ID), org.ID)
 	ev.Details = map[string]any{"enabled": enabled, "sourceName": src.SourceName}
+	defer s.cache.invalidate()
 	return s.store.SetSourceEnabled(ctx, org.ID, src.ID, enabled, ev)
 }
 

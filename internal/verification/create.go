@@ -52,19 +52,18 @@ func (s *Service) CreateSession(ctx context.Context, in SessionInput) (*verigate
 	if err != nil {
 		return nil, "", err
 	}
-	org, err := s.sessionOrg(ctx, perm, in.InstitutionKey)
+	org, chain, number, err := s.sessionOrg(ctx, perm, in.InstitutionKey)
 	if err != nil {
 		return nil, "", err
 	}
-	sess.OrgID, sess.Mode, sess.CreatedBy = org.ID, p.Mode, p.ID
-	if err := s.resolveSources(ctx, sess, in); err != nil {
+	sess.OrgID, sess.Mode, sess.CreatedBy, sess.TeamID = org.ID, p.Mode, p.ID, number
+	if err := s.resolveSources(ctx, sess, chain, in); err != nil {
 		return nil, "", err
 	}
 	token, err := s.insertSession(ctx, sess, nil, nil)
 	if err != nil {
 		return nil, "", err
 	}
-	_, sess.TeamID, _ = s.store.ReviewPolicy(ctx, org.ID)
 	return sess, token, nil
 }
 
@@ -121,11 +120,12 @@ func newSession(in SessionInput, now time.Time) (*verigate.Session, error) {
 }
 
 // resolveSources looks up the sources and type in names among those
-// available to the session's organization in its mode, and fills in the
+// available to the session's organization (whose chain is chain) in its
+// mode, and fills in the
 // session's allowed sources, selected platform and verification type
 // (by default the type its allowed sources share).
-func (s *Service) resolveSources(ctx context.Context, sess *verigate.Session, in SessionInput) error {
-	avail, err := s.available(ctx, sess.OrgID, sess.Mode)
+func (s *Service) resolveSources(ctx context.Context, sess *verigate.Session, chain []string, in SessionInput) error {
+	avail, err := s.availableIn(ctx, chain, sess.Mode)
 	if err != nil {
 		return err
 	}

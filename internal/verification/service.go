@@ -47,6 +47,10 @@ type Store interface {
 	GetOrganization(ctx context.Context, id string) (*verigate.Organization, error)
 	GetOrganizationByKey(ctx context.Context, key string) (*verigate.Organization, error)
 	OrgChainActive(ctx context.Context, id string) (bool, error)
+	// SessionOrg reads what a new session needs of its organization
+	// (by id, or by key when byKey) in one query: the organization, its
+	// chain of ids nearest first, whether the chain is active, its number.
+	SessionOrg(ctx context.Context, idOrKey string, byKey bool) (org *verigate.Organization, chain []string, active bool, number int64, err error)
 }
 
 // Config is what the engine needs from the deployment.
@@ -79,6 +83,7 @@ type Service struct {
 	conns   Connections
 	cfg     Config
 	sandbox *secp256k1.PrivateKey
+	cache   catalogCache
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
@@ -194,43 +199,40 @@ func orEmpty(raw json.RawMessage) json.RawMessage {
 // sessionOrg is the organization a new session belongs to: the one
 // institutionKey names (an institution the principal reaches), or else
 // the principal's home organization. Either must be enabled, with its
-// ancestors.
-func (s *Service) sessionOrg(ctx context.Context, perm verigate.Permission, institutionKey string) (*verigate.Organization, error) {
+// ancestors. It returns the organization's chain (nearest first) and
+// number too, all read in one query.
+func (s *Service) sessionOrg(ctx context.Context, perm verigate.Permission, institutionKey string) (*verigate.Organization, []string, int64, error) {
 	p := verigate.PrincipalFrom(ctx)
 	if institutionKey != "" {
 		// A missing, foreign or non-institution key: the same answer.
 		notOurs := verigate.FieldError("institutionKey", "is not one of this credential's institutions")
-		inst, err := s.store.GetOrganizationByKey(ctx, institutionKey)
+		inst, chain, active, number, err := s.store.SessionOrg(ctx, institutionKey, true)
 		if verigate.ErrorCode(err) == verigate.ENOTFOUND || (err == nil && inst.Kind != verigate.OrgInstitution) {
-			return nil, verigate.Authorize(ctx, perm, verigate.Missing, notOurs)
+			return nil, nil, 0, verigate.Authorize(ctx, perm, verigate.Missing, notOurs)
 		} else if err != nil {
-			return nil, err
+			return nil, nil, 0, err
 		}
 		if err := verigate.Authorize(ctx, perm, verigate.Object{Org: inst.ID}, notOurs); err != nil {
-			return nil, err
+			return nil, nil, 0, err
 		}
-		if active, err := s.store.OrgChainActive(ctx, inst.ID); err != nil {
-			return nil, err
-		} else if !active {
-			return nil, verigate.FieldError("institutionKey", "names a disabled organization")
+		if !active {
+			return nil, nil, 0, verigate.FieldError("institutionKey", "names a disabled organization")
 		}
-		return inst, nil
+		return inst, chain, number, nil
 	}
 	home := p.HomeOrg()
 	if home == "" {
-		return nil, verigate.Errorf(verigate.EFORBIDDEN, "This credential's account list names no organization to create in.")
+		return nil, nil, 0, verigate.Errorf(verigate.EFORBIDDEN, "This credential's account list names no organization to create in.")
 	}
 	if err := verigate.Authorize(ctx, perm, verigate.Object{Org: home}, errOrganizationNotFound); err != nil {
-		return nil, err
+		return nil, nil, 0, err
 	}
-	org, err := s.store.GetOrganization(ctx, home)
+	org, chain, active, number, err := s.store.SessionOrg(ctx, home, false)
 	if err != nil {
-		return nil, err
+		return nil, nil, 0, err
 	}
-	if active, err := s.store.OrgChainActive(ctx, org.ID); err != nil {
-		return nil, err
-	} else if !active {
-		return nil, verigate.Errorf(verigate.EFORBIDDEN, "This credential's organization is disabled.")
+	if !active {
+		return nil, nil, 0, verigate.Errorf(verigate.EFORBIDDEN, "This credential's organization is disabled.")
 	}
-	return org, nil
+	return org, chain, number, nil
 }

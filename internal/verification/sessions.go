@@ -158,12 +158,12 @@ func (s *Service) CreateSDKSession(ctx context.Context, sourceName string) (*SDK
 	if strings.TrimSpace(sourceName) == "" {
 		return nil, verigate.FieldError("sourceName", "is required")
 	}
-	org, err := s.sessionOrg(ctx, "verifications.create", "")
+	org, chain, number, err := s.sessionOrg(ctx, "verifications.create", "")
 	if err != nil {
 		return nil, err
 	}
 	home := org.ID
-	avail, err := s.available(ctx, home, p.Mode)
+	avail, err := s.availableIn(ctx, chain, p.Mode)
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +177,7 @@ func (s *Service) CreateSDKSession(ctx context.Context, sourceName string) (*SDK
 	now := s.now()
 	sess := &verigate.Session{OrgID: home, Mode: p.Mode, Status: verigate.SessionProcessing, ExpiryDate: now.Add(SDKSessionLife),
 		AllowedSources: []int64{src.ID}, SelectedPlatform: &src.ID, VerificationTypeID: &src.VerificationTypeID,
-		CreatedBy: p.ID, CreatedAt: now, UpdatedAt: now,
+		CreatedBy: p.ID, CreatedAt: now, UpdatedAt: now, TeamID: number,
 		Metadata: json.RawMessage(`{"sdk":true}`), ApplicantData: json.RawMessage("{}")}
 	step := s.newStep(src, now)
 	token, err := s.insertSession(ctx, sess, []*verigate.Step{step}, map[string]any{"sdk": true, "sourceName": src.SourceName})
