@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/verigate/verigate"
@@ -104,7 +105,7 @@ func scanConnection(r scanner) (*verigate.Connection, error) {
 
 // GetConnection returns the connection with id.
 func (db *DB) GetConnection(ctx context.Context, id string) (*verigate.Connection, error) {
-	c, err := scanConnection(db.ro.QueryRowContext(ctx, `SELECT `+connectionColumns+` FROM connections WHERE id = $1`, id))
+	c, err := scanConnection(db.read.QueryRowContext(ctx, `SELECT `+connectionColumns+` FROM connections WHERE id = $1`, id))
 	return c, notFound(err, "Connection")
 }
 
@@ -117,7 +118,7 @@ func (db *DB) ConnectionOrgs(ctx context.Context, ids []string) (map[string]stri
 	}
 	var args []any
 	q := `SELECT id, org_id FROM connections WHERE id IN ` + inList(&args, ids)
-	rows, err := db.ro.QueryContext(ctx, q, args...)
+	rows, err := db.adhoc.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -145,14 +146,14 @@ func (db *DB) ListConnections(ctx context.Context, orgIDs []string, mode verigat
 		cond += ` AND (id IN ` + inList(&args, only) + ` OR org_id IN ` + inList(&args, only) + `)`
 	}
 	args = append(args, limit, offset)
-	return list(ctx, db.ro, scanConnection, `SELECT `+connectionColumns+` FROM connections`+cond+
+	return list(ctx, db.read, scanConnection, `SELECT `+connectionColumns+` FROM connections`+cond+
 		` ORDER BY created_at DESC, id LIMIT $`+itoa(len(args)-1)+` OFFSET $`+itoa(len(args)), args...)
 }
 
 // DueConnections returns up to limit connections the worker should act
 // on at now: due, and not leased (or with an expired lease).
 func (db *DB) DueConnections(ctx context.Context, now time.Time, limit int) ([]*verigate.Connection, error) {
-	return list(ctx, db.ro, scanConnection, `SELECT `+connectionColumns+` FROM connections
+	return list(ctx, db.read, scanConnection, `SELECT `+connectionColumns+` FROM connections
 		WHERE next_run_at IS NOT NULL AND next_run_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
 		ORDER BY next_run_at LIMIT $2`, ms(now), limit)
 }
@@ -171,23 +172,71 @@ func scanRequest(r scanner) (*verigate.AssistanceRequest, error) {
 	return &a, nil
 }
 
+// pendingOnly selects pending requests. It is written out, not bound, so
+// that both engines use the partial unique index assistance_one_pending
+// (a bound status makes SQLite scan every pending request instead).
+const pendingOnly = `status = 'pending'`
+
 // PendingRequest returns a connection's pending assistance request, or
 // ENOTFOUND.
 func (db *DB) PendingRequest(ctx context.Context, connectionID string) (*verigate.AssistanceRequest, error) {
-	r, err := scanRequest(db.ro.QueryRowContext(ctx, `SELECT `+requestColumns+` FROM assistance_requests
-		WHERE connection_id = $1 AND status = $2`, connectionID, verigate.AssistPending))
+	r, err := scanRequest(db.read.QueryRowContext(ctx, `SELECT `+requestColumns+` FROM assistance_requests
+		WHERE connection_id = $1 AND `+pendingOnly, connectionID))
 	return r, notFound(err, "Assistance request")
+}
+
+var connectionStatusQuery = `SELECT ` + qualified("c", connectionColumns) + `, ` + qualified("r", requestColumns) + `
+	FROM connections c LEFT JOIN assistance_requests r ON r.connection_id = c.id AND r.` + pendingOnly + `
+	WHERE c.id = $1`
+
+// ConnectionStatus returns the connection with id and its pending
+// assistance request (nil when none) in one query.
+func (db *DB) ConnectionStatus(ctx context.Context, id string) (*verigate.Connection, *verigate.AssistanceRequest, error) {
+	var r struct {
+		id, connectionID, typ, codeType, purpose, status sql.NullString
+		length, attempts, created, expires, resolved     sql.NullInt64
+		code                                             []byte
+	}
+	row := db.read.QueryRowContext(ctx, connectionStatusQuery, id)
+	c, err := scanConnection(withMore{row, []any{&r.id, &r.connectionID, &r.typ, &r.length, &r.codeType, &r.purpose,
+		&r.attempts, &r.status, &r.code, &r.created, &r.expires, &r.resolved}})
+	if err != nil || !r.id.Valid {
+		return c, nil, notFound(err, "Connection")
+	}
+	req := &verigate.AssistanceRequest{ID: r.id.String, ConnectionID: r.connectionID.String, Type: r.typ.String,
+		Descriptor: verigate.Descriptor{Length: int(r.length.Int64), Type: r.codeType.String, Purpose: r.purpose.String},
+		Attempts:   int(r.attempts.Int64), Status: verigate.AssistStatus(r.status.String), Code: r.code,
+		CreatedAt: fromMS(r.created.Int64), ExpiresAt: fromMS(r.expires.Int64), ResolvedAt: fromNullMS(r.resolved)}
+	return c, req, nil
+}
+
+// withMore scans a row's leading columns into what its Scan is given and
+// the rest into more: a join's second table.
+type withMore struct {
+	scanner
+	more []any
+}
+
+func (w withMore) Scan(dest ...any) error { return w.scanner.Scan(append(dest, w.more...)...) }
+
+// qualified prefixes each of a column list's columns with table.
+func qualified(table, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = table + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
 }
 
 // ExpiredRequests returns pending requests past their expiry.
 func (db *DB) ExpiredRequests(ctx context.Context, now time.Time, limit int) ([]*verigate.AssistanceRequest, error) {
-	return list(ctx, db.ro, scanRequest, `SELECT `+requestColumns+` FROM assistance_requests
+	return list(ctx, db.read, scanRequest, `SELECT `+requestColumns+` FROM assistance_requests
 		WHERE status = $1 AND expires_at <= $2 ORDER BY expires_at LIMIT $3`, verigate.AssistPending, ms(now), limit)
 }
 
 // ConnectionEvents returns a connection's stream events after afterID.
 func (db *DB) ConnectionEvents(ctx context.Context, connectionID string, afterID int64, limit int) ([]verigate.ConnectionEvent, error) {
-	return list(ctx, db.ro, func(r scanner) (verigate.ConnectionEvent, error) {
+	return list(ctx, db.read, func(r scanner) (verigate.ConnectionEvent, error) {
 		var e verigate.ConnectionEvent
 		var data string
 		var created int64

@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -43,6 +44,25 @@ type DB struct {
 	dialect string
 	rw      *sql.DB
 	ro      *sql.DB
+	// read and write run statements outside a transaction on ro and rw,
+	// counted and prepared through the pools' statement caches; adhoc
+	// runs (counted, unprepared) reads whose text varies with an id
+	// list's length, which would only crowd the cache.
+	read, write, adhoc queryer
+	roStmts, rwStmts   *stmtCache
+	queries            atomic.Int64
+}
+
+// newDB returns the store on its pools, with a statement cache per pool.
+func newDB(dialect string, rw, ro *sql.DB) *DB {
+	db := &DB{dialect: dialect, rw: rw, ro: ro, rwStmts: newStmtCache(rw), roStmts: newStmtCache(ro)}
+	if ro == rw {
+		db.roStmts = db.rwStmts
+	}
+	db.read = runner{db: db, pool: ro, cache: db.roStmts}
+	db.write = runner{db: db, pool: rw, cache: db.rwStmts}
+	db.adhoc = runner{db: db, pool: ro}
+	return db
 }
 
 // Options tune Open.
@@ -74,7 +94,7 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
-	return &DB{dialect: Postgres, rw: db, ro: db}, nil
+	return newDB(Postgres, db, db), nil
 }
 
 func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
@@ -123,12 +143,16 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	n := max(4, runtime.NumCPU())
 	ro.SetMaxOpenConns(n)
 	ro.SetMaxIdleConns(n)
-	return &DB{dialect: SQLite, rw: rw, ro: ro}, nil
+	return newDB(SQLite, rw, ro), nil
 }
 
-// Close closes the pools.
+// Close closes the prepared statements and the pools.
 func (db *DB) Close() error {
-	err := db.rw.Close()
+	err := db.rwStmts.close()
+	if db.roStmts != db.rwStmts {
+		err = errors.Join(err, db.roStmts.close())
+	}
+	err = errors.Join(err, db.rw.Close())
 	if db.ro != db.rw {
 		err = errors.Join(err, db.ro.Close())
 	}

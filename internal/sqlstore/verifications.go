@@ -108,13 +108,13 @@ func scanSession(r scanner) (*verigate.Session, error) {
 
 // GetSession returns the session with id.
 func (db *DB) GetSession(ctx context.Context, id int64) (*verigate.Session, error) {
-	s, err := scanSession(db.ro.QueryRowContext(ctx, `SELECT `+sessionColumns+sessionFrom+` WHERE s.id = $1`, id))
+	s, err := scanSession(db.read.QueryRowContext(ctx, `SELECT `+sessionColumns+sessionFrom+` WHERE s.id = $1`, id))
 	return s, notFound(err, "Session")
 }
 
 // GetSessionByLinkHash returns the session whose link token hashes to hash.
 func (db *DB) GetSessionByLinkHash(ctx context.Context, hash []byte) (*verigate.Session, error) {
-	s, err := scanSession(db.ro.QueryRowContext(ctx, `SELECT `+sessionColumns+sessionFrom+` WHERE s.link_hash = $1`, hash))
+	s, err := scanSession(db.read.QueryRowContext(ctx, `SELECT `+sessionColumns+sessionFrom+` WHERE s.link_hash = $1`, hash))
 	return s, notFound(err, "Session")
 }
 
@@ -138,7 +138,7 @@ func (db *DB) ListSessions(ctx context.Context, f verigate.SessionFilter) ([]*ve
 		cond += ` AND s.status = ` + arg(f.Status)
 	}
 	var total int
-	if err := db.ro.QueryRowContext(ctx, `SELECT COUNT(*)`+sessionFrom+cond, args...).Scan(&total); err != nil {
+	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*)`+sessionFrom+cond, args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
 	col, ok := sessionSort[f.SortBy]
@@ -149,7 +149,7 @@ func (db *DB) ListSessions(ctx context.Context, f verigate.SessionFilter) ([]*ve
 	if f.SortOrder == "asc" {
 		dir = "ASC"
 	}
-	list, err := list(ctx, db.ro, scanSession, `SELECT `+sessionColumns+sessionFrom+cond+
+	list, err := list(ctx, db.read, scanSession, `SELECT `+sessionColumns+sessionFrom+cond+
 		` ORDER BY `+col+` `+dir+`, s.id `+dir+` LIMIT `+arg(f.Limit)+` OFFSET `+arg(f.Offset), args...)
 	return list, total, err
 }
@@ -157,7 +157,7 @@ func (db *DB) ListSessions(ctx context.Context, f verigate.SessionFilter) ([]*ve
 // DueSessions returns up to limit ids, above afterID and in order, of open
 // sessions past their expiry.
 func (db *DB) DueSessions(ctx context.Context, now time.Time, afterID int64, limit int) ([]int64, error) {
-	return list(ctx, db.ro, func(r scanner) (int64, error) {
+	return list(ctx, db.read, func(r scanner) (int64, error) {
 		var id int64
 		return id, r.Scan(&id)
 	}, `SELECT id FROM verification_sessions WHERE status IN ($1, $2) AND expiry_date <= $3 AND id > $4 ORDER BY id LIMIT $5`,
@@ -181,13 +181,13 @@ func scanStep(r scanner) (*verigate.Step, error) {
 
 // GetStep returns the step with id.
 func (db *DB) GetStep(ctx context.Context, id int64) (*verigate.Step, error) {
-	s, err := scanStep(db.ro.QueryRowContext(ctx, `SELECT `+stepColumns+` FROM verification_steps WHERE id = $1`, id))
+	s, err := scanStep(db.read.QueryRowContext(ctx, `SELECT `+stepColumns+` FROM verification_steps WHERE id = $1`, id))
 	return s, notFound(err, "Step")
 }
 
 // ListSteps returns a session's steps, in creation order.
 func (db *DB) ListSteps(ctx context.Context, sessionID int64) ([]*verigate.Step, error) {
-	steps, err := list(ctx, db.ro, scanStep, `SELECT `+stepColumns+` FROM verification_steps WHERE session_id = $1 ORDER BY id`, sessionID)
+	steps, err := list(ctx, db.read, scanStep, `SELECT `+stepColumns+` FROM verification_steps WHERE session_id = $1 ORDER BY id`, sessionID)
 	if steps == nil && err == nil {
 		steps = []*verigate.Step{}
 	}
@@ -265,14 +265,14 @@ func insertSteps(ctx context.Context, tx *sql.Tx, sessionID int64, steps []*veri
 // ProofUsed reports whether a proof identifier was accepted before.
 func (db *DB) ProofUsed(ctx context.Context, identifier string) (bool, error) {
 	var n int
-	err := db.ro.QueryRowContext(ctx, `SELECT COUNT(*) FROM proofs WHERE identifier = $1`, identifier).Scan(&n)
+	err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM proofs WHERE identifier = $1`, identifier).Scan(&n)
 	return n > 0, err
 }
 
 // CreateCSRFToken stores a CSRF token's hash for a session, if the
 // session's link is still linkHash (a link renewed meanwhile: ENOTFOUND).
 func (db *DB) CreateCSRFToken(ctx context.Context, hash []byte, sessionID int64, linkHash []byte, created, expires time.Time) error {
-	res, err := db.rw.ExecContext(ctx, `INSERT INTO csrf_tokens (hash, session_id, created_at, expires_at)
+	res, err := db.write.ExecContext(ctx, `INSERT INTO csrf_tokens (hash, session_id, created_at, expires_at)
 		SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM verification_sessions WHERE id = $2 AND link_hash = $5)`,
 		hash, sessionID, ms(created), ms(expires), linkHash)
 	if err != nil {
@@ -287,7 +287,7 @@ func (db *DB) CreateCSRFToken(ctx context.Context, hash []byte, sessionID int64,
 // GetCSRFToken returns the session and expiry of a CSRF token.
 func (db *DB) GetCSRFToken(ctx context.Context, hash []byte) (sessionID int64, expires time.Time, err error) {
 	var exp int64
-	err = db.ro.QueryRowContext(ctx, `SELECT session_id, expires_at FROM csrf_tokens WHERE hash = $1`, hash).Scan(&sessionID, &exp)
+	err = db.read.QueryRowContext(ctx, `SELECT session_id, expires_at FROM csrf_tokens WHERE hash = $1`, hash).Scan(&sessionID, &exp)
 	return sessionID, fromMS(exp), notFound(err, "CSRF token")
 }
 
@@ -326,23 +326,23 @@ func (db *DB) ClaimIdempotencyKey(ctx context.Context, scope, key string, reques
 
 // FinishIdempotencyKey stores the response of a claimed key.
 func (db *DB) FinishIdempotencyKey(ctx context.Context, scope, key string, status int, body []byte) error {
-	_, err := db.rw.ExecContext(ctx, `UPDATE idempotency_keys SET status = $1, body = $2 WHERE scope = $3 AND key = $4`,
+	_, err := db.write.ExecContext(ctx, `UPDATE idempotency_keys SET status = $1, body = $2 WHERE scope = $3 AND key = $4`,
 		status, string(body), scope, key)
 	return err
 }
 
 // ReleaseIdempotencyKey forgets a claimed key whose request failed.
 func (db *DB) ReleaseIdempotencyKey(ctx context.Context, scope, key string) error {
-	_, err := db.rw.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status = 0`, scope, key)
+	_, err := db.write.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status = 0`, scope, key)
 	return err
 }
 
 // PurgeExpired deletes CSRF tokens and idempotency keys past their time.
 func (db *DB) PurgeExpired(ctx context.Context, now, idempotencySince time.Time) error {
-	if _, err := db.rw.ExecContext(ctx, `DELETE FROM csrf_tokens WHERE expires_at < $1`, ms(now)); err != nil {
+	if _, err := db.write.ExecContext(ctx, `DELETE FROM csrf_tokens WHERE expires_at < $1`, ms(now)); err != nil {
 		return err
 	}
-	_, err := db.rw.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < $1`, ms(idempotencySince))
+	_, err := db.write.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < $1`, ms(idempotencySince))
 	return err
 }
 
@@ -359,7 +359,7 @@ func scanEvent(r scanner) (verigate.Event, error) {
 
 // ListEvents returns outbox events of an organization after id afterID.
 func (db *DB) ListEvents(ctx context.Context, orgID string, afterID int64, limit int) ([]verigate.Event, error) {
-	return list(ctx, db.ro, scanEvent, `SELECT `+eventColumns+` FROM events WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+	return list(ctx, db.read, scanEvent, `SELECT `+eventColumns+` FROM events WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
 		orgID, afterID, limit)
 }
 
@@ -367,5 +367,5 @@ func (db *DB) ListEvents(ctx context.Context, orgID string, afterID int64, limit
 // after id afterID, in the order they were written: what a webhook
 // delivery worker reads from its last delivered id on.
 func (db *DB) OutboxAfter(ctx context.Context, afterID int64, limit int) ([]verigate.Event, error) {
-	return list(ctx, db.rw, scanEvent, `SELECT `+eventColumns+` FROM events WHERE id > $1 ORDER BY id LIMIT $2`, afterID, limit)
+	return list(ctx, db.write, scanEvent, `SELECT `+eventColumns+` FROM events WHERE id > $1 ORDER BY id LIMIT $2`, afterID, limit)
 }
