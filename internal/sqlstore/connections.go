@@ -13,7 +13,7 @@ import (
 // CreateConnection inserts a connection with its first stream events.
 func (db *DB) CreateConnection(ctx context.Context, c *verigate.Connection, ch verigate.ConnectionChange) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO connections (id, org_id, user_id, api_key_id, mode, source_id, label,
+		if _, err := db.in(tx).ExecContext(ctx, `INSERT INTO connections (id, org_id, user_id, api_key_id, mode, source_id, label,
 			credentials, status, connector_state, next_run_at, lease_until, failure_reason, data, step_id, session_id, version,
 			created_at, updated_at, connected_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
@@ -22,7 +22,7 @@ func (db *DB) CreateConnection(ctx context.Context, c *verigate.Connection, ch v
 			jsonText(c.Data, "{}"), nullInt(c.StepID), nullSession(c.SessionID), c.Version, ms(c.CreatedAt), ms(c.UpdatedAt), msPtr(c.ConnectedAt)); err != nil {
 			return err
 		}
-		return connectionSideEffects(ctx, tx, ch)
+		return db.connectionSideEffects(ctx, tx, ch)
 	})
 }
 
@@ -30,7 +30,7 @@ func (db *DB) CreateConnection(ctx context.Context, c *verigate.Connection, ch v
 func (db *DB) ApplyConnectionChange(ctx context.Context, ch verigate.ConnectionChange) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		c := ch.Connection
-		res, err := tx.ExecContext(ctx, `UPDATE connections SET status = $1, connector_state = $2, next_run_at = $3,
+		res, err := db.in(tx).ExecContext(ctx, `UPDATE connections SET status = $1, connector_state = $2, next_run_at = $3,
 			lease_until = $4, failure_reason = $5, data = $6, credentials = $7, updated_at = $8, connected_at = $9,
 			version = version + 1 WHERE id = $10 AND version = $11`,
 			c.Status, jsonText(c.ConnectorState, "{}"), msPtr(c.NextRunAt), msPtr(c.LeaseUntil), c.FailureReason,
@@ -41,7 +41,7 @@ func (db *DB) ApplyConnectionChange(ctx context.Context, ch verigate.ConnectionC
 		if n, _ := res.RowsAffected(); n == 0 {
 			return verigate.Errorf(verigate.ECONFLICT, "The connection changed meanwhile; try again.")
 		}
-		if err := connectionSideEffects(ctx, tx, ch); err != nil {
+		if err := db.connectionSideEffects(ctx, tx, ch); err != nil {
 			return err
 		}
 		c.Version++
@@ -49,9 +49,10 @@ func (db *DB) ApplyConnectionChange(ctx context.Context, ch verigate.ConnectionC
 	})
 }
 
-func connectionSideEffects(ctx context.Context, tx *sql.Tx, ch verigate.ConnectionChange) error {
+func (db *DB) connectionSideEffects(ctx context.Context, tx *sql.Tx, ch verigate.ConnectionChange) error {
+	q := db.in(tx)
 	if r := ch.Request; r != nil {
-		res, err := tx.ExecContext(ctx, `UPDATE assistance_requests SET attempts = $1, status = $2, code = $3, resolved_at = $4
+		res, err := q.ExecContext(ctx, `UPDATE assistance_requests SET attempts = $1, status = $2, code = $3, resolved_at = $4
 			WHERE id = $5`, r.Attempts, r.Status, r.Code, msPtr(r.ResolvedAt), r.ID)
 		if err != nil {
 			return err
@@ -61,7 +62,7 @@ func connectionSideEffects(ctx context.Context, tx *sql.Tx, ch verigate.Connecti
 		}
 	}
 	if r := ch.NewRequest; r != nil {
-		_, err := tx.ExecContext(ctx, `INSERT INTO assistance_requests (id, connection_id, type, length, code_type, purpose,
+		_, err := q.ExecContext(ctx, `INSERT INTO assistance_requests (id, connection_id, type, length, code_type, purpose,
 			attempts, status, code, created_at, expires_at, resolved_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 			r.ID, r.ConnectionID, r.Type, r.Descriptor.Length, r.Descriptor.Type, r.Descriptor.Purpose, r.Attempts, r.Status,
 			r.Code, ms(r.CreatedAt), ms(r.ExpiresAt), msPtr(r.ResolvedAt))
@@ -73,7 +74,7 @@ func connectionSideEffects(ctx context.Context, tx *sql.Tx, ch verigate.Connecti
 		}
 	}
 	for _, e := range ch.Stream {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO connection_events (connection_id, type, data, created_at) VALUES ($1, $2, $3, $4)`,
+		if _, err := q.ExecContext(ctx, `INSERT INTO connection_events (connection_id, type, data, created_at) VALUES ($1, $2, $3, $4)`,
 			e.ConnectionID, e.Type, jsonText(e.Data, "{}"), ms(e.CreatedAt)); err != nil {
 			return err
 		}

@@ -53,11 +53,14 @@ type DB struct {
 	queries            atomic.Int64
 }
 
-// newDB returns the store on its pools, with a statement cache per pool.
+// newDB returns the store on its pools. On SQLite each pool gets a
+// statement cache; pgx already keeps one per connection (its default
+// QueryExecModeCacheStatement, 512 statements), which also forgets a
+// statement a schema change invalidated, so PostgreSQL gets none.
 func newDB(dialect string, rw, ro *sql.DB) *DB {
-	db := &DB{dialect: dialect, rw: rw, ro: ro, rwStmts: newStmtCache(rw), roStmts: newStmtCache(ro)}
-	if ro == rw {
-		db.roStmts = db.rwStmts
+	db := &DB{dialect: dialect, rw: rw, ro: ro}
+	if dialect == SQLite {
+		db.rwStmts, db.roStmts = newStmtCache(rw), newStmtCache(ro)
 	}
 	db.read = runner{db: db, pool: ro, cache: db.roStmts}
 	db.write = runner{db: db, pool: rw, cache: db.rwStmts}
@@ -148,11 +151,7 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 
 // Close closes the prepared statements and the pools.
 func (db *DB) Close() error {
-	err := db.rwStmts.close()
-	if db.roStmts != db.rwStmts {
-		err = errors.Join(err, db.roStmts.close())
-	}
-	err = errors.Join(err, db.rw.Close())
+	err := errors.Join(db.rwStmts.close(), db.roStmts.close(), db.rw.Close())
 	if db.ro != db.rw {
 		err = errors.Join(err, db.ro.Close())
 	}

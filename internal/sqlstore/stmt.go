@@ -6,6 +6,7 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // maxCachedStmts bounds a pool's statement cache. The store's queries are
@@ -21,6 +22,7 @@ const maxCachedStmts = 512
 type stmtCache struct {
 	pool  *sql.DB
 	stmts sync.Map // string → *sql.Stmt
+	later sync.Map // string → true: being prepared in the background
 	n     atomic.Int32
 	mu    sync.Mutex // serializes preparing and closing
 	done  bool
@@ -32,8 +34,8 @@ func newStmtCache(pool *sql.DB) *stmtCache { return &stmtCache{pool: pool} }
 // prepared (the cache is full or closed, the context ended, a bad query):
 // the caller then runs the query unprepared, which reports any error.
 func (c *stmtCache) get(ctx context.Context, query string) *sql.Stmt {
-	if s, ok := c.stmts.Load(query); ok {
-		return s.(*sql.Stmt)
+	if s := c.lookup(query); s != nil {
+		return s
 	}
 	if c.n.Load() >= maxCachedStmts {
 		return nil
@@ -55,8 +57,33 @@ func (c *stmtCache) get(ctx context.Context, query string) *sql.Stmt {
 	return s
 }
 
-// close closes every cached statement; later gets prepare nothing.
+// lookup returns the prepared statement for query, or nil when none is
+// cached yet.
+func (c *stmtCache) lookup(query string) *sql.Stmt {
+	if s, ok := c.stmts.Load(query); ok {
+		return s.(*sql.Stmt)
+	}
+	return nil
+}
+
+// prepareLater prepares query in the background, once.
+func (c *stmtCache) prepareLater(query string) {
+	if _, busy := c.later.LoadOrStore(query, true); busy {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		c.get(ctx, query)
+	}()
+}
+
+// close closes every cached statement (none when c is nil); later gets
+// prepare nothing.
 func (c *stmtCache) close() error {
+	if c == nil {
+		return nil
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.done = true
@@ -83,13 +110,20 @@ func (r runner) stmt(ctx context.Context, query string) *sql.Stmt {
 	if r.cache == nil {
 		return nil
 	}
-	s := r.cache.get(ctx, query)
-	if s != nil && r.tx != nil {
-		// Reuses the statement already prepared on the transaction's
-		// connection; closed with the transaction.
-		s = r.tx.StmtContext(ctx, s)
+	if r.tx == nil {
+		return r.cache.get(ctx, query)
 	}
-	return s
+	// Preparing on the pool now would wait for the connection the
+	// transaction holds (SQLite's writer pool has one): run this one
+	// unprepared and prepare it for the next, after the transaction.
+	s := r.cache.lookup(query)
+	if s == nil {
+		r.cache.prepareLater(query)
+		return nil
+	}
+	// Reuses the statement already prepared on the transaction's
+	// connection; closed with the transaction.
+	return r.tx.StmtContext(ctx, s)
 }
 
 func (r runner) target() queryer {
