@@ -68,6 +68,9 @@ func newDB(dialect string, rw, ro *sql.DB) *DB {
 	return db
 }
 
+// readConns is the least number of SQLite read connections.
+const readConns = 32
+
 // Options tune Open.
 type Options struct {
 	// Synchronous is SQLite's synchronous pragma; FULL (the default) makes
@@ -143,7 +146,11 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 		rw.Close()
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
-	n := max(4, runtime.NumCPU())
+	// Enough readers that 50 concurrent requests seldom wait for one
+	// (with 4, 94 % of queries did): a WAL reader is cheap, opened only
+	// when needed, and then kept (idle equals open, no idle timeout) so
+	// its prepared statements and page cache stay warm.
+	n := max(readConns, 4*runtime.NumCPU())
 	ro.SetMaxOpenConns(n)
 	ro.SetMaxIdleConns(n)
 	return newDB(SQLite, rw, ro), nil
