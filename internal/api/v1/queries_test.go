@@ -8,7 +8,6 @@ import (
 
 	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/app/apptest"
-	"github.com/verigate/verigate/internal/sqlstore"
 )
 
 // authQueries is what authenticating a warm API key costs in queries.
@@ -41,7 +40,7 @@ func TestStatusQueries(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx, n := sqlstore.CountQueries(verigate.WithPrincipal(context.Background(), p))
+		ctx, n := apptest.CountQueries(verigate.WithPrincipal(context.Background(), p))
 		c, r, err := e.App.Connect.Status(ctx, id)
 		if err != nil || c.ID != id || r == nil {
 			t.Fatalf("Status = %+v, %+v, %v", c, r, err)
@@ -50,7 +49,7 @@ func TestStatusQueries(t *testing.T) {
 			t.Errorf("connect.Service.Status ran %d queries, want at most %d", got, statusQueries)
 		}
 
-		ctx, n = sqlstore.CountQueries(context.Background())
+		ctx, n = apptest.CountQueries(context.Background())
 		req := httptest.NewRequestWithContext(ctx, "GET", "/v1/accounts/"+id+"/status", nil)
 		req.Header.Set("Authorization", "Api-Key "+f.key)
 		if res := e.Raw(req); res.Status != 200 {
