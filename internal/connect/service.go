@@ -23,6 +23,9 @@ type Store interface {
 	CreateConnection(ctx context.Context, c *verigate.Connection, ch verigate.ConnectionChange) error
 	ApplyConnectionChange(ctx context.Context, ch verigate.ConnectionChange) error
 	GetConnection(ctx context.Context, id string) (*verigate.Connection, error)
+	// ConnectionStatus is GetConnection with the pending request (nil
+	// when none), in one query.
+	ConnectionStatus(ctx context.Context, id string) (*verigate.Connection, *verigate.AssistanceRequest, error)
 	ListConnections(ctx context.Context, orgIDs []string, mode verigate.Mode, only []string, limit, offset int) ([]*verigate.Connection, error)
 	DueConnections(ctx context.Context, now time.Time, limit int) ([]*verigate.Connection, error)
 	PendingRequest(ctx context.Context, connectionID string) (*verigate.AssistanceRequest, error)
@@ -82,6 +85,12 @@ var ErrNoPending = verigate.Errorf(verigate.ENOTFOUND, "No pending assistance re
 // as a missing one; an applicant reaches only its own session's.
 func (s *Service) connection(ctx context.Context, perm verigate.Permission, id string) (*verigate.Connection, error) {
 	c, err := s.store.GetConnection(ctx, id)
+	return authorized(ctx, perm, c, err)
+}
+
+// authorized returns c, read with err, when the principal may use it with
+// perm; see connection.
+func authorized(ctx context.Context, perm verigate.Permission, c *verigate.Connection, err error) (*verigate.Connection, error) {
 	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
 		return nil, verigate.Authorize(ctx, perm, verigate.Missing, ErrNotFound)
 	} else if err != nil {
@@ -255,15 +264,11 @@ func (s *Service) List(ctx context.Context, limit, offset int) ([]*verigate.Conn
 
 // Status returns a connection and its pending request (nil when none).
 func (s *Service) Status(ctx context.Context, id string) (*verigate.Connection, *verigate.AssistanceRequest, error) {
-	c, err := s.connection(ctx, "status.read", id)
-	if err != nil {
+	c, r, err := s.store.ConnectionStatus(ctx, id)
+	if c, err = authorized(ctx, "status.read", c, err); err != nil {
 		return nil, nil, err
 	}
-	r, err := s.store.PendingRequest(ctx, id)
-	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
-		return c, nil, nil
-	}
-	return c, r, err
+	return c, r, nil
 }
 
 // SubmitCode accepts a one-time code for delivery to the waiting login.

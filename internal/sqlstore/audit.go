@@ -36,7 +36,7 @@ func (db *DB) ListAuditEvents(ctx context.Context, f verigate.AuditFilter) ([]ve
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	rows, err := db.ro.QueryContext(ctx, `SELECT id, at, actor_kind, actor_id, requested_by, action, target_kind,
+	rows, err := db.read.QueryContext(ctx, `SELECT id, at, actor_kind, actor_id, requested_by, action, target_kind,
 		target_id, org_id, request_id, outcome, details FROM audit_events
 		WHERE ($1 = '' OR org_id = $1) AND ($2 = '' OR action = $2) AND ($3 = '' OR target_id = $3)
 		ORDER BY id DESC LIMIT $4`, f.OrgID, f.Action, f.TargetID, limit)

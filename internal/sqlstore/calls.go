@@ -131,7 +131,7 @@ func scanCall(row scanner) (*verigate.PhoneCall, error) {
 // GetCall returns a call of an institution with its events; a call of
 // another institution is ENOTFOUND.
 func (db *DB) GetCall(ctx context.Context, institutionID, voiceID string) (*verigate.PhoneCall, error) {
-	c, err := scanCall(db.ro.QueryRowContext(ctx, `SELECT `+callColumns+callFrom+` WHERE c.voice_id = $1 AND c.institution_id = $2`,
+	c, err := scanCall(db.read.QueryRowContext(ctx, `SELECT `+callColumns+callFrom+` WHERE c.voice_id = $1 AND c.institution_id = $2`,
 		voiceID, institutionID))
 	if err != nil {
 		return nil, notFound(err, "Phone call")
@@ -147,7 +147,7 @@ func (db *DB) GetMember(ctx context.Context, institutionID, personID string) (*v
 	var m verigate.Member
 	var enrolledAt, lastVerified sql.NullInt64
 	var created, updated int64
-	err := db.ro.QueryRowContext(ctx, `SELECT institution_id, person_id, name, voice_enrolled, enrolled_voice_id,
+	err := db.read.QueryRowContext(ctx, `SELECT institution_id, person_id, name, voice_enrolled, enrolled_voice_id,
 		enrolled_at, verification_count, last_verified_at, created_at, updated_at FROM members
 		WHERE institution_id = $1 AND person_id = $2`, institutionID, personID).
 		Scan(&m.InstitutionID, &m.PersonID, &m.Name, &m.VoiceEnrolled, &m.EnrolledVoiceID, &enrolledAt,
@@ -183,10 +183,10 @@ func (db *DB) ListCalls(ctx context.Context, f verigate.CallFilter) ([]*verigate
 	}
 	cond := " WHERE " + strings.Join(where, " AND ")
 	var total int
-	if err := db.ro.QueryRowContext(ctx, `SELECT COUNT(*)`+callFrom+cond, args...).Scan(&total); err != nil {
+	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*)`+callFrom+cond, args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	calls, err := list(ctx, db.ro, scanCall, `SELECT `+callColumns+callFrom+cond+
+	calls, err := list(ctx, db.read, scanCall, `SELECT `+callColumns+callFrom+cond+
 		` ORDER BY c.received_at, c.voice_id LIMIT `+arg(f.Limit)+` OFFSET `+arg(f.Offset), args...)
 	if err != nil {
 		return nil, 0, err
@@ -196,7 +196,7 @@ func (db *DB) ListCalls(ctx context.Context, f verigate.CallFilter) ([]*verigate
 
 // GetCallByProviderID returns the call a provider reported under callID.
 func (db *DB) GetCallByProviderID(ctx context.Context, institutionID, provider, callID string) (*verigate.PhoneCall, error) {
-	c, err := scanCall(db.ro.QueryRowContext(ctx, `SELECT `+callColumns+callFrom+`
+	c, err := scanCall(db.read.QueryRowContext(ctx, `SELECT `+callColumns+callFrom+`
 		WHERE c.institution_id = $1 AND c.provider = $2 AND c.provider_call_id = $3`, institutionID, provider, callID))
 	if err != nil {
 		return nil, notFound(err, "Phone call")
@@ -206,7 +206,7 @@ func (db *DB) GetCallByProviderID(ctx context.Context, institutionID, provider, 
 
 // FindCallByPhone returns the oldest call awaiting assignment from phone.
 func (db *DB) FindCallByPhone(ctx context.Context, institutionID, phone string) (*verigate.PhoneCall, error) {
-	c, err := scanCall(db.ro.QueryRowContext(ctx, `SELECT `+callColumns+callFrom+`
+	c, err := scanCall(db.read.QueryRowContext(ctx, `SELECT `+callColumns+callFrom+`
 		WHERE c.institution_id = $1 AND c.phone_number = $2 AND c.status = $3
 		ORDER BY c.received_at, c.voice_id LIMIT 1`, institutionID, phone, verigate.CallQueued))
 	if err != nil {
@@ -227,7 +227,7 @@ func (db *DB) loadEvents(ctx context.Context, calls []*verigate.PhoneCall) error
 		ids = append(ids, c.VoiceID)
 	}
 	q := `SELECT voice_id, at, type, detail FROM call_events WHERE voice_id IN ` + inList(&args, ids) + ` ORDER BY id`
-	rows, err := db.ro.QueryContext(ctx, q, args...)
+	rows, err := db.adhoc.QueryContext(ctx, q, args...)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/verigate/verigate"
@@ -12,7 +13,7 @@ import (
 // CreateConnection inserts a connection with its first stream events.
 func (db *DB) CreateConnection(ctx context.Context, c *verigate.Connection, ch verigate.ConnectionChange) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO connections (id, org_id, user_id, api_key_id, mode, source_id, label,
+		if _, err := db.in(tx).ExecContext(ctx, `INSERT INTO connections (id, org_id, user_id, api_key_id, mode, source_id, label,
 			credentials, status, connector_state, next_run_at, lease_until, failure_reason, data, step_id, session_id, version,
 			created_at, updated_at, connected_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
@@ -21,7 +22,7 @@ func (db *DB) CreateConnection(ctx context.Context, c *verigate.Connection, ch v
 			jsonText(c.Data, "{}"), nullInt(c.StepID), nullSession(c.SessionID), c.Version, ms(c.CreatedAt), ms(c.UpdatedAt), msPtr(c.ConnectedAt)); err != nil {
 			return err
 		}
-		return connectionSideEffects(ctx, tx, ch)
+		return db.connectionSideEffects(ctx, tx, ch)
 	})
 }
 
@@ -29,7 +30,7 @@ func (db *DB) CreateConnection(ctx context.Context, c *verigate.Connection, ch v
 func (db *DB) ApplyConnectionChange(ctx context.Context, ch verigate.ConnectionChange) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		c := ch.Connection
-		res, err := tx.ExecContext(ctx, `UPDATE connections SET status = $1, connector_state = $2, next_run_at = $3,
+		res, err := db.in(tx).ExecContext(ctx, `UPDATE connections SET status = $1, connector_state = $2, next_run_at = $3,
 			lease_until = $4, failure_reason = $5, data = $6, credentials = $7, updated_at = $8, connected_at = $9,
 			version = version + 1 WHERE id = $10 AND version = $11`,
 			c.Status, jsonText(c.ConnectorState, "{}"), msPtr(c.NextRunAt), msPtr(c.LeaseUntil), c.FailureReason,
@@ -40,7 +41,7 @@ func (db *DB) ApplyConnectionChange(ctx context.Context, ch verigate.ConnectionC
 		if n, _ := res.RowsAffected(); n == 0 {
 			return verigate.Errorf(verigate.ECONFLICT, "The connection changed meanwhile; try again.")
 		}
-		if err := connectionSideEffects(ctx, tx, ch); err != nil {
+		if err := db.connectionSideEffects(ctx, tx, ch); err != nil {
 			return err
 		}
 		c.Version++
@@ -48,9 +49,10 @@ func (db *DB) ApplyConnectionChange(ctx context.Context, ch verigate.ConnectionC
 	})
 }
 
-func connectionSideEffects(ctx context.Context, tx *sql.Tx, ch verigate.ConnectionChange) error {
+func (db *DB) connectionSideEffects(ctx context.Context, tx *sql.Tx, ch verigate.ConnectionChange) error {
+	q := db.in(tx)
 	if r := ch.Request; r != nil {
-		res, err := tx.ExecContext(ctx, `UPDATE assistance_requests SET attempts = $1, status = $2, code = $3, resolved_at = $4
+		res, err := q.ExecContext(ctx, `UPDATE assistance_requests SET attempts = $1, status = $2, code = $3, resolved_at = $4
 			WHERE id = $5`, r.Attempts, r.Status, r.Code, msPtr(r.ResolvedAt), r.ID)
 		if err != nil {
 			return err
@@ -60,7 +62,7 @@ func connectionSideEffects(ctx context.Context, tx *sql.Tx, ch verigate.Connecti
 		}
 	}
 	if r := ch.NewRequest; r != nil {
-		_, err := tx.ExecContext(ctx, `INSERT INTO assistance_requests (id, connection_id, type, length, code_type, purpose,
+		_, err := q.ExecContext(ctx, `INSERT INTO assistance_requests (id, connection_id, type, length, code_type, purpose,
 			attempts, status, code, created_at, expires_at, resolved_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 			r.ID, r.ConnectionID, r.Type, r.Descriptor.Length, r.Descriptor.Type, r.Descriptor.Purpose, r.Attempts, r.Status,
 			r.Code, ms(r.CreatedAt), ms(r.ExpiresAt), msPtr(r.ResolvedAt))
@@ -72,7 +74,7 @@ func connectionSideEffects(ctx context.Context, tx *sql.Tx, ch verigate.Connecti
 		}
 	}
 	for _, e := range ch.Stream {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO connection_events (connection_id, type, data, created_at) VALUES ($1, $2, $3, $4)`,
+		if _, err := q.ExecContext(ctx, `INSERT INTO connection_events (connection_id, type, data, created_at) VALUES ($1, $2, $3, $4)`,
 			e.ConnectionID, e.Type, jsonText(e.Data, "{}"), ms(e.CreatedAt)); err != nil {
 			return err
 		}
@@ -104,7 +106,7 @@ func scanConnection(r scanner) (*verigate.Connection, error) {
 
 // GetConnection returns the connection with id.
 func (db *DB) GetConnection(ctx context.Context, id string) (*verigate.Connection, error) {
-	c, err := scanConnection(db.ro.QueryRowContext(ctx, `SELECT `+connectionColumns+` FROM connections WHERE id = $1`, id))
+	c, err := scanConnection(db.read.QueryRowContext(ctx, `SELECT `+connectionColumns+` FROM connections WHERE id = $1`, id))
 	return c, notFound(err, "Connection")
 }
 
@@ -117,7 +119,7 @@ func (db *DB) ConnectionOrgs(ctx context.Context, ids []string) (map[string]stri
 	}
 	var args []any
 	q := `SELECT id, org_id FROM connections WHERE id IN ` + inList(&args, ids)
-	rows, err := db.ro.QueryContext(ctx, q, args...)
+	rows, err := db.adhoc.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -145,14 +147,14 @@ func (db *DB) ListConnections(ctx context.Context, orgIDs []string, mode verigat
 		cond += ` AND (id IN ` + inList(&args, only) + ` OR org_id IN ` + inList(&args, only) + `)`
 	}
 	args = append(args, limit, offset)
-	return list(ctx, db.ro, scanConnection, `SELECT `+connectionColumns+` FROM connections`+cond+
+	return list(ctx, db.read, scanConnection, `SELECT `+connectionColumns+` FROM connections`+cond+
 		` ORDER BY created_at DESC, id LIMIT $`+itoa(len(args)-1)+` OFFSET $`+itoa(len(args)), args...)
 }
 
 // DueConnections returns up to limit connections the worker should act
 // on at now: due, and not leased (or with an expired lease).
 func (db *DB) DueConnections(ctx context.Context, now time.Time, limit int) ([]*verigate.Connection, error) {
-	return list(ctx, db.ro, scanConnection, `SELECT `+connectionColumns+` FROM connections
+	return list(ctx, db.read, scanConnection, `SELECT `+connectionColumns+` FROM connections
 		WHERE next_run_at IS NOT NULL AND next_run_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
 		ORDER BY next_run_at LIMIT $2`, ms(now), limit)
 }
@@ -171,23 +173,71 @@ func scanRequest(r scanner) (*verigate.AssistanceRequest, error) {
 	return &a, nil
 }
 
+// pendingOnly selects pending requests. It is written out, not bound, so
+// that both engines use the partial unique index assistance_one_pending
+// (a bound status makes SQLite scan every pending request instead).
+const pendingOnly = `status = 'pending'`
+
 // PendingRequest returns a connection's pending assistance request, or
 // ENOTFOUND.
 func (db *DB) PendingRequest(ctx context.Context, connectionID string) (*verigate.AssistanceRequest, error) {
-	r, err := scanRequest(db.ro.QueryRowContext(ctx, `SELECT `+requestColumns+` FROM assistance_requests
-		WHERE connection_id = $1 AND status = $2`, connectionID, verigate.AssistPending))
+	r, err := scanRequest(db.read.QueryRowContext(ctx, `SELECT `+requestColumns+` FROM assistance_requests
+		WHERE connection_id = $1 AND `+pendingOnly, connectionID))
 	return r, notFound(err, "Assistance request")
+}
+
+var connectionStatusQuery = `SELECT ` + qualified("c", connectionColumns) + `, ` + qualified("r", requestColumns) + `
+	FROM connections c LEFT JOIN assistance_requests r ON r.connection_id = c.id AND r.` + pendingOnly + `
+	WHERE c.id = $1`
+
+// ConnectionStatus returns the connection with id and its pending
+// assistance request (nil when none) in one query.
+func (db *DB) ConnectionStatus(ctx context.Context, id string) (*verigate.Connection, *verigate.AssistanceRequest, error) {
+	var r struct {
+		id, connectionID, typ, codeType, purpose, status sql.NullString
+		length, attempts, created, expires, resolved     sql.NullInt64
+		code                                             []byte
+	}
+	row := db.read.QueryRowContext(ctx, connectionStatusQuery, id)
+	c, err := scanConnection(withMore{row, []any{&r.id, &r.connectionID, &r.typ, &r.length, &r.codeType, &r.purpose,
+		&r.attempts, &r.status, &r.code, &r.created, &r.expires, &r.resolved}})
+	if err != nil || !r.id.Valid {
+		return c, nil, notFound(err, "Connection")
+	}
+	req := &verigate.AssistanceRequest{ID: r.id.String, ConnectionID: r.connectionID.String, Type: r.typ.String,
+		Descriptor: verigate.Descriptor{Length: int(r.length.Int64), Type: r.codeType.String, Purpose: r.purpose.String},
+		Attempts:   int(r.attempts.Int64), Status: verigate.AssistStatus(r.status.String), Code: r.code,
+		CreatedAt: fromMS(r.created.Int64), ExpiresAt: fromMS(r.expires.Int64), ResolvedAt: fromNullMS(r.resolved)}
+	return c, req, nil
+}
+
+// withMore scans a row's leading columns into what its Scan is given and
+// the rest into more: a join's second table.
+type withMore struct {
+	scanner
+	more []any
+}
+
+func (w withMore) Scan(dest ...any) error { return w.scanner.Scan(append(dest, w.more...)...) }
+
+// qualified prefixes each of a column list's columns with table.
+func qualified(table, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = table + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
 }
 
 // ExpiredRequests returns pending requests past their expiry.
 func (db *DB) ExpiredRequests(ctx context.Context, now time.Time, limit int) ([]*verigate.AssistanceRequest, error) {
-	return list(ctx, db.ro, scanRequest, `SELECT `+requestColumns+` FROM assistance_requests
+	return list(ctx, db.read, scanRequest, `SELECT `+requestColumns+` FROM assistance_requests
 		WHERE status = $1 AND expires_at <= $2 ORDER BY expires_at LIMIT $3`, verigate.AssistPending, ms(now), limit)
 }
 
 // ConnectionEvents returns a connection's stream events after afterID.
 func (db *DB) ConnectionEvents(ctx context.Context, connectionID string, afterID int64, limit int) ([]verigate.ConnectionEvent, error) {
-	return list(ctx, db.ro, func(r scanner) (verigate.ConnectionEvent, error) {
+	return list(ctx, db.read, func(r scanner) (verigate.ConnectionEvent, error) {
 		var e verigate.ConnectionEvent
 		var data string
 		var created int64

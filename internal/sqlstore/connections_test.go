@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 	"testing"
 	"time"
 
@@ -89,5 +90,70 @@ func TestStoreConnections(t *testing.T) {
 		if orgs, err := db.ConnectionOrgs(ctx, []string{"c1", "nope", "r1"}); err != nil || len(orgs) != 1 || orgs["c1"] != "r1" {
 			t.Fatalf("ConnectionOrgs = %v, %v", orgs, err)
 		}
+	})
+}
+
+// TestStoreConnectionStatus is the contract for ConnectionStatus: the
+// connection and only its pending request, read in one query.
+func TestStoreConnectionStatus(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		for _, o := range []*verigate.Organization{org("p1", "platform", verigate.OrgPlatform, ""), org("r1", "acme", verigate.OrgReseller, "p1")} {
+			db.CreateOrganization(ctx, o, ev("organization.create", o.ID))
+		}
+		db.UpsertVerificationTypes(ctx, []verigate.VerificationType{{ID: 4, Name: "Bank", Description: "d"}})
+		db.UpsertSources(ctx, []*verigate.DataSource{{ID: 18, SourceName: "Sandbox Bank", Name: "Sandbox Bank", Kind: "connector",
+			VerificationTypeID: 4, CreatedAt: t0, UpdatedAt: t0}}, nil)
+		c := &verigate.Connection{ID: "c1", OrgID: "r1", UserID: "u", APIKeyID: "k", Mode: verigate.ModeTest, SourceID: 18,
+			Credentials: []byte{1, 2}, Status: verigate.ConnQueued, NextRunAt: &t0, CreatedAt: t0, UpdatedAt: t0}
+		if err := db.CreateConnection(ctx, c, verigate.ConnectionChange{Connection: c}); err != nil {
+			t.Fatal(err)
+		}
+		status := func(wantRequest string) {
+			t.Helper()
+			qctx, n := sqlstore.CountQueries(ctx)
+			got, r, err := db.ConnectionStatus(qctx, "c1")
+			if err != nil || got.ID != "c1" || got.Version != c.Version || got.Status != c.Status || string(got.Credentials) != "\x01\x02" {
+				t.Fatalf("ConnectionStatus = %+v, %v", got, err)
+			}
+			if *n != 1 {
+				t.Fatalf("ConnectionStatus ran %d queries, want 1", *n)
+			}
+			if wantRequest == "" {
+				if r != nil {
+					t.Fatalf("a request without one pending: %+v", r)
+				}
+				return
+			}
+			want, err := db.PendingRequest(ctx, "c1")
+			if err != nil || r == nil || !reflect.DeepEqual(r, want) || r.ID != wantRequest {
+				t.Fatalf("request = %+v, want %+v (%v)", r, want, err)
+			}
+		}
+		status("")
+		if _, _, err := db.ConnectionStatus(ctx, "nope"); verigate.ErrorCode(err) != verigate.ENOTFOUND {
+			t.Fatalf("missing connection: %v", err)
+		}
+
+		r := &verigate.AssistanceRequest{ID: "req_1", ConnectionID: "c1", Type: "otp", Descriptor: verigate.Descriptor{Length: 6, Type: "numeric", Purpose: "login"},
+			Attempts: 1, Status: verigate.AssistPending, Code: []byte{9}, CreatedAt: t0, ExpiresAt: t0.Add(5 * time.Minute)}
+		c.Status, c.NextRunAt = verigate.ConnAwaiting, nil
+		if err := db.ApplyConnectionChange(ctx, verigate.ConnectionChange{Connection: c, NewRequest: r}); err != nil {
+			t.Fatal(err)
+		}
+		status("req_1")
+		// A resolved request is not the pending one; the next is.
+		done := t0.Add(time.Minute)
+		r.Status, r.ResolvedAt = verigate.AssistFulfilled, &done
+		r2 := &verigate.AssistanceRequest{ID: "req_2", ConnectionID: "c1", Type: "otp", Descriptor: verigate.Descriptor{Length: 8, Type: "alphanumeric"},
+			Status: verigate.AssistPending, CreatedAt: done, ExpiresAt: done.Add(5 * time.Minute)}
+		if err := db.ApplyConnectionChange(ctx, verigate.ConnectionChange{Connection: c, Request: r}); err != nil {
+			t.Fatal(err)
+		}
+		status("")
+		if err := db.ApplyConnectionChange(ctx, verigate.ConnectionChange{Connection: c, NewRequest: r2}); err != nil {
+			t.Fatal(err)
+		}
+		status("req_2")
 	})
 }

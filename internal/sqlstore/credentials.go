@@ -35,19 +35,19 @@ func scanAccessToken(row scanner) (*verigate.AccessToken, error) {
 
 // GetAccessTokenByHash finds a token by the SHA-256 of its secret.
 func (db *DB) GetAccessTokenByHash(ctx context.Context, hash []byte) (*verigate.AccessToken, error) {
-	t, err := scanAccessToken(db.ro.QueryRowContext(ctx, `SELECT `+accessTokenColumns+` FROM access_tokens WHERE hash = $1`, hash))
+	t, err := scanAccessToken(db.read.QueryRowContext(ctx, `SELECT `+accessTokenColumns+` FROM access_tokens WHERE hash = $1`, hash))
 	return t, notFound(err, "Access token")
 }
 
 // GetAccessToken returns the token with id.
 func (db *DB) GetAccessToken(ctx context.Context, id string) (*verigate.AccessToken, error) {
-	t, err := scanAccessToken(db.ro.QueryRowContext(ctx, `SELECT `+accessTokenColumns+` FROM access_tokens WHERE id = $1`, id))
+	t, err := scanAccessToken(db.read.QueryRowContext(ctx, `SELECT `+accessTokenColumns+` FROM access_tokens WHERE id = $1`, id))
 	return t, notFound(err, "Access token")
 }
 
 // ListAccessTokens returns an organization's tokens, newest first.
 func (db *DB) ListAccessTokens(ctx context.Context, orgID string) ([]*verigate.AccessToken, error) {
-	return list(ctx, db.ro, scanAccessToken, `SELECT `+accessTokenColumns+` FROM access_tokens WHERE org_id = $1 ORDER BY created_at DESC, id`, orgID)
+	return list(ctx, db.read, scanAccessToken, `SELECT `+accessTokenColumns+` FROM access_tokens WHERE org_id = $1 ORDER BY created_at DESC, id`, orgID)
 }
 
 // RevokeAccessToken marks a token revoked. Revoking twice is ECONFLICT.
@@ -79,7 +79,7 @@ func (db *DB) TouchAccessToken(ctx context.Context, id string, at time.Time) err
 }
 
 func (db *DB) touch(ctx context.Context, table, id string, at time.Time) error {
-	_, err := db.rw.ExecContext(ctx, `UPDATE `+table+` SET last_used_at = $1
+	_, err := db.write.ExecContext(ctx, `UPDATE `+table+` SET last_used_at = $1
 		WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)`, ms(at), id, ms(at.Add(-time.Minute)))
 	return err
 }
@@ -139,13 +139,13 @@ func scanAPIKey(row scanner) (*verigate.APIKey, error) {
 
 // GetAPIKey returns the key with id.
 func (db *DB) GetAPIKey(ctx context.Context, id string) (*verigate.APIKey, error) {
-	k, err := scanAPIKey(db.ro.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE id = $1`, id))
+	k, err := scanAPIKey(db.read.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE id = $1`, id))
 	return k, notFound(err, "API key")
 }
 
 // ListAPIKeys returns an organization's keys, newest first.
 func (db *DB) ListAPIKeys(ctx context.Context, orgID string) ([]*verigate.APIKey, error) {
-	return list(ctx, db.ro, scanAPIKey, `SELECT `+apiKeyColumns+` FROM api_keys WHERE org_id = $1 ORDER BY created_at DESC, id`, orgID)
+	return list(ctx, db.read, scanAPIKey, `SELECT `+apiKeyColumns+` FROM api_keys WHERE org_id = $1 ORDER BY created_at DESC, id`, orgID)
 }
 
 // RevokeAPIKey marks a key revoked. Revoking twice is ECONFLICT.

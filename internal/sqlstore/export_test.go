@@ -21,3 +21,7 @@ func (db *DB) RedoMigration(ctx context.Context, version int64) error {
 	_, err = p.Up(ctx)
 	return err
 }
+
+// Unprepared makes the store run its reads without the statement cache,
+// for benchmarks that compare.
+func (db *DB) Unprepared() { db.read = runner{db: db, pool: db.ro} }

@@ -63,26 +63,26 @@ func (db *DB) UpdateOrganization(ctx context.Context, o *verigate.Organization, 
 
 // GetOrganization returns the organization with id.
 func (db *DB) GetOrganization(ctx context.Context, id string) (*verigate.Organization, error) {
-	o, err := scanOrg(db.ro.QueryRowContext(ctx, `SELECT `+orgColumns+` FROM organizations WHERE id = $1`, id))
+	o, err := scanOrg(db.read.QueryRowContext(ctx, `SELECT `+orgColumns+` FROM organizations WHERE id = $1`, id))
 	return o, notFound(err, "Organization")
 }
 
 // GetOrganizationByKey returns the organization with key.
 func (db *DB) GetOrganizationByKey(ctx context.Context, key string) (*verigate.Organization, error) {
-	o, err := scanOrg(db.ro.QueryRowContext(ctx, `SELECT `+orgColumns+` FROM organizations WHERE key = $1`, key))
+	o, err := scanOrg(db.read.QueryRowContext(ctx, `SELECT `+orgColumns+` FROM organizations WHERE key = $1`, key))
 	return o, notFound(err, "Organization")
 }
 
 // ListOrganizations returns the organizations matching f, by key.
 func (db *DB) ListOrganizations(ctx context.Context, f verigate.OrgFilter) ([]*verigate.Organization, error) {
-	return list(ctx, db.ro, scanOrg, `SELECT `+orgColumns+` FROM organizations
+	return list(ctx, db.read, scanOrg, `SELECT `+orgColumns+` FROM organizations
 		WHERE ($1 = '' OR kind = $1) AND ($2 = '' OR parent_id = $2) ORDER BY key`, string(f.Kind), f.ParentID)
 }
 
 // OrgReach returns an organization's id and those of all its descendants
 // (the tree is at most platform → reseller → institution deep).
 func (db *DB) OrgReach(ctx context.Context, id string) ([]string, error) {
-	return list(ctx, db.ro, func(r scanner) (string, error) {
+	return list(ctx, db.read, func(r scanner) (string, error) {
 		var s string
 		return s, r.Scan(&s)
 	}, `SELECT id FROM organizations WHERE id = $1 OR parent_id = $1
@@ -94,7 +94,7 @@ func (db *DB) OrgReach(ctx context.Context, id string) ([]string, error) {
 func (db *DB) OrgChain(ctx context.Context, id string) ([]string, error) {
 	var o string
 	var p, g sql.NullString
-	err := db.ro.QueryRowContext(ctx, `SELECT o.id, p.id, g.id FROM organizations o
+	err := db.read.QueryRowContext(ctx, `SELECT o.id, p.id, g.id FROM organizations o
 		LEFT JOIN organizations p ON p.id = o.parent_id
 		LEFT JOIN organizations g ON g.id = p.parent_id
 		WHERE o.id = $1`, id).Scan(&o, &p, &g)
@@ -114,7 +114,7 @@ func (db *DB) OrgChain(ctx context.Context, id string) ([]string, error) {
 // active, in one query.
 func (db *DB) OrgChainActive(ctx context.Context, id string) (bool, error) {
 	var n int
-	err := db.ro.QueryRowContext(ctx, `SELECT COUNT(*) FROM organizations o
+	err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM organizations o
 		LEFT JOIN organizations p ON p.id = o.parent_id
 		LEFT JOIN organizations g ON g.id = p.parent_id
 		WHERE o.id = $1 AND o.status = 'active' AND (p.id IS NULL OR p.status = 'active') AND (g.id IS NULL OR g.status = 'active')`, id).Scan(&n)

@@ -23,7 +23,7 @@ func (db *DB) UpsertVerificationTypes(ctx context.Context, types []verigate.Veri
 
 // ListVerificationTypes returns every verification type, by id.
 func (db *DB) ListVerificationTypes(ctx context.Context) ([]verigate.VerificationType, error) {
-	return list(ctx, db.ro, func(r scanner) (verigate.VerificationType, error) {
+	return list(ctx, db.read, func(r scanner) (verigate.VerificationType, error) {
 		var t verigate.VerificationType
 		err := r.Scan(&t.ID, &t.Name, &t.Description)
 		return t, err
@@ -104,12 +104,12 @@ func scanSource(r scanner) (*verigate.DataSource, error) {
 
 // ListSources returns the whole catalog, by id.
 func (db *DB) ListSources(ctx context.Context) ([]*verigate.DataSource, error) {
-	return list(ctx, db.ro, scanSource, `SELECT `+sourceColumns+` FROM data_sources ORDER BY id`)
+	return list(ctx, db.read, scanSource, `SELECT `+sourceColumns+` FROM data_sources ORDER BY id`)
 }
 
 // GetSource returns the data source with id.
 func (db *DB) GetSource(ctx context.Context, id int64) (*verigate.DataSource, error) {
-	src, err := scanSource(db.ro.QueryRowContext(ctx, `SELECT `+sourceColumns+` FROM data_sources WHERE id = $1`, id))
+	src, err := scanSource(db.read.QueryRowContext(ctx, `SELECT `+sourceColumns+` FROM data_sources WHERE id = $1`, id))
 	return src, notFound(err, "Data source")
 }
 
@@ -122,7 +122,7 @@ func (db *DB) SourceSettings(ctx context.Context, orgIDs []string) (map[string]m
 	}
 	var args []any
 	q := `SELECT org_id, source_id, enabled FROM source_settings WHERE org_id IN ` + inList(&args, orgIDs)
-	rows, err := db.ro.QueryContext(ctx, q, args...)
+	rows, err := db.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +169,7 @@ func (db *DB) SetReviewPolicy(ctx context.Context, orgID, policy string, ev veri
 
 // ReviewPolicy returns an organization's review policy and number.
 func (db *DB) ReviewPolicy(ctx context.Context, orgID string) (policy string, number int64, err error) {
-	err = db.ro.QueryRowContext(ctx, `SELECT o.review_policy, n.number FROM organizations o
+	err = db.read.QueryRowContext(ctx, `SELECT o.review_policy, n.number FROM organizations o
 		JOIN org_numbers n ON n.org_id = o.id WHERE o.id = $1`, orgID).Scan(&policy, &number)
 	return policy, number, notFound(err, "Organization")
 }

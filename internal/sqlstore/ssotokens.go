@@ -25,7 +25,7 @@ func (db *DB) GetSSOTokenByHash(ctx context.Context, hash []byte) (*verigate.SSO
 	var t verigate.SSOToken
 	var created, used, expires, abs int64
 	var revoked sql.NullInt64
-	err := db.ro.QueryRowContext(ctx, `SELECT id, hash, user_id, org_id, created_at, last_used_at, expires_at,
+	err := db.read.QueryRowContext(ctx, `SELECT id, hash, user_id, org_id, created_at, last_used_at, expires_at,
 		absolute_expires_at, revoked_at FROM sso_tokens WHERE hash = $1`, hash).
 		Scan(&t.ID, &t.Hash, &t.UserID, &t.OrgID, &created, &used, &expires, &abs, &revoked)
 	if err != nil {
@@ -40,7 +40,7 @@ func (db *DB) GetSSOTokenByHash(ctx context.Context, hash []byte) (*verigate.SSO
 // `expires`, unless a use was recorded less than a minute before or the
 // token is revoked. Expiry never moves backwards.
 func (db *DB) SlideSSOToken(ctx context.Context, id string, at, expires time.Time) error {
-	_, err := db.rw.ExecContext(ctx, `UPDATE sso_tokens SET last_used_at = $1, expires_at = $2
+	_, err := db.write.ExecContext(ctx, `UPDATE sso_tokens SET last_used_at = $1, expires_at = $2
 		WHERE id = $3 AND revoked_at IS NULL AND last_used_at <= $4 AND expires_at < $2`,
 		ms(at), ms(expires), id, ms(at.Add(-time.Minute)))
 	return err

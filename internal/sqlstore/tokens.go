@@ -69,13 +69,13 @@ func scanToken(r scanner) (*verigate.Token, error) {
 
 // GetToken returns the token with id.
 func (db *DB) GetToken(ctx context.Context, id string) (*verigate.Token, error) {
-	t, err := scanToken(db.ro.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE id = $1`, id))
+	t, err := scanToken(db.read.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE id = $1`, id))
 	return t, notFound(err, "Token")
 }
 
 // GetTokenByHash returns the token whose secret hashes to hash.
 func (db *DB) GetTokenByHash(ctx context.Context, hash []byte) (*verigate.Token, error) {
-	t, err := scanToken(db.ro.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE hash = $1`, hash))
+	t, err := scanToken(db.read.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE hash = $1`, hash))
 	return t, notFound(err, "Token")
 }
 
@@ -87,7 +87,7 @@ func (db *DB) ListTokens(ctx context.Context, f verigate.TokenFilter) ([]*veriga
 	args := []any{verigate.TokenApplication, f.Application}
 	cond := ` WHERE type = $1 AND application = $2 AND org_id IN ` + inList(&args, f.OrgIDs)
 	var total int
-	if err := db.ro.QueryRowContext(ctx, `SELECT COUNT(*) FROM api_tokens`+cond, args...).Scan(&total); err != nil {
+	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM api_tokens`+cond, args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
 	dir := "ASC"
@@ -95,7 +95,7 @@ func (db *DB) ListTokens(ctx context.Context, f verigate.TokenFilter) ([]*veriga
 		dir = "DESC"
 	}
 	args = append(args, f.Limit, f.Skip)
-	list, err := list(ctx, db.ro, scanToken, `SELECT `+tokenColumns+` FROM api_tokens`+cond+
+	list, err := list(ctx, db.read, scanToken, `SELECT `+tokenColumns+` FROM api_tokens`+cond+
 		` ORDER BY created_at `+dir+`, id `+dir+` LIMIT $`+itoa(len(args)-1)+` OFFSET $`+itoa(len(args)), args...)
 	return list, total, err
 }
@@ -108,7 +108,7 @@ func (db *DB) RevokeToken(ctx context.Context, id string, ev verigate.AuditEvent
 // SlideToken records a use of a user token and moves its idle expiry,
 // at most once a minute.
 func (db *DB) SlideToken(ctx context.Context, id string, at, expires time.Time) error {
-	_, err := db.rw.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $1, expires_at = $2
+	_, err := db.write.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $1, expires_at = $2
 		WHERE id = $3 AND revoked_at IS NULL AND last_used_at <= $4`, ms(at), ms(expires), id, ms(at.Add(-time.Minute)))
 	return err
 }
@@ -180,7 +180,7 @@ func scanRole(r scanner) (*verigate.Role, error) {
 
 // GetRole returns a custom role.
 func (db *DB) GetRole(ctx context.Context, id string) (*verigate.Role, error) {
-	r, err := scanRole(db.ro.QueryRowContext(ctx, `SELECT id, org_id, name, description, permissions, created_at, updated_at FROM roles WHERE id = $1`, id))
+	r, err := scanRole(db.read.QueryRowContext(ctx, `SELECT id, org_id, name, description, permissions, created_at, updated_at FROM roles WHERE id = $1`, id))
 	return r, notFound(err, "Role")
 }
 
@@ -192,5 +192,5 @@ func (db *DB) ListRoles(ctx context.Context, orgIDs []string) ([]*verigate.Role,
 	var args []any
 	q := `SELECT id, org_id, name, description, permissions, created_at, updated_at FROM roles
 		WHERE org_id IN ` + inList(&args, orgIDs) + ` ORDER BY name, id`
-	return list(ctx, db.ro, scanRole, q, args...)
+	return list(ctx, db.read, scanRole, q, args...)
 }

@@ -62,19 +62,19 @@ func (db *DB) CreateUser(ctx context.Context, u *verigate.User, ev verigate.Audi
 
 // GetUser returns the user with id.
 func (db *DB) GetUser(ctx context.Context, id string) (*verigate.User, error) {
-	u, err := scanUser(db.ro.QueryRowContext(ctx, db.userSelect()+`WHERE u.id = $1`, id))
+	u, err := scanUser(db.read.QueryRowContext(ctx, db.userSelect()+`WHERE u.id = $1`, id))
 	return u, notFound(err, "User")
 }
 
 // GetUserByEmail returns the user with the normalized email.
 func (db *DB) GetUserByEmail(ctx context.Context, email string) (*verigate.User, error) {
-	u, err := scanUser(db.ro.QueryRowContext(ctx, db.userSelect()+`WHERE u.email = $1`, email))
+	u, err := scanUser(db.read.QueryRowContext(ctx, db.userSelect()+`WHERE u.email = $1`, email))
 	return u, notFound(err, "User")
 }
 
 // ListUsers returns the (not deleted) users of an organization, by email.
 func (db *DB) ListUsers(ctx context.Context, orgID string) ([]*verigate.User, error) {
-	return list(ctx, db.ro, scanUser, db.userSelect()+`WHERE u.org_id = $1 AND u.deleted_at IS NULL ORDER BY u.email`, orgID)
+	return list(ctx, db.read, scanUser, db.userSelect()+`WHERE u.org_id = $1 AND u.deleted_at IS NULL ORDER BY u.email`, orgID)
 }
 
 // UpdateUser saves a user's email, username, status and roles, and the
@@ -119,7 +119,7 @@ func (db *DB) SetPasswordHash(ctx context.Context, userID, hash string, ev verig
 // SigninFailures returns the consecutive failures counted against email
 // and the time until which it is locked (zero when not locked).
 func (db *DB) SigninFailures(ctx context.Context, email string) (failures int, lockedUntilMS int64, err error) {
-	err = db.ro.QueryRowContext(ctx, `SELECT failures, locked_until FROM signin_failures WHERE email = $1`, email).
+	err = db.read.QueryRowContext(ctx, `SELECT failures, locked_until FROM signin_failures WHERE email = $1`, email).
 		Scan(&failures, &lockedUntilMS)
 	if err == sql.ErrNoRows {
 		return 0, 0, nil
@@ -159,6 +159,6 @@ func (db *DB) CountSigninAttempt(ctx context.Context, email string, lock func(fa
 
 // ClearSigninFailures forgets the failures counted against email.
 func (db *DB) ClearSigninFailures(ctx context.Context, email string) error {
-	_, err := db.rw.ExecContext(ctx, `DELETE FROM signin_failures WHERE email = $1`, email)
+	_, err := db.write.ExecContext(ctx, `DELETE FROM signin_failures WHERE email = $1`, email)
 	return err
 }

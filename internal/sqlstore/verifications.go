@@ -33,7 +33,7 @@ func nullInt(p *int64) any {
 func (db *DB) CreateSession(ctx context.Context, s *verigate.Session, steps []*verigate.Step, audit []verigate.AuditEvent, events []verigate.OutboxEvent) error {
 	allowed, _ := json.Marshal(s.AllowedSources)
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		q := db.counted(tx)
+		q := db.in(tx)
 		err := q.QueryRowContext(ctx, `INSERT INTO verification_sessions (org_id, mode, status, version, expiry_date,
 			metadata, applicant_id, applicant_data, instructions, applicant_first_name, applicant_last_name,
 			applicant_email, allowed_sources, selected_platform, verification_type_id, redirect_url, link_hash,
@@ -138,13 +138,13 @@ func scanSession(r scanner) (*verigate.Session, error) {
 
 // GetSession returns the session with id.
 func (db *DB) GetSession(ctx context.Context, id int64) (*verigate.Session, error) {
-	s, err := scanSession(db.ro.QueryRowContext(ctx, `SELECT `+sessionColumns+sessionFrom+` WHERE s.id = $1`, id))
+	s, err := scanSession(db.read.QueryRowContext(ctx, `SELECT `+sessionColumns+sessionFrom+` WHERE s.id = $1`, id))
 	return s, notFound(err, "Session")
 }
 
 // GetSessionByLinkHash returns the session whose link token hashes to hash.
 func (db *DB) GetSessionByLinkHash(ctx context.Context, hash []byte) (*verigate.Session, error) {
-	s, err := scanSession(db.ro.QueryRowContext(ctx, `SELECT `+sessionColumns+sessionFrom+` WHERE s.link_hash = $1`, hash))
+	s, err := scanSession(db.read.QueryRowContext(ctx, `SELECT `+sessionColumns+sessionFrom+` WHERE s.link_hash = $1`, hash))
 	return s, notFound(err, "Session")
 }
 
@@ -168,7 +168,7 @@ func (db *DB) ListSessions(ctx context.Context, f verigate.SessionFilter) ([]*ve
 		cond += ` AND s.status = ` + arg(f.Status)
 	}
 	var total int
-	if err := db.ro.QueryRowContext(ctx, `SELECT COUNT(*)`+sessionFrom+cond, args...).Scan(&total); err != nil {
+	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*)`+sessionFrom+cond, args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
 	col, ok := sessionSort[f.SortBy]
@@ -179,7 +179,7 @@ func (db *DB) ListSessions(ctx context.Context, f verigate.SessionFilter) ([]*ve
 	if f.SortOrder == "asc" {
 		dir = "ASC"
 	}
-	list, err := list(ctx, db.ro, scanSession, `SELECT `+sessionColumns+sessionFrom+cond+
+	list, err := list(ctx, db.read, scanSession, `SELECT `+sessionColumns+sessionFrom+cond+
 		` ORDER BY `+col+` `+dir+`, s.id `+dir+` LIMIT `+arg(f.Limit)+` OFFSET `+arg(f.Offset), args...)
 	return list, total, err
 }
@@ -187,7 +187,7 @@ func (db *DB) ListSessions(ctx context.Context, f verigate.SessionFilter) ([]*ve
 // DueSessions returns up to limit ids, above afterID and in order, of open
 // sessions past their expiry.
 func (db *DB) DueSessions(ctx context.Context, now time.Time, afterID int64, limit int) ([]int64, error) {
-	return list(ctx, db.ro, func(r scanner) (int64, error) {
+	return list(ctx, db.read, func(r scanner) (int64, error) {
 		var id int64
 		return id, r.Scan(&id)
 	}, `SELECT id FROM verification_sessions WHERE status IN ($1, $2) AND expiry_date <= $3 AND id > $4 ORDER BY id LIMIT $5`,
@@ -211,13 +211,13 @@ func scanStep(r scanner) (*verigate.Step, error) {
 
 // GetStep returns the step with id.
 func (db *DB) GetStep(ctx context.Context, id int64) (*verigate.Step, error) {
-	s, err := scanStep(db.ro.QueryRowContext(ctx, `SELECT `+stepColumns+` FROM verification_steps WHERE id = $1`, id))
+	s, err := scanStep(db.read.QueryRowContext(ctx, `SELECT `+stepColumns+` FROM verification_steps WHERE id = $1`, id))
 	return s, notFound(err, "Step")
 }
 
 // ListSteps returns a session's steps, in creation order.
 func (db *DB) ListSteps(ctx context.Context, sessionID int64) ([]*verigate.Step, error) {
-	steps, err := list(ctx, db.ro, scanStep, `SELECT `+stepColumns+` FROM verification_steps WHERE session_id = $1 ORDER BY id`, sessionID)
+	steps, err := list(ctx, db.read, scanStep, `SELECT `+stepColumns+` FROM verification_steps WHERE session_id = $1 ORDER BY id`, sessionID)
 	if steps == nil && err == nil {
 		steps = []*verigate.Step{}
 	}
@@ -227,7 +227,7 @@ func (db *DB) ListSteps(ctx context.Context, sessionID int64) ([]*verigate.Step,
 // ApplySessionChange writes a SessionChange in one transaction.
 func (db *DB) ApplySessionChange(ctx context.Context, ch verigate.SessionChange) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		q := db.counted(tx)
+		q := db.in(tx)
 		s := ch.Session
 		res, err := q.ExecContext(ctx, `UPDATE verification_sessions SET status = $1, version = version + 1,
 			selected_platform = $2, link_hash = $3, reviewer_id = $4, review_reason = $5, updated_at = $6, completed_at = $7,
@@ -316,7 +316,7 @@ func insertSteps(ctx context.Context, q queryer, sessionID int64, steps []*verig
 // SQLite it shares the group commit with the writes waiting beside it.
 func (db *DB) exec(ctx context.Context, query string, args ...any) (res sql.Result, err error) {
 	err = db.tx(ctx, func(tx *sql.Tx) error {
-		res, err = tx.ExecContext(ctx, query, args...)
+		res, err = db.in(tx).ExecContext(ctx, query, args...)
 		return err
 	})
 	return res, err
@@ -325,7 +325,7 @@ func (db *DB) exec(ctx context.Context, query string, args ...any) (res sql.Resu
 // ProofUsed reports whether a proof identifier was accepted before.
 func (db *DB) ProofUsed(ctx context.Context, identifier string) (bool, error) {
 	var n int
-	err := db.ro.QueryRowContext(ctx, `SELECT COUNT(*) FROM proofs WHERE identifier = $1`, identifier).Scan(&n)
+	err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM proofs WHERE identifier = $1`, identifier).Scan(&n)
 	return n > 0, err
 }
 
@@ -347,7 +347,7 @@ func (db *DB) CreateCSRFToken(ctx context.Context, hash []byte, sessionID int64,
 // GetCSRFToken returns the session and expiry of a CSRF token.
 func (db *DB) GetCSRFToken(ctx context.Context, hash []byte) (sessionID int64, expires time.Time, err error) {
 	var exp int64
-	err = db.ro.QueryRowContext(ctx, `SELECT session_id, expires_at FROM csrf_tokens WHERE hash = $1`, hash).Scan(&sessionID, &exp)
+	err = db.read.QueryRowContext(ctx, `SELECT session_id, expires_at FROM csrf_tokens WHERE hash = $1`, hash).Scan(&sessionID, &exp)
 	return sessionID, fromMS(exp), notFound(err, "CSRF token")
 }
 
@@ -419,7 +419,7 @@ func scanEvent(r scanner) (verigate.Event, error) {
 
 // ListEvents returns outbox events of an organization after id afterID.
 func (db *DB) ListEvents(ctx context.Context, orgID string, afterID int64, limit int) ([]verigate.Event, error) {
-	return list(ctx, db.ro, scanEvent, `SELECT `+eventColumns+` FROM events WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+	return list(ctx, db.read, scanEvent, `SELECT `+eventColumns+` FROM events WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
 		orgID, afterID, limit)
 }
 
@@ -427,7 +427,7 @@ func (db *DB) ListEvents(ctx context.Context, orgID string, afterID int64, limit
 // after id afterID, in the order they were written: what a webhook
 // delivery worker reads from its last delivered id on.
 func (db *DB) OutboxAfter(ctx context.Context, afterID int64, limit int) ([]verigate.Event, error) {
-	return list(ctx, db.rw, scanEvent, `SELECT `+eventColumns+` FROM events WHERE id > $1 ORDER BY id LIMIT $2`, afterID, limit)
+	return list(ctx, db.write, scanEvent, `SELECT `+eventColumns+` FROM events WHERE id > $1 ORDER BY id LIMIT $2`, afterID, limit)
 }
 
 // SessionOrg reads, in one statement, what a new session needs of the
@@ -443,7 +443,7 @@ func (db *DB) SessionOrg(ctx context.Context, idOrKey string, byKey bool) (org *
 	var kind string
 	var created, updated int64
 	var p, g sql.NullString
-	err = db.counted(db.ro).QueryRowContext(ctx, `SELECT o.id, o.kind, o.key, o.name, COALESCE(o.parent_id, ''), o.core,
+	err = db.read.QueryRowContext(ctx, `SELECT o.id, o.kind, o.key, o.name, COALESCE(o.parent_id, ''), o.core,
 		o.status, o.created_at, o.updated_at, p.id, g.id,
 		CASE WHEN o.status = 'active' AND (p.id IS NULL OR p.status = 'active') AND (g.id IS NULL OR g.status = 'active')
 			THEN 1 ELSE 0 END, COALESCE(n.number, 0)

@@ -30,12 +30,12 @@ func TestCreateStatementBudget(t *testing.T) {
 		if resp := f.create(t, e, f.test, f.sandboxReclaim); resp.Status != 201 { // warms the cache
 			t.Fatalf("create: %d %s", resp.Status, resp.Body)
 		}
-		before := e.App.DB.SessionStatements()
+		before := e.App.DB.QueryCount()
 		resp := f.create(t, e, f.test, f.sandboxReclaim)
 		if resp.Status != 201 {
 			t.Fatalf("create: %d %s", resp.Status, resp.Body)
 		}
-		if n := e.App.DB.SessionStatements() - before; n > 5 {
+		if n := e.App.DB.QueryCount() - before; n > 5 {
 			t.Errorf("a create ran %d statements, want at most 5", n)
 		}
 		// The session's team is its organization's number, read in the
