@@ -130,6 +130,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer os.Remove(bin)
 	bare, bareURL, err := startBare()
 	if err != nil {
 		return err
@@ -156,6 +157,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // runEngine starts a server on the engine, seeds it and runs the rounds.
 func runEngine(ctx context.Context, st *settings, engine, bin, bareURL string, logf func(string, ...any)) (*engineResult, error) {
+	began := time.Now()
 	dir, err := os.MkdirTemp("", "verigate-bench-")
 	if err != nil {
 		return nil, err
@@ -178,14 +180,16 @@ func runEngine(ctx context.Context, st *settings, engine, bin, bareURL string, l
 	if err != nil {
 		return nil, err
 	}
+	defer func() { s.p.stop() }() // also when it failed to become ready
 	if err := s.start(ctx); err != nil {
 		return nil, err
 	}
-	defer s.p.stop()
 	logf("%s: server at %s; seeding over HTTP (%d sessions for the CSRF case) …", engine, s.base, st.CSRFSessions)
+	t0 := time.Now()
 	if err := f.seedHTTP(ctx, st.CSRFSessions); err != nil {
 		return nil, err
 	}
+	logf("%s: seeded over HTTP in %.1f s", engine, time.Since(t0).Seconds())
 	tr := newTransport(st.Conns)
 	defer tr.CloseIdleConnections()
 	cases := append([]benchCase{bareCase(bareURL)}, serverCases(f)...)
@@ -232,6 +236,7 @@ func runEngine(ctx context.Context, st *settings, engine, bin, bareURL string, l
 	for i := range er.Cases {
 		er.Cases[i].summarize()
 	}
+	logf("%s: done in %.0f s", engine, time.Since(began).Seconds())
 	return er, nil
 }
 

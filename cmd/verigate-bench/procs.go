@@ -82,13 +82,14 @@ func moduleRoot() (string, error) {
 }
 
 // buildVerigate builds the server the way a user would (go build), into
-// root/tmp.
+// root/tmp under a name of this run's own, so that runs side by side do
+// not replace each other's binary; the caller removes it.
 func buildVerigate(ctx context.Context, root string) (string, error) {
 	goTool := os.Getenv("GO")
 	if goTool == "" {
 		goTool = "go"
 	}
-	out := filepath.Join(root, "tmp", "verigate-bench-server")
+	out := filepath.Join(root, "tmp", fmt.Sprintf("verigate-bench-server-%d", os.Getpid()))
 	cmd := exec.CommandContext(ctx, goTool, "build", "-o", out, "./cmd/verigate")
 	cmd.Dir = root
 	if b, err := cmd.CombinedOutput(); err != nil {

@@ -122,22 +122,23 @@ func printTable(w io.Writer, res *result) {
 	}
 	fmt.Fprintf(w, "\nreq/s, p50 and p99 are medians over the rounds; non-2xx is summed (transport errors count);\n"+
 		"× bare is the median over rounds of the case's req/s over bare's in the same round.\n")
+	var ran []string
 	for _, er := range res.Engines {
 		for _, c := range er.Cases {
-			if c.Name != caseOTP {
-				continue
+			if c.Name == caseOTP {
+				var secs []float64
+				for _, s := range c.Rounds {
+					secs = append(secs, s.Seconds)
+				}
+				ran = append(ran, fmt.Sprintf("%.2f s on %s", median(secs), engineNames[er.Engine]))
 			}
-			var secs []float64
-			for _, s := range c.Rounds {
-				secs = append(secs, s.Seconds)
-			}
-			fmt.Fprintf(w, "OTP submit (%s): before each round %d Sandbox Bank logins are opened and wait for a code (not timed);\n"+
-				"the case submits the right code once to each (202). A login waits for one code at a time and takes at most\n"+
-				"5 per 10 minutes, so every submit needs its own waiting login: the case ends when they run out\n"+
-				"(it ran %.2f s a round, median; -otp-accounts opens more). The worker delivering the codes runs in the\n"+
-				"measured server meanwhile, as it would in production.\n", engineNames[er.Engine], st.OTPAccounts, median(secs))
 		}
 	}
+	fmt.Fprintf(w, "OTP submit: before each round %d Sandbox Bank logins are opened and wait for a code (not timed); the case\n"+
+		"submits the right code once to each (202). A login waits for one code at a time and takes at most 5 per\n"+
+		"10 minutes, so every submit needs a waiting login of its own: the case ends when they are used up (it ran\n"+
+		"%s, median of the rounds; -otp-accounts opens more). The worker delivering the codes\n"+
+		"runs in the measured server meanwhile, as it would in production.\n", st.OTPAccounts, strings.Join(ran, ", "))
 	fmt.Fprintf(w, "CSRF step read: round robin over %d test-mode sessions, each allowed 300 applicant requests a minute.\n"+
 		"API keys are created with --rate-limit %s so no case measures 429s.\n", st.CSRFSessions, keyRate)
 }
