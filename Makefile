@@ -23,7 +23,7 @@ test: fmt vet check-libc lint-openapi
 	@FUZZTIME=$(TEST_FUZZTIME) GO=$(GO) ./scripts/fuzz.sh
 
 ## bench: the load benchmark (cmd/verigate-bench): every hot case beside a
-## bare net/http server, in rounds; about 2½ minutes on SQLite, and as long
+## bare net/http server, in rounds; about 2 minutes on SQLite, and as long
 ## again on PostgreSQL when VERIGATE_TEST_POSTGRES_URL is set. BENCH_FLAGS
 ## passes flags: make bench BENCH_FLAGS="-duration 2s -rounds 1".
 BENCH_FLAGS ?=

@@ -32,7 +32,7 @@ func hdr(kv ...string) http.Header {
 	return h
 }
 
-// barecase is the reference every round measures.
+// bareCase is the reference every round measures.
 func bareCase(bareURL string) benchCase {
 	return benchCase{Name: caseBare, Label: "bare net/http `GET /hello`", next: func([]string) nextFunc {
 		return repeat(request{method: "GET", url: bareURL + "/hello"})
