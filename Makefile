@@ -7,7 +7,7 @@ REDOCLY ?= @redocly/cli@2.77.0
 FUZZTIME ?= 30s
 TEST_FUZZTIME ?= 2s
 
-.PHONY: test fuzz fmt vet check-libc lint-openapi build demo
+.PHONY: test fuzz fmt vet check-libc lint-openapi build demo bench
 
 ## test: everything CI checks — formatting, vet, the libc pin, the OpenAPI
 ## lint (when npx is available), every test under the race detector, and
@@ -21,6 +21,15 @@ test: fmt vet check-libc lint-openapi
 	@$(GO) test -count=1 -run '^TestThrottlerSemantics$$' -v ./internal/ratelimit 2>&1 \
 		| grep -E -- '--- (PASS|FAIL|SKIP): TestThrottlerSemantics/|not tested' | sed 's/^ */  /'
 	@FUZZTIME=$(TEST_FUZZTIME) GO=$(GO) ./scripts/fuzz.sh
+
+## bench: the load benchmark (cmd/verigate-bench): every hot case beside a
+## bare net/http server, in rounds; about 2 minutes on SQLite, and as long
+## again on PostgreSQL when VERIGATE_TEST_POSTGRES_URL is set. BENCH_FLAGS
+## passes flags: make bench BENCH_FLAGS="-duration 2s -rounds 1".
+BENCH_FLAGS ?=
+bench:
+	$(GO) build -o tmp/verigate-bench ./cmd/verigate-bench
+	GO=$(GO) ./tmp/verigate-bench $(BENCH_FLAGS)
 
 ## fuzz: every fuzz target, one after another, FUZZTIME (30s) each.
 fuzz:
