@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"strings"
 	"time"
 
 	"github.com/verigate/verigate"
@@ -186,47 +185,43 @@ func (db *DB) PendingRequest(ctx context.Context, connectionID string) (*verigat
 	return r, notFound(err, "Assistance request")
 }
 
-var connectionStatusQuery = `SELECT ` + qualified("c", connectionColumns) + `, ` + qualified("r", requestColumns) + `
+// connectionStatusQuery reads what a status needs — the connection's
+// identity, reach and state, and its pending request — and none of its
+// sealed credentials, connector state or fetched data: the hot read.
+var connectionStatusQuery = `SELECT c.id, c.org_id, c.mode, c.status, c.failure_reason, c.step_id, c.session_id,
+	r.id, r.type, r.length, r.code_type, r.purpose, r.attempts, r.created_at, r.expires_at
 	FROM connections c LEFT JOIN assistance_requests r ON r.connection_id = c.id AND r.` + pendingOnly + `
 	WHERE c.id = $1`
 
-// ConnectionStatus returns the connection with id and its pending
-// assistance request (nil when none) in one query.
+// ConnectionStatus returns the connection with id — its identity, reach
+// and state only (no credentials, connector state or data) — and its
+// pending assistance request (nil when none), in one query.
 func (db *DB) ConnectionStatus(ctx context.Context, id string) (*verigate.Connection, *verigate.AssistanceRequest, error) {
+	var c verigate.Connection
+	var mode string
+	var step, session sql.NullInt64
 	var r struct {
-		id, connectionID, typ, codeType, purpose, status sql.NullString
-		length, attempts, created, expires, resolved     sql.NullInt64
-		code                                             []byte
+		id, typ, codeType, purpose sql.NullString
+		length, attempts           sql.NullInt64
+		created, expires           sql.NullInt64
 	}
-	row := db.read.QueryRowContext(ctx, connectionStatusQuery, id)
-	c, err := scanConnection(withMore{row, []any{&r.id, &r.connectionID, &r.typ, &r.length, &r.codeType, &r.purpose,
-		&r.attempts, &r.status, &r.code, &r.created, &r.expires, &r.resolved}})
-	if err != nil || !r.id.Valid {
-		return c, nil, notFound(err, "Connection")
+	err := db.read.QueryRowContext(ctx, connectionStatusQuery, id).Scan(&c.ID, &c.OrgID, &mode, &c.Status, &c.FailureReason,
+		&step, &session, &r.id, &r.typ, &r.length, &r.codeType, &r.purpose, &r.attempts, &r.created, &r.expires)
+	if err != nil {
+		return nil, nil, notFound(err, "Connection")
 	}
-	req := &verigate.AssistanceRequest{ID: r.id.String, ConnectionID: r.connectionID.String, Type: r.typ.String,
+	c.Mode, c.SessionID = verigate.Mode(mode), session.Int64
+	if step.Valid {
+		c.StepID = &step.Int64
+	}
+	if !r.id.Valid {
+		return &c, nil, nil
+	}
+	req := &verigate.AssistanceRequest{ID: r.id.String, ConnectionID: c.ID, Type: r.typ.String,
 		Descriptor: verigate.Descriptor{Length: int(r.length.Int64), Type: r.codeType.String, Purpose: r.purpose.String},
-		Attempts:   int(r.attempts.Int64), Status: verigate.AssistStatus(r.status.String), Code: r.code,
-		CreatedAt: fromMS(r.created.Int64), ExpiresAt: fromMS(r.expires.Int64), ResolvedAt: fromNullMS(r.resolved)}
-	return c, req, nil
-}
-
-// withMore scans a row's leading columns into what its Scan is given and
-// the rest into more: a join's second table.
-type withMore struct {
-	scanner
-	more []any
-}
-
-func (w withMore) Scan(dest ...any) error { return w.scanner.Scan(append(dest, w.more...)...) }
-
-// qualified prefixes each of a column list's columns with table.
-func qualified(table, columns string) string {
-	cols := strings.Split(columns, ",")
-	for i, c := range cols {
-		cols[i] = table + "." + strings.TrimSpace(c)
-	}
-	return strings.Join(cols, ", ")
+		Attempts:   int(r.attempts.Int64), Status: verigate.AssistPending,
+		CreatedAt: fromMS(r.created.Int64), ExpiresAt: fromMS(r.expires.Int64)}
+	return &c, req, nil
 }
 
 // ExpiredRequests returns pending requests past their expiry.
