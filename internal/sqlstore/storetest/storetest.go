@@ -33,24 +33,31 @@ func Each(t *testing.T, fn func(t *testing.T, db *sqlstore.DB)) {
 	}
 }
 
-// Open returns a migrated, empty store on engine, removed when t ends.
-func Open(t testing.TB, engine string) *sqlstore.DB {
+// DSN returns a fresh database on engine for a test to hand to another
+// process (a server under test): an SQLite file in a temporary directory,
+// or a new PostgreSQL schema, removed when t ends. It skips the test on
+// PostgreSQL when VERIGATE_TEST_POSTGRES_URL is not set.
+func DSN(t testing.TB, engine string) string {
 	t.Helper()
-	ctx := context.Background()
-	var dsn string
 	switch engine {
 	case sqlstore.SQLite:
-		dsn = filepath.Join(t.TempDir(), "verigate.db")
+		return filepath.Join(t.TempDir(), "verigate.db")
 	case sqlstore.Postgres:
 		base := os.Getenv(PostgresEnv)
 		if base == "" {
 			t.Skip(PostgresEnv + " not set: PostgreSQL not tested")
 		}
-		dsn = schemaURL(t, base)
-	default:
-		t.Fatalf("unknown engine %q", engine)
+		return schemaURL(t, base)
 	}
-	db, err := sqlstore.Open(ctx, dsn, sqlstore.Options{})
+	t.Fatalf("unknown engine %q", engine)
+	return ""
+}
+
+// Open returns a migrated, empty store on engine, removed when t ends.
+func Open(t testing.TB, engine string) *sqlstore.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlstore.Open(ctx, DSN(t, engine), sqlstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
