@@ -51,3 +51,14 @@ type TokenFilter struct {
 	Skip, Limit int
 	SortDesc    bool // by creation time
 }
+
+// ApplicantToken is what authenticating an applicant (CSRF) token reads:
+// its session's id, organization and mode, its expiry, and whether the
+// session's organization chain is active.
+type ApplicantToken struct {
+	SessionID int64
+	OrgID     string
+	Mode      Mode
+	Expires   time.Time
+	OrgActive bool
+}

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -33,6 +34,7 @@ type settings struct {
 	OTPAccounts  int      `json:"otpAccountsPerRound"`
 	CSRFSessions int      `json:"csrfSessions"`
 	Engines      []string `json:"engines"`
+	Cases        []string `json:"cases,omitempty"`
 	duration     time.Duration
 	out          string
 }
@@ -75,6 +77,7 @@ func parseFlags(args []string, stderr io.Writer) (*settings, error) {
 	fs.IntVar(&st.OTPAccounts, "otp-accounts", 1000, "logins waiting for a code opened before each round (the OTP case's requests)")
 	fs.IntVar(&st.CSRFSessions, "csrf-sessions", 0, "sessions the CSRF case rotates over (0: enough for 12,000 req/s within the 300-a-minute limit of each)")
 	engines := fs.String("engines", "", "sqlite, postgres or both, comma-separated (default: sqlite, and postgres when "+postgresEnv+" is set)")
+	cases := fs.String("cases", "", "only these cases (comma-separated names, bare always runs); default: all")
 	fs.StringVar(&st.out, "out", "", "JSON result file (default: tmp/bench-<time>.json in the repository)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -86,6 +89,11 @@ func parseFlags(args []string, stderr io.Writer) (*settings, error) {
 		return nil, errors.New("-duration, -rounds, -conns and -otp-accounts must be positive")
 	}
 	st.Duration = st.duration.String()
+	if *cases != "" {
+		for _, c := range strings.Split(*cases, ",") {
+			st.Cases = append(st.Cases, strings.TrimSpace(c))
+		}
+	}
 	if st.CSRFSessions == 0 {
 		// A session's token is used at most within two rounds' windows a minute.
 		busy := min(60, float64(min(st.Rounds, 2))*st.duration.Seconds())
@@ -192,7 +200,12 @@ func runEngine(ctx context.Context, st *settings, engine, bin, bareURL string, l
 	logf("%s: seeded over HTTP in %.1f s", engine, time.Since(t0).Seconds())
 	tr := newTransport(st.Conns)
 	defer tr.CloseIdleConnections()
-	cases := append([]benchCase{bareCase(bareURL)}, serverCases(f)...)
+	cases := []benchCase{bareCase(bareURL)}
+	for _, c := range serverCases(f) {
+		if len(st.Cases) == 0 || slices.Contains(st.Cases, c.Name) {
+			cases = append(cases, c)
+		}
+	}
 	er := &engineResult{Engine: engine}
 	for _, c := range cases {
 		er.Cases = append(er.Cases, caseResult{Name: c.Name, Label: c.Label})

@@ -73,26 +73,21 @@ func (s *Service) Applicant(ctx context.Context, token string) (*verigate.Princi
 	if len(token) > 200 {
 		return nil, ErrApplicantTokenInvalid
 	}
-	sessionID, expires, err := s.store.GetCSRFToken(ctx, verigate.HashSecret(token))
+	// One query: the token, its session and the session's organization chain.
+	t, err := s.store.ApplicantToken(ctx, verigate.HashSecret(token))
 	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
 		return nil, ErrApplicantTokenInvalid
 	} else if err != nil {
 		return nil, err
 	}
-	if !s.now().Before(expires) {
+	if !s.now().Before(t.Expires) {
 		return nil, ErrApplicantTokenExpired
 	}
-	sess, err := s.store.GetSession(ctx, sessionID)
-	if err != nil {
-		return nil, err
-	}
-	if active, err := s.store.OrgChainActive(ctx, sess.OrgID); err != nil {
-		return nil, err
-	} else if !active {
+	if !t.OrgActive {
 		return nil, ErrApplicantTokenInvalid
 	}
-	return &verigate.Principal{Kind: verigate.PrincipalApplicant, ID: "session:" + sessionIDString(sess.ID),
-		OrgID: sess.OrgID, Orgs: []string{sess.OrgID}, Mode: sess.Mode, SessionID: sess.ID,
+	return &verigate.Principal{Kind: verigate.PrincipalApplicant, ID: "session:" + sessionIDString(t.SessionID),
+		OrgID: t.OrgID, Orgs: []string{t.OrgID}, Mode: t.Mode, SessionID: t.SessionID,
 		Permissions: verigate.ApplicantPermissions}, nil
 }
 

@@ -36,12 +36,16 @@ type Store interface {
 	ListSessions(ctx context.Context, f verigate.SessionFilter) ([]*verigate.Session, int, error)
 	DueSessions(ctx context.Context, now time.Time, afterID int64, limit int) ([]int64, error)
 	GetStep(ctx context.Context, id int64) (*verigate.Step, error)
+	// GetStepSession reads a step with its session in one query.
+	GetStepSession(ctx context.Context, id int64) (*verigate.Step, *verigate.Session, error)
 	ListSteps(ctx context.Context, sessionID int64) ([]*verigate.Step, error)
 	ApplySessionChange(ctx context.Context, ch verigate.SessionChange) error
 	ProofUsed(ctx context.Context, identifier string) (bool, error)
 
 	CreateCSRFToken(ctx context.Context, hash []byte, sessionID int64, linkHash []byte, created, expires time.Time) error
-	GetCSRFToken(ctx context.Context, hash []byte) (sessionID int64, expires time.Time, err error)
+	// ApplicantToken reads a CSRF token with its session's organization,
+	// mode and chain state in one query.
+	ApplicantToken(ctx context.Context, hash []byte) (verigate.ApplicantToken, error)
 	PurgeExpired(ctx context.Context, now, idempotencySince time.Time) error
 
 	GetOrganization(ctx context.Context, id string) (*verigate.Organization, error)
@@ -168,14 +172,10 @@ func (s *Service) session(ctx context.Context, perm verigate.Permission, id int6
 // step returns step id and its session when the principal in ctx may use
 // perm on it (as part of its session).
 func (s *Service) step(ctx context.Context, perm verigate.Permission, id int64) (*verigate.Step, *verigate.Session, error) {
-	st, err := s.store.GetStep(ctx, id)
+	st, sess, err := s.store.GetStepSession(ctx, id)
 	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
 		return nil, nil, verigate.Authorize(ctx, perm, verigate.Missing, ErrStepNotFound)
 	} else if err != nil {
-		return nil, nil, err
-	}
-	sess, err := s.store.GetSession(ctx, st.SessionID)
-	if err != nil {
 		return nil, nil, err
 	}
 	obj := sessionPart(sess)
