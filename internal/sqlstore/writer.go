@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // A group commit for SQLite. SQLite has one writer, and with
@@ -51,6 +52,10 @@ type groupWriter struct {
 	wg   sync.WaitGroup
 	// commits counts the transactions the loop committed or tried to.
 	commits atomic.Int64
+	// busy is the loop's time spent running and committing groups, and
+	// grouped the writes it took: the loop is the one serial section of
+	// every SQLite write, so busy/grouped bounds the write throughput.
+	busy, grouped atomic.Int64
 }
 
 func newGroupWriter(db *sql.DB) *groupWriter {
@@ -115,7 +120,10 @@ func (w *groupWriter) loop() {
 				break drain
 			}
 		}
+		start := time.Now()
 		w.commit(group)
+		w.busy.Add(int64(time.Since(start)))
+		w.grouped.Add(int64(len(group)))
 	}
 }
 
