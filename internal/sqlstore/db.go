@@ -131,6 +131,11 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	}
 	// WAL is set once on the writer; it is persistent in the file.
 	rwq.Add("_pragma", "journal_mode(WAL)")
+	// The group commit's savepoints journal the pages each write changes
+	// in a statement journal, which past 64 KiB spills to a temporary
+	// file (a write syscall per page): in memory, a group's journal is a
+	// few MB at most and never touches the disk.
+	rwq.Add("_pragma", "temp_store(MEMORY)")
 	rw, err := sql.Open("sqlite", "file:"+abs+"?"+rwq.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)

@@ -1,6 +1,9 @@
 package sqlstore
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Exec runs a statement directly (tests set up states the API never writes).
 func (db *DB) Exec(ctx context.Context, query string, args ...any) error {
@@ -25,3 +28,12 @@ func (db *DB) RedoMigration(ctx context.Context, version int64) error {
 // Unprepared makes the store run its reads without the statement cache,
 // for benchmarks that compare.
 func (db *DB) Unprepared() { db.read = runner{db: db, pool: db.ro} }
+
+// WriterStats returns the group-commit loop's busy time, the writes it
+// took and the groups it committed (zeros on PostgreSQL).
+func (db *DB) WriterStats() (busy time.Duration, writes, groups int64) {
+	if db.writer == nil {
+		return 0, 0, 0
+	}
+	return time.Duration(db.writer.busy.Load()), db.writer.grouped.Load(), db.writer.commits.Load()
+}

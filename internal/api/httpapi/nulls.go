@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 
 	"github.com/verigate/verigate"
 )
@@ -72,6 +73,36 @@ func nullsIn(doc any, t reflect.Type, path string) error {
 // tag or name match, else a case-insensitive one.
 func jsonField(t reflect.Type, key string) (reflect.StructField, bool) {
 	var fold *reflect.StructField
+	for _, f := range jsonFieldsOf(t) {
+		if f.name == key {
+			return f.StructField, true
+		}
+		if fold == nil && strings.EqualFold(f.name, key) {
+			fold = &f.StructField
+		}
+	}
+	if fold != nil {
+		return *fold, true
+	}
+	return reflect.StructField{}, false
+}
+
+type namedField struct {
+	reflect.StructField
+	name string // its JSON key
+}
+
+// jsonFields caches jsonFieldsOf by type: reflect.VisibleFields on every
+// request was a tenth of a session create's CPU.
+var jsonFields sync.Map // reflect.Type → []namedField
+
+// jsonFieldsOf returns the fields of struct type t that encoding/json
+// fills, with their keys.
+func jsonFieldsOf(t reflect.Type) []namedField {
+	if fs, ok := jsonFields.Load(t); ok {
+		return fs.([]namedField)
+	}
+	var fs []namedField
 	for _, f := range reflect.VisibleFields(t) {
 		if !f.IsExported() || (f.Anonymous && f.Type.Kind() == reflect.Struct) {
 			continue
@@ -82,17 +113,10 @@ func jsonField(t reflect.Type, key string) (reflect.StructField, bool) {
 		} else if tag != "" {
 			name = tag
 		}
-		if name == key {
-			return f, true
-		}
-		if fold == nil && strings.EqualFold(name, key) {
-			fold = &f
-		}
+		fs = append(fs, namedField{f, name})
 	}
-	if fold != nil {
-		return *fold, true
-	}
-	return reflect.StructField{}, false
+	jsonFields.Store(t, fs)
+	return fs
 }
 
 func join(path, key string) string {
