@@ -75,7 +75,7 @@ func parseFlags(args []string, stderr io.Writer) (*settings, error) {
 	fs.IntVar(&st.Rounds, "rounds", 3, "rounds; each runs every case once, bare included")
 	fs.IntVar(&st.Conns, "conns", 50, "concurrent keep-alive connections")
 	fs.IntVar(&st.OTPAccounts, "otp-accounts", 1000, "logins waiting for a code opened before each round (the OTP case's requests)")
-	fs.IntVar(&st.CSRFSessions, "csrf-sessions", 0, "sessions the CSRF case rotates over (0: enough for 12,000 req/s within the 300-a-minute limit of each)")
+	fs.IntVar(&st.CSRFSessions, "csrf-sessions", 0, "sessions the CSRF case rotates over (0: enough for 30,000 req/s within the 300-a-minute limit of each)")
 	engines := fs.String("engines", "", "sqlite, postgres or both, comma-separated (default: sqlite, and postgres when "+postgresEnv+" is set)")
 	cases := fs.String("cases", "", "only these cases (comma-separated names, bare always runs); default: all")
 	fs.StringVar(&st.out, "out", "", "JSON result file (default: tmp/bench-<time>.json in the repository)")
@@ -97,7 +97,7 @@ func parseFlags(args []string, stderr io.Writer) (*settings, error) {
 	if st.CSRFSessions == 0 {
 		// A session's token is used at most within two rounds' windows a minute.
 		busy := min(60, float64(min(st.Rounds, 2))*st.duration.Seconds())
-		st.CSRFSessions = max(2, int(math.Ceil(12000*busy/300)))
+		st.CSRFSessions = max(2, int(math.Ceil(30000*busy/300)))
 	}
 	switch *engines {
 	case "":
