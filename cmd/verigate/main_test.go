@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -419,5 +420,18 @@ func TestDebugListener(t *testing.T) {
 	c.cmd.Process.Signal(syscall.SIGTERM)
 	if code := c.wait(t); code != 0 {
 		t.Fatalf("exit code = %d\n%s", code, c.logs())
+	}
+}
+
+// TestTuneGC: the server raises GOGC unless the environment sets it.
+func TestTuneGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	tuneGC(func(string) string { return "" })
+	if got := debug.SetGCPercent(100); got != gcPercent {
+		t.Errorf("GOGC unset: percent %d, want %d", got, gcPercent)
+	}
+	tuneGC(func(k string) string { return map[string]string{"GOGC": "50"}[k] })
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("GOGC set: percent changed to %d", got)
 	}
 }

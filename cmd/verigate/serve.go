@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"runtime/debug"
 
 	"github.com/verigate/verigate/internal/app"
 	"github.com/verigate/verigate/internal/config"
@@ -35,6 +36,7 @@ func serve(ctx context.Context, args []string, e *env) error {
 // it returns, the server is ready for requests (they queue on the listener
 // until Serve).
 func start(ctx context.Context, cfg *config.Config, e *env) (*app.App, net.Listener, error) {
+	tuneGC(e.getenv)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, nil, err
@@ -71,4 +73,16 @@ func start(ctx context.Context, cfg *config.Config, e *env) (*app.App, net.Liste
 	a.Log.Info("verigate ready", "version", app.Version, "addr", ln.Addr().String(), "database", a.DB.Dialect(),
 		"public_url", cfg.PublicURL)
 	return a, ln, nil
+}
+
+// gcPercent is the server's GOGC unless the environment sets one: its live
+// heap is small (tens of MB), so the default 100 collects very often under
+// load; 300 cut GC's share enough to raise the embedded-token read 15 %
+// and the status read 3 % in make bench, for a few MB more under load.
+const gcPercent = 300
+
+func tuneGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 }
