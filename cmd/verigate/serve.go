@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"runtime/debug"
+	"time"
 
 	"github.com/verigate/verigate/internal/app"
 	"github.com/verigate/verigate/internal/config"
@@ -61,11 +62,14 @@ func start(ctx context.Context, cfg *config.Config, e *env) (*app.App, net.Liste
 	if cfg.PublicURL == "http://"+cfg.Addr { // defaulted: name the port actually bound
 		cfg.PublicURL = "http://" + ln.Addr().String()
 	}
-	a, err := app.Open(ctx, cfg, cfg.Logger(e.stderr))
+	logs := newLogBuffer(e.stderr, logFlushEvery)
+	a, err := app.Open(ctx, cfg, cfg.Logger(logs))
 	if err != nil {
+		logs.Close()
 		closeAll()
 		return nil, nil, err
 	}
+	a.OnClose(logs.Close) // after the last line: "stopped"
 	a.Debug = debug
 	if testHooks != nil {
 		testHooks(a)
@@ -74,6 +78,9 @@ func start(ctx context.Context, cfg *config.Config, e *env) (*app.App, net.Liste
 		"public_url", cfg.PublicURL)
 	return a, ln, nil
 }
+
+// logFlushEvery bounds how long a log line waits in the buffer.
+const logFlushEvery = 50 * time.Millisecond
 
 // gcPercent is the server's GOGC unless the environment sets one: its live
 // heap is small (tens of MB), so the default 100 collects very often under

@@ -181,6 +181,10 @@ func (a *App) ready(ctx context.Context) error {
 	return nil
 }
 
+// OnClose adds fn to what Close runs (before the database closes), for
+// what the binary wraps around the app, such as its log buffer.
+func (a *App) OnClose(fn func() error) { a.closers = append(a.closers, fn) }
+
 // Close releases what the app holds: the Redis relay and client, then the
 // database.
 func (a *App) Close() error {
