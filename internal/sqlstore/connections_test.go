@@ -17,17 +17,7 @@ import (
 func TestStoreConnections(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
-		for _, o := range []*verigate.Organization{org("p1", "platform", verigate.OrgPlatform, ""), org("r1", "acme", verigate.OrgReseller, "p1")} {
-			db.CreateOrganization(ctx, o, ev("organization.create", o.ID))
-		}
-		db.UpsertVerificationTypes(ctx, []verigate.VerificationType{{ID: 4, Name: "Bank", Description: "d"}})
-		db.UpsertSources(ctx, []*verigate.DataSource{{ID: 18, SourceName: "Sandbox Bank", Name: "Sandbox Bank", Kind: "connector",
-			VerificationTypeID: 4, CreatedAt: t0, UpdatedAt: t0}}, nil)
-		c := &verigate.Connection{ID: "c1", OrgID: "r1", UserID: "u", APIKeyID: "k", Mode: verigate.ModeTest, SourceID: 18,
-			Credentials: []byte{1, 2}, Status: verigate.ConnQueued, NextRunAt: &t0, CreatedAt: t0, UpdatedAt: t0}
-		if err := db.CreateConnection(ctx, c, verigate.ConnectionChange{Connection: c}); err != nil {
-			t.Fatal(err)
-		}
+		c := seedConnection(t, db)
 		due, err := db.DueConnections(ctx, t0, 10)
 		if err != nil || len(due) != 1 {
 			t.Fatalf("due: %v %v", due, err)
@@ -98,17 +88,7 @@ func TestStoreConnections(t *testing.T) {
 func TestStoreConnectionStatus(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
-		for _, o := range []*verigate.Organization{org("p1", "platform", verigate.OrgPlatform, ""), org("r1", "acme", verigate.OrgReseller, "p1")} {
-			db.CreateOrganization(ctx, o, ev("organization.create", o.ID))
-		}
-		db.UpsertVerificationTypes(ctx, []verigate.VerificationType{{ID: 4, Name: "Bank", Description: "d"}})
-		db.UpsertSources(ctx, []*verigate.DataSource{{ID: 18, SourceName: "Sandbox Bank", Name: "Sandbox Bank", Kind: "connector",
-			VerificationTypeID: 4, CreatedAt: t0, UpdatedAt: t0}}, nil)
-		c := &verigate.Connection{ID: "c1", OrgID: "r1", UserID: "u", APIKeyID: "k", Mode: verigate.ModeTest, SourceID: 18,
-			Credentials: []byte{1, 2}, Status: verigate.ConnQueued, NextRunAt: &t0, CreatedAt: t0, UpdatedAt: t0}
-		if err := db.CreateConnection(ctx, c, verigate.ConnectionChange{Connection: c}); err != nil {
-			t.Fatal(err)
-		}
+		c := seedConnection(t, db)
 		status := func(wantRequest string) {
 			t.Helper()
 			qctx, n := sqlstore.CountQueries(ctx)
@@ -161,4 +141,23 @@ func TestStoreConnectionStatus(t *testing.T) {
 		}
 		status("req_2")
 	})
+}
+
+// seedConnection stores reseller r1 (under platform p1), the Sandbox Bank
+// source and a queued test-mode connection c1 of r1.
+func seedConnection(t *testing.T, db *sqlstore.DB) *verigate.Connection {
+	t.Helper()
+	ctx := context.Background()
+	for _, o := range []*verigate.Organization{org("p1", "platform", verigate.OrgPlatform, ""), org("r1", "acme", verigate.OrgReseller, "p1")} {
+		db.CreateOrganization(ctx, o, ev("organization.create", o.ID))
+	}
+	db.UpsertVerificationTypes(ctx, []verigate.VerificationType{{ID: 4, Name: "Bank", Description: "d"}})
+	db.UpsertSources(ctx, []*verigate.DataSource{{ID: 18, SourceName: "Sandbox Bank", Name: "Sandbox Bank", Kind: "connector",
+		VerificationTypeID: 4, CreatedAt: t0, UpdatedAt: t0}}, nil)
+	c := &verigate.Connection{ID: "c1", OrgID: "r1", UserID: "u", APIKeyID: "k", Mode: verigate.ModeTest, SourceID: 18,
+		Credentials: []byte{1, 2}, Status: verigate.ConnQueued, NextRunAt: &t0, CreatedAt: t0, UpdatedAt: t0}
+	if err := db.CreateConnection(ctx, c, verigate.ConnectionChange{Connection: c}); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

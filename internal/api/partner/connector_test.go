@@ -82,10 +82,7 @@ func TestConnectorStep(t *testing.T) {
 func TestConnectorStepInterrupted(t *testing.T) {
 	e := apptest.SQLite(t)
 	f := newFixture(t, e)
-	bank := sourceID(t, e, "Sandbox Bank")
-	c := f.createSession(t, f.test, nil)
-	csrf := f.csrf(t, c)
-	step := f.startStep(t, c, csrf, bank)
+	c, csrf, step := f.bankStep(t)
 	applicant, err := e.App.Verify.Applicant(context.Background(), csrf)
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +93,7 @@ func TestConnectorStepInterrupted(t *testing.T) {
 	// after record ran.
 	held := func(record func(id string)) (id string) {
 		defer func() { recover() }()
-		e.App.Connect.OpenForStep(ctx, c.Data.ID, step, bank, creds, func(a string) error {
+		e.App.Connect.OpenForStep(ctx, c.Data.ID, step, sourceID(t, e, "Sandbox Bank"), creds, func(a string) error {
 			id = a
 			record(a)
 			panic("the process dies here")
@@ -139,10 +136,7 @@ func TestConnectorStepInterrupted(t *testing.T) {
 // and returns the step, its connection and the applicant's CSRF token.
 func connectedStep(t *testing.T, e *apptest.Env, f *fixture) (int64, string, string) {
 	t.Helper()
-	bank := sourceID(t, e, "Sandbox Bank")
-	c := f.createSession(t, f.test, nil)
-	csrf := f.csrf(t, c)
-	step := f.startStep(t, c, csrf, bank)
+	_, csrf, step := f.bankStep(t)
 	r := e.Do("POST", "/partner/step/connect", map[string]any{"stepId": step, "credentials": map[string]string{"username": "otp", "password": "pass"}}, "x-csrf-token", csrf)
 	if r.Status != 201 {
 		t.Fatalf("connect: %d %s", r.Status, r.Body)
@@ -198,10 +192,7 @@ func TestStepCodeLimit(t *testing.T) {
 func TestStepCodeValidatedFirst(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
 		f := newFixture(t, e)
-		bank := sourceID(t, e, "Sandbox Bank")
-		c := f.createSession(t, f.test, nil)
-		csrf := f.csrf(t, c)
-		step := f.startStep(t, c, csrf, bank)
+		_, csrf, step := f.bankStep(t)
 		for _, body := range []map[string]any{{"stepId": step, "code": ""}, {"stepId": step, "code": strings.Repeat("1", 33)}, {"stepId": 0, "code": "1"}} {
 			wantError(t, e.Do("POST", "/partner/step/otp", body, "x-csrf-token", csrf), 400, "")
 		}

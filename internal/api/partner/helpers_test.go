@@ -99,6 +99,16 @@ func (f *fixture) csrf(t *testing.T, c created) string {
 }
 
 // startStep selects a source and initiates its step; it returns the step id.
+// bankStep creates a test-mode session, opens it as its applicant and
+// initiates a Sandbox Bank step: the session, the applicant's CSRF token
+// and the step's id.
+func (f *fixture) bankStep(t *testing.T) (created, string, int64) {
+	t.Helper()
+	c := f.createSession(t, f.test, nil)
+	csrf := f.csrf(t, c)
+	return c, csrf, f.startStep(t, c, csrf, sourceID(t, f.e, "Sandbox Bank"))
+}
+
 func (f *fixture) startStep(t *testing.T, c created, csrf string, source int64) int64 {
 	t.Helper()
 	if r := f.e.Do("POST", "/partner/step/select-data-source", map[string]any{"dataSourceIds": []int64{source}, "sessionId": c.Data.ID}, "x-csrf-token", csrf); r.Status != 201 {

@@ -17,10 +17,7 @@ import (
 func TestStepReadQueries(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
 		f := newFixture(t, e)
-		bank := sourceID(t, e, "Sandbox Bank")
-		c := f.createSession(t, f.test, nil)
-		csrf := f.csrf(t, c)
-		step := f.startStep(t, c, csrf, bank)
+		_, csrf, step := f.bankStep(t)
 		read := func(want int64) {
 			t.Helper()
 			ctx, n := apptest.CountQueries(context.Background())
