@@ -109,26 +109,32 @@ var ErrOutsideSession = Errorf(EFORBIDDEN, "This applicant token belongs to anot
 // Reach comes before permission: only what a principal could see may
 // answer 403.
 func (p *Principal) Authorize(perm Permission, obj Object, notFound error) error {
-	if notFound == nil {
-		notFound = Errorf(ENOTFOUND, "Not found.")
-	}
 	switch {
 	case p == nil:
 		return Errorf(EUNAUTHENTICATED, "Authentication required.")
 	case p.Kind == PrincipalApplicant && (obj.missing || obj.Session != p.SessionID):
 		return ErrOutsideSession
 	case obj.missing:
-		return notFound
+		return orNotFound(notFound)
 	case p.Kind == PrincipalSystem:
 		return nil
 	case (obj.Org != "" && !p.Reaches(obj.Org)) || (obj.Mode != "" && obj.Mode != p.Mode):
-		return notFound
+		return orNotFound(notFound)
 	case !slices.Contains(p.Permissions, perm):
 		return &Error{Code: EFORBIDDEN, Message: "Missing permission " + string(perm) + ".", Permission: perm}
 	case len(p.Accounts) > 0 && obj.ID != "" && !slices.Contains(p.Accounts, obj.ID) && !slices.Contains(p.Accounts, obj.Org):
 		return Errorf(EFORBIDDEN, "This credential is not allowed for this account.")
 	}
 	return nil
+}
+
+// orNotFound is err, or the generic not-found error when err is nil: built
+// only when an answer needs it, off the hot path of every authorized call.
+func orNotFound(err error) error {
+	if err == nil {
+		return Errorf(ENOTFOUND, "Not found.")
+	}
+	return err
 }
 
 // Reaches reports whether org is in p's reach: the system reaches every

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -62,5 +63,16 @@ func TestBenchEndToEnd(t *testing.T) {
 	}
 	if res.Machine.CPUs < 1 || res.Machine.GoVersion == "" {
 		t.Errorf("machine not named: %+v", res.Machine)
+	}
+}
+
+func TestFlagsRefuseUnknownCase(t *testing.T) {
+	var stderr strings.Builder
+	if _, err := parseFlags([]string{"-cases", "status-read,status"}, &stderr); err == nil || !strings.Contains(err.Error(), `unknown case "status"`) {
+		t.Fatalf("parseFlags(-cases status) = %v, want the unknown case named", err)
+	}
+	st, err := parseFlags([]string{"-cases", "status-read, otp-submit"}, &stderr)
+	if err != nil || !slices.Equal(st.Cases, []string{"status-read", caseOTP}) {
+		t.Fatalf("parseFlags(-cases status-read, otp-submit) = %v, %v", st, err)
 	}
 }

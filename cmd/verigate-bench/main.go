@@ -90,8 +90,16 @@ func parseFlags(args []string, stderr io.Writer) (*settings, error) {
 	}
 	st.Duration = st.duration.String()
 	if *cases != "" {
+		var known []string
+		for _, c := range serverCases(&fixture{}) {
+			known = append(known, c.Name)
+		}
 		for _, c := range strings.Split(*cases, ",") {
-			st.Cases = append(st.Cases, strings.TrimSpace(c))
+			c = strings.TrimSpace(c)
+			if !slices.Contains(known, c) {
+				return nil, fmt.Errorf("-cases: unknown case %q (cases: %s)", c, strings.Join(known, ", "))
+			}
+			st.Cases = append(st.Cases, c)
 		}
 	}
 	if st.CSRFSessions == 0 {
@@ -210,14 +218,18 @@ func runEngine(ctx context.Context, st *settings, engine, bin, bareURL string, l
 	for _, c := range cases {
 		er.Cases = append(er.Cases, caseResult{Name: c.Name, Label: c.Label})
 	}
+	otp := slices.ContainsFunc(cases, func(c benchCase) bool { return c.Name == caseOTP })
 	for round := range st.Rounds {
-		logf("%s: round %d/%d: opening %d logins waiting for a code …", engine, round+1, st.Rounds, st.OTPAccounts)
-		t0 := time.Now()
-		accounts, err := f.awaitingAccounts(ctx, st.OTPAccounts)
-		if err != nil {
-			return nil, err
+		var accounts []string
+		if otp {
+			logf("%s: round %d/%d: opening %d logins waiting for a code …", engine, round+1, st.Rounds, st.OTPAccounts)
+			t0 := time.Now()
+			var err error
+			if accounts, err = f.awaitingAccounts(ctx, st.OTPAccounts); err != nil {
+				return nil, err
+			}
+			logf("%s: round %d/%d: %d logins waiting after %.1f s", engine, round+1, st.Rounds, len(accounts), time.Since(t0).Seconds())
 		}
-		logf("%s: round %d/%d: %d logins waiting after %.1f s", engine, round+1, st.Rounds, len(accounts), time.Since(t0).Seconds())
 		samples := make([]sample, len(cases))
 		// Each round starts one case further on, so no case always
 		// follows the same one.

@@ -63,9 +63,10 @@ func newDB(dialect string, rw, ro *sql.DB) *DB {
 	if dialect == SQLite {
 		db.rwStmts, db.roStmts = newStmtCache(rw), newStmtCache(ro)
 	}
-	db.read = runner{db: db, pool: ro, cache: db.roStmts}
+	detach := dialect == SQLite
+	db.read = runner{db: db, pool: ro, cache: db.roStmts, detach: detach}
 	db.write = runner{db: db, pool: rw, cache: db.rwStmts}
-	db.adhoc = runner{db: db, pool: ro}
+	db.adhoc = runner{db: db, pool: ro, detach: detach}
 	return db
 }
 

@@ -239,3 +239,26 @@ func TestStore(t *testing.T) {
 		})
 	})
 }
+
+// TestEndedContext: reads may run detached from cancellation
+// (runner.detach), but a context that has already ended still stops them.
+func TestEndedContext(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		p := org("p1", "platform", verigate.OrgPlatform, "")
+		if err := db.CreateOrganization(ctx, p, ev("organization.create", p.ID)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.GetOrganizationByKey(ctx, "platform"); err != nil {
+			t.Fatal(err)
+		}
+		ended, cancel := context.WithCancel(ctx)
+		cancel()
+		if _, err := db.GetOrganizationByKey(ended, "platform"); err == nil {
+			t.Fatal("a read under an ended context succeeded")
+		}
+		if _, err := db.ListOrganizations(ended, verigate.OrgFilter{}); err == nil {
+			t.Fatal("a list under an ended context succeeded")
+		}
+	})
+}
