@@ -241,24 +241,33 @@ func (f *fixture) awaitingAccounts(ctx context.Context, n int) ([]string, error)
 	return ids, nil
 }
 
-// codesDelivered waits until the worker has taken the submitted codes of
-// these accounts (none is waiting for a code any more), so the work a
-// submitted code sets off does not spill into the next case.
+// codesDelivered waits until the worker has finished the logins these
+// accounts' codes resumed (each connected or failed), so the writes a
+// submitted code sets off do not spill into the next case.
 func (f *fixture) codesDelivered(ctx context.Context, ids []string) error {
-	deadline := time.Now().Add(time.Minute)
-	for _, id := range ids {
-		for {
+	deadline := time.Now().Add(2 * time.Minute)
+	for waiting := ids; len(waiting) > 0; {
+		var mu sync.Mutex
+		var still []string
+		if err := parallel(ctx, len(waiting), 20, func(i int) error {
 			var st struct {
-				Pending json.RawMessage `json:"pending_assistance"`
+				Status string `json:"status"`
 			}
-			if err := f.call(ctx, "GET", "/v1/accounts/"+id+"/status", []string{"x-api-key", f.machineKey}, nil, 200, &st); err != nil {
+			if err := f.call(ctx, "GET", "/v1/accounts/"+waiting[i], []string{"x-api-key", f.machineKey}, nil, 200, &st); err != nil {
 				return err
 			}
-			if string(st.Pending) == "null" || len(st.Pending) == 0 {
-				break
+			if st.Status != "connected" && st.Status != "failed" {
+				mu.Lock()
+				still = append(still, waiting[i])
+				mu.Unlock()
 			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		if waiting = still; len(waiting) > 0 {
 			if time.Now().After(deadline) {
-				return fmt.Errorf("account %s still has a code to deliver after a minute", id)
+				return fmt.Errorf("%d accounts still not connected two minutes after their codes", len(waiting))
 			}
 			if err := f.wakeWorker(ctx); err != nil {
 				return err
