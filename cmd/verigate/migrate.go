@@ -22,7 +22,7 @@ func migrate(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
-	db, err := sqlstore.Open(ctx, cfg.DatabaseURL, sqlstore.Options{Synchronous: cfg.SQLiteSynchronous})
+	db, err := sqlstore.Open(ctx, cfg.DatabaseURL, sqlstore.Options{Synchronous: cfg.SQLiteSynchronous, MaxConns: cfg.DatabaseMaxConns})
 	if err != nil {
 		return err
 	}

@@ -59,7 +59,7 @@ type App struct {
 // Open connects to the database, applies pending migrations and builds
 // the services and the server.
 func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
-	db, err := sqlstore.Open(ctx, cfg.DatabaseURL, sqlstore.Options{Synchronous: cfg.SQLiteSynchronous})
+	db, err := sqlstore.Open(ctx, cfg.DatabaseURL, sqlstore.Options{Synchronous: cfg.SQLiteSynchronous, MaxConns: cfg.DatabaseMaxConns})
 	if err != nil {
 		return nil, err
 	}

@@ -32,6 +32,9 @@ type Config struct {
 	LogLevel    slog.Level
 	RedisURL    string
 	BodyLimit   int64
+	// DatabaseMaxConns bounds PostgreSQL's connection pool (0: the
+	// store's default, sized for the cores).
+	DatabaseMaxConns int
 	// SQLiteSynchronous is SQLite's synchronous pragma (FULL by default).
 	SQLiteSynchronous string
 	ShutdownTimeout   time.Duration
@@ -74,6 +77,7 @@ var Vars = []Variable{
 	{"VERIGATE_LOG_LEVEL", "log-level", "info", "Log level: debug, info, warn or error.", false},
 	{"VERIGATE_REDIS_URL", "", "(none: in-memory)", "redis:// URL for rate limits and realtime fan-out across replicas.", true},
 	{"VERIGATE_BODY_LIMIT", "", "1048576", "Largest request body in bytes.", false},
+	{"VERIGATE_DATABASE_MAX_CONNS", "", "4 × CPUs, at least 8", "PostgreSQL connections per process (1–1000). More than the database's cores can use only adds its context switches.", false},
 	{"VERIGATE_SQLITE_SYNCHRONOUS", "", "FULL", "SQLite synchronous pragma: FULL survives power loss; NORMAL is faster and survives process crashes.", false},
 	{"VERIGATE_SHUTDOWN_TIMEOUT", "", "30s", "How long SIGTERM waits for in-flight requests.", false},
 	{"VERIGATE_DEEPLINK_URL", "", "<public URL>/verification-request", "Base of the deep links handed to applicants' mobile apps.", false},
@@ -150,6 +154,7 @@ func load(getenv func(string) string, flags map[string]*string) (*Config, error)
 	level := str("VERIGATE_LOG_LEVEL", "info")
 	c.RedisURL = str("VERIGATE_REDIS_URL", "")
 	bodyLimit := str("VERIGATE_BODY_LIMIT", "1048576")
+	maxConns := str("VERIGATE_DATABASE_MAX_CONNS", "")
 	c.SQLiteSynchronous = strings.ToUpper(str("VERIGATE_SQLITE_SYNCHRONOUS", "FULL"))
 	shutdown := str("VERIGATE_SHUTDOWN_TIMEOUT", "30s")
 	c.DeeplinkURL = str("VERIGATE_DEEPLINK_URL", "")
@@ -206,6 +211,11 @@ func load(getenv func(string) string, flags map[string]*string) (*Config, error)
 	}
 	if c.BodyLimit, err = strconv.ParseInt(bodyLimit, 10, 64); err != nil || c.BodyLimit < 1024 || c.BodyLimit > 1<<30 {
 		return nil, errorf("VERIGATE_BODY_LIMIT %q: want a byte count between 1024 and 1073741824", bodyLimit)
+	}
+	if maxConns != "" {
+		if c.DatabaseMaxConns, err = strconv.Atoi(maxConns); err != nil || c.DatabaseMaxConns < 1 || c.DatabaseMaxConns > 1000 {
+			return nil, errorf("VERIGATE_DATABASE_MAX_CONNS %q: want a number of connections between 1 and 1000", maxConns)
+		}
 	}
 	switch c.SQLiteSynchronous {
 	case "OFF", "NORMAL", "FULL", "EXTRA":

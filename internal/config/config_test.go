@@ -29,20 +29,22 @@ func TestDefaults(t *testing.T) {
 
 func TestInvalid(t *testing.T) {
 	for name, e := range map[string]map[string]string{
-		"addr":          {"VERIGATE_ADDR": "nonsense"},
-		"log format":    {"VERIGATE_LOG_FORMAT": "xml"},
-		"log level":     {"VERIGATE_LOG_LEVEL": "loud"},
-		"body limit":    {"VERIGATE_BODY_LIMIT": "12"},
-		"synchronous":   {"VERIGATE_SQLITE_SYNCHRONOUS": "MAYBE"},
-		"shutdown":      {"VERIGATE_SHUTDOWN_TIMEOUT": "soon"},
-		"database":      {"VERIGATE_DATABASE_URL": "mysql://x"},
-		"secret":        {"VERIGATE_SECRET_KEY": "short"},
-		"redis":         {"VERIGATE_REDIS_URL": "http://x"},
-		"public url":    {"VERIGATE_PUBLIC_URL": "ftp://x"},
-		"both file":     {"VERIGATE_SECRET_KEY": strings.Repeat("a", 32), "VERIGATE_SECRET_KEY_FILE": "/x"},
-		"no file":       {"VERIGATE_SECRET_KEY_FILE": "/does/not/exist"},
-		"session age":   {"VERIGATE_SESSION_MAX_AGE": "forever"},
-		"session short": {"VERIGATE_SESSION_MAX_AGE": "10m"},
+		"addr":           {"VERIGATE_ADDR": "nonsense"},
+		"log format":     {"VERIGATE_LOG_FORMAT": "xml"},
+		"log level":      {"VERIGATE_LOG_LEVEL": "loud"},
+		"body limit":     {"VERIGATE_BODY_LIMIT": "12"},
+		"synchronous":    {"VERIGATE_SQLITE_SYNCHRONOUS": "MAYBE"},
+		"max conns":      {"VERIGATE_DATABASE_MAX_CONNS": "0"},
+		"max conns word": {"VERIGATE_DATABASE_MAX_CONNS": "many"},
+		"shutdown":       {"VERIGATE_SHUTDOWN_TIMEOUT": "soon"},
+		"database":       {"VERIGATE_DATABASE_URL": "mysql://x"},
+		"secret":         {"VERIGATE_SECRET_KEY": "short"},
+		"redis":          {"VERIGATE_REDIS_URL": "http://x"},
+		"public url":     {"VERIGATE_PUBLIC_URL": "ftp://x"},
+		"both file":      {"VERIGATE_SECRET_KEY": strings.Repeat("a", 32), "VERIGATE_SECRET_KEY_FILE": "/x"},
+		"no file":        {"VERIGATE_SECRET_KEY_FILE": "/does/not/exist"},
+		"session age":    {"VERIGATE_SESSION_MAX_AGE": "forever"},
+		"session short":  {"VERIGATE_SESSION_MAX_AGE": "10m"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := config.Load(env(e))
