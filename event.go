@@ -223,3 +223,14 @@ func (e AssistanceEvent) EventSubject() string { return e.AccountID }
 
 // EventOrg is the connection's organization and mode.
 func (e AssistanceEvent) EventOrg() (string, Mode) { return e.org, e.mode }
+
+// WebhookBody is the event as a Standard Webhooks message body:
+// {"type", "timestamp", "data"}, data being the event's payload. Without
+// includePII, fields that describe the applicant are left out.
+func (e Event) WebhookBody(includePII bool) ([]byte, error) {
+	return json.Marshal(struct {
+		Type      EventType       `json:"type"`
+		Timestamp string          `json:"timestamp"`
+		Data      json.RawMessage `json:"data"`
+	}{e.Type, e.CreatedAt.UTC().Format(time.RFC3339Nano), e.Payload})
+}
