@@ -25,7 +25,8 @@ const dispatchLock = 0x7665726967617465
 // WebhookRenderer renders event e's body for endpoint ep; a nil body
 // means the endpoint gets no message for it (its flavour has no
 // rendering of that event).
-type WebhookRenderer func(e verigate.Event, ep *verigate.WebhookEndpoint) ([]byte, error)
+// (An alias, so that a service's interface can name the plain func type.)
+type WebhookRenderer = func(e verigate.Event, ep *verigate.WebhookEndpoint) ([]byte, error)
 
 // Dispatch turns up to limit undispatched events, in id order, into
 // messages for every enabled endpoint they match, and marks them
