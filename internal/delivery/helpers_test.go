@@ -82,7 +82,9 @@ func (s *sender) to(url string) []sent {
 }
 
 func status(code int) func(webhook.Delivery) webhook.Result {
-	return func(webhook.Delivery) webhook.Result { return webhook.Result{Status: code, Body: http.StatusText(code)} }
+	return func(webhook.Delivery) webhook.Result {
+		return webhook.Result{Status: code, Body: http.StatusText(code)}
+	}
 }
 
 // env is a delivery service and worker on a real store with a fake clock
