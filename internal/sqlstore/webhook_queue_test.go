@@ -243,3 +243,35 @@ func TestStoreWebhookQueue(t *testing.T) {
 		}
 	})
 }
+
+// TestStoreWebhookClaimStopsAtNotDue: a claim takes the due messages right
+// behind the head and stops at the first that is not due: it never skips
+// one to send a later one.
+func TestStoreWebhookClaimStopsAtNotDue(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		seedWebhookOrgs(t, db)
+		createEndpoints(t, db, endpoint("a", "i1"))
+		for range 3 {
+			addEvent(t, db, "i1", verigate.EventVerificationCompleted, "1")
+		}
+		db.Dispatch(ctx, t0, 100, standardBody)
+		b := claim(t, db, t0)["a"]
+		// The head fails for good; the second fails for now, due in 5 s.
+		rec := verigate.WebhookRecord{EndpointID: "a", LeaseUntil: b.LeaseUntil, At: t0, Failed: true, Release: ids(b)[2:],
+			Attempts: []verigate.WebhookAttemptResult{attempt(b.Messages[0], t0, verigate.MessageFailed, time.Time{}),
+				attempt(b.Messages[1], t0, verigate.MessagePending, t0.Add(5*time.Second))}}
+		if err := db.RecordWebhookAttempts(ctx, []verigate.WebhookRecord{rec}); err != nil {
+			t.Fatal(err)
+		}
+		// Redelivered, the first is the head again, due now; the third is
+		// due too, but the second between them is not.
+		if err := db.RedeliverWebhookMessage(ctx, b.Messages[0].ID, t0, ev("webhook_message.redeliver", "m")); err != nil {
+			t.Fatal(err)
+		}
+		got := claim(t, db, t0.Add(time.Second))["a"]
+		if len(ids(got)) != 1 || ids(got)[0] != b.Messages[0].ID {
+			t.Fatalf("claimed %v, want the head alone", ids(got))
+		}
+	})
+}
