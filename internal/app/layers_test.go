@@ -49,6 +49,7 @@ func TestLayers(t *testing.T) {
 		{"../connect", []string{"net/http", "internal/api", "internal/server", "internal/sqlstore"}},
 		{"../calls", []string{"net/http", "internal/api", "internal/server", "internal/sqlstore"}},
 		{"../idempotency", []string{"net/http", "internal/api", "internal/server"}},
+		{"../delivery", []string{"net/http", "internal/api", "internal/server", "internal/sqlstore"}},
 	} {
 		for path, f := range parseDir(t, rule.dir) {
 			if strings.HasSuffix(path, "_test.go") && rule.dir != "../api" {
@@ -70,7 +71,7 @@ func TestLayers(t *testing.T) {
 // the system principal for its caller. Only unexported helpers of the
 // background work (expiry, connector steps' ends) may.
 func TestNoEscalation(t *testing.T) {
-	for _, dir := range []string{"../access", "../verification", "../connect", "../calls", "../idempotency"} {
+	for _, dir := range []string{"../access", "../verification", "../connect", "../calls", "../idempotency", "../delivery"} {
 		for path, f := range parseDir(t, dir) {
 			if strings.HasSuffix(path, "_test.go") {
 				continue

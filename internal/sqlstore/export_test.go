@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"time"
 )
 
@@ -36,4 +37,18 @@ func (db *DB) WriterStats() (busy time.Duration, writes, groups int64) {
 		return 0, 0, 0
 	}
 	return time.Duration(db.writer.busy.Load()), db.writer.grouped.Load(), db.writer.commits.Load()
+}
+
+// Begin opens a transaction on the write pool directly (PostgreSQL tests
+// hold one open beside the store's own).
+func (db *DB) Begin(ctx context.Context) (*sql.Tx, error) { return db.rw.BeginTx(ctx, nil) }
+
+// MessageIDs returns n message ids made after prev at now.
+func MessageIDs(prev string, now time.Time, n int) []string {
+	s := newIDSeq(prev)
+	out := make([]string, n)
+	for i := range out {
+		out[i] = s.next(now)
+	}
+	return out
 }
