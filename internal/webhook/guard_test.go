@@ -52,7 +52,11 @@ func (r *fakeResolver) LookupNetIP(_ context.Context, network, host string) ([]n
 	return as[min(n, len(as)-1)], nil
 }
 
-func (r *fakeResolver) count(host string) int { r.mu.Lock(); defer r.mu.Unlock(); return r.lookups[host] }
+func (r *fakeResolver) count(host string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lookups[host]
+}
 
 // wantRefused checks err is an EINVALID field error on url whose message
 // holds every one of want.
