@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -282,4 +283,34 @@ func TestGuardLiveNeedsHTTPS(t *testing.T) {
 	// AllowHTTP does not lift the address rule, nor AllowPrivate the https one.
 	wantRefused(t, "allow http", Guard{AllowHTTP: true}.CheckURL(ctx, "http://10.0.0.1/", true), "private")
 	wantRefused(t, "allow private", Guard{AllowPrivate: true}.CheckURL(ctx, "http://10.0.0.1/", true), "https")
+}
+
+// FuzzCheckURL: CheckURL never panics; a URL it accepts is an absolute
+// http(s) URL without credentials whose literal address (if any) is
+// public; and an IPv4 address and its IPv4-mapped IPv6 form are judged
+// alike.
+func FuzzCheckURL(f *testing.F) {
+	for _, s := range []string{"http://127.0.0.1", "https://[::ffff:10.0.0.1]:8443/x", "http://public.example/a?b",
+		"http://u:p@example.com", "ftp://x", "http://[fe80::1%25eth0]/", "http://[64:ff9b::7f00:1]", "http://0x7f.1/"} {
+		f.Add(s, []byte{127, 0, 0, 1})
+	}
+	f.Fuzz(func(t *testing.T, raw string, v4 []byte) {
+		if len(v4) >= 4 {
+			ip := netip.AddrFrom4([4]byte(v4[:4]))
+			if refusal(ip) != refusal(netip.AddrFrom16(ip.As16())) {
+				t.Fatalf("%s and its IPv4-mapped form are judged differently", ip)
+			}
+		}
+		g := Guard{Resolver: newResolver().set("public.example", "93.184.216.34")}
+		if g.CheckURL(context.Background(), raw, true) != nil {
+			return
+		}
+		u, err := url.Parse(raw)
+		if err != nil || u.Scheme != "https" || u.User != nil || u.Host == "" {
+			t.Fatalf("accepted %q (%v)", raw, err)
+		}
+		if ip, err := netip.ParseAddr(u.Hostname()); err == nil && !g.Allowed(ip) {
+			t.Fatalf("accepted %q, whose address is not allowed", raw)
+		}
+	})
 }
