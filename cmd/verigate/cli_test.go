@@ -17,7 +17,7 @@ func TestHelpEverywhere(t *testing.T) {
 	for _, level := range [][]string{
 		{}, {"serve"}, {"demo"}, {"migrate"}, {"migrate", "status"}, {"openapi"}, {"version"},
 		{"admin"}, {"admin", "org"}, {"admin", "sources"}, {"admin", "org", "create"}, {"admin", "api-key", "create"},
-		{"admin", "sources", "disable"}, {"admin", "proof", "sandbox"},
+		{"admin", "sources", "disable"}, {"admin", "proof", "sandbox"}, {"webhook"}, {"webhook", "listen"},
 	} {
 		for _, h := range []string{"-h", "--help", "help"} {
 			args := append(append([]string{}, level...), h)
@@ -61,6 +61,11 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"admin", "nope"}, `unknown command "nope"`},
 		{[]string{"admin", "org", "create", "--bogus"}, "admin org create: flag provided but not defined: -bogus"},
 		{[]string{"admin", "org", "list", "--limit"}, "admin org list: flag provided but not defined: -limit"},
+		{[]string{"webhook"}, "webhook: name a command (listen)"},
+		{[]string{"webhook", "send"}, `webhook: unknown command "send"`},
+		{[]string{"webhook", "listen", "--bogus"}, "webhook listen: flag provided but not defined: -bogus"},
+		{[]string{"webhook", "listen", "extra"}, `webhook listen: unexpected argument "extra"`},
+		{[]string{"webhook", "listen", "--data-dir", "x"}, "webhook listen: flag provided but not defined: -data-dir"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			code, out, errs := c.run("", tc.args...)

@@ -56,6 +56,7 @@ Usage:
   verigate demo    [--json]     run the server with a demo tenant and print credentials
   verigate migrate [up|status] [--json]   apply or list database migrations
   verigate admin   …            manage organizations, users and credentials (verigate admin help)
+  verigate webhook listen [--addr A] [--secret whsec_…]   receive and verify webhooks locally
   verigate openapi              print the OpenAPI 3.1 document
   verigate version              print the version
 
@@ -72,7 +73,7 @@ func isHelp(arg string) bool {
 
 func run(ctx context.Context, args []string, e *env) int {
 	if len(args) == 0 {
-		return report(usagef("name a command (serve, demo, migrate, admin, openapi, version); run 'verigate help'"), e.stderr)
+		return report(usagef("name a command (serve, demo, migrate, admin, webhook, openapi, version); run 'verigate help'"), e.stderr)
 	}
 	var err error
 	switch cmd, rest := args[0], args[1:]; cmd {
@@ -84,6 +85,8 @@ func run(ctx context.Context, args []string, e *env) int {
 		err = migrate(ctx, rest, e)
 	case "admin":
 		err = admin(ctx, rest, e)
+	case "webhook":
+		err = webhookCmd(ctx, rest, e)
 	case "openapi":
 		if err = bare(cmd, "Prints the OpenAPI 3.1 document of every JSON surface to standard output.", rest, e); err == nil {
 			var doc []byte
@@ -154,12 +157,20 @@ type cmdline struct {
 }
 
 func newCmdline(name, synopsis, about string, e *env) *cmdline {
+	c := newToolCmdline(name, synopsis, about, e)
+	c.bind = config.Bind(c.FlagSet)
+	return c
+}
+
+// newToolCmdline is a command line without the common settings, for
+// commands that do not run the server (webhook listen has its own --addr).
+func newToolCmdline(name, synopsis, about string, e *env) *cmdline {
 	fs := flag.NewFlagSet("verigate "+name, flag.ContinueOnError)
 	// The flag package would print its own usage on every error; we print
 	// one line on errors and the usage, to stdout, on --help.
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	return &cmdline{FlagSet: fs, name: name, synopsis: synopsis, about: about, helpWord: true, bind: config.Bind(fs), e: e}
+	return &cmdline{FlagSet: fs, name: name, synopsis: synopsis, about: about, helpWord: true, e: e}
 }
 
 // parse parses args, turning flag errors into one-line usage errors and a

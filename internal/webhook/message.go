@@ -22,7 +22,7 @@ type Delivery struct {
 type Result struct {
 	Status     int           // the response's status; 0 when there was none
 	Latency    time.Duration // from the request's start to the response's end
-	Body       string        // the response body's first MaxResponseBody bytes
+	Body       string        // the response body's first MaxResponseBody bytes, as valid UTF-8 without NUL
 	RetryAfter time.Duration // a 429's or 503's Retry-After; 0 when absent
 	Abort      bool          // the receiver answered webhook-delivery: abort-message
 	Err        error         // no response: refused address, timeout, connection error
@@ -46,11 +46,17 @@ var Attempts = len(schedule) + 1
 
 // Retry returns the delay before the next attempt of a message that has
 // failed attempts times (1 after the first), with jitter in [0, 1) adding
-// up to 10 % of it; ok is false when the message has had every attempt.
+// up to 10 % of it (a jitter outside [0, 1], or NaN, is clamped, so the
+// delay never shrinks nor grows by more than 10 %); ok is false when the
+// message has had every attempt.
 func Retry(attempts int, jitter float64) (delay time.Duration, ok bool) {
 	if attempts < 1 || attempts > len(schedule) {
 		return 0, false
 	}
+	if !(jitter >= 0) { // also NaN
+		jitter = 0
+	}
+	jitter = min(jitter, 1)
 	d := schedule[attempts-1]
 	return d + time.Duration(float64(d)*0.1*jitter), true
 }
