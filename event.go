@@ -156,32 +156,57 @@ func withPII(obj []byte, pii any) ([]byte, error) {
 // Data is the event's webhook data: its payload, without its "pii"
 // member unless includePII.
 func (e Event) Data(includePII bool) json.RawMessage {
+	data, cut := e.data(includePII)
+	if cut {
+		return append(data[:len(data):len(data)], '}')
+	}
+	return data
+}
+
+// data is the payload, or when cut, its part before the "pii" member
+// (which lacks the object's closing brace).
+func (e Event) data(includePII bool) (data []byte, cut bool) {
 	p := e.Payload
 	if len(p) == 0 {
-		return json.RawMessage("{}")
+		return []byte("{}"), false
 	}
 	if !includePII {
 		if i := bytes.Index(p, piiMember); i >= 0 {
-			return append(p[:i:i], '}')
+			return p[:i], true
 		}
 	}
-	return p
+	return p, false
 }
 
 // WebhookBody is the event as a Standard Webhooks message body:
 // {"type", "timestamp", "data"}, data being the event's payload. Without
 // includePII, fields that describe the applicant are left out.
 func (e Event) WebhookBody(includePII bool) ([]byte, error) {
-	typ, err := json.Marshal(e.Type)
+	data, cut := e.data(includePII)
+	b := make([]byte, 0, len(e.Type)+len(data)+72)
+	b, err := appendQuoted(append(b, `{"type":`...), string(e.Type))
 	if err != nil {
 		return nil, err
 	}
-	data := e.Data(includePII)
-	b := make([]byte, 0, len(typ)+len(data)+64)
-	b = append(append(append(b, `{"type":`...), typ...), `,"timestamp":"`...)
+	b = append(b, `,"timestamp":"`...)
 	b = e.CreatedAt.UTC().AppendFormat(b, time.RFC3339Nano)
-	b = append(append(append(b, `","data":`...), data...), '}')
-	return b, nil
+	b = append(append(b, `","data":`...), data...)
+	if cut {
+		b = append(b, '}')
+	}
+	return append(b, '}'), nil
+}
+
+// appendQuoted appends s as a JSON string: an event type, plain ASCII,
+// as it is, and anything else through encoding/json.
+func appendQuoted(b []byte, s string) ([]byte, error) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, err := json.Marshal(s)
+			return append(b, q...), err
+		}
+	}
+	return append(append(append(b, '"'), s...), '"'), nil
 }
 
 // Reconbanker notification types.

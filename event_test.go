@@ -121,6 +121,10 @@ func TestWebhookBodyPII(t *testing.T) {
 	if got := string((verigate.Event{Type: verigate.EventWebhookTest}).Data(false)); got != "{}" {
 		t.Errorf("an empty payload's data is %s", got)
 	}
+	// A type that needs escaping is still a JSON string.
+	if b, err := (verigate.Event{Type: "a\"<b>", CreatedAt: t0}).WebhookBody(false); err != nil || decode(t, b)["type"] != "a\"<b>" {
+		t.Errorf("escaped type: %s, %v", b, err)
+	}
 }
 
 // TestReconbankerBody: assistance.required and the two kinds of
@@ -163,5 +167,25 @@ func TestReconbankerBody(t *testing.T) {
 		if body, ok, err := render(t, o).ReconbankerBody(); ok || body != nil || err != nil {
 			t.Errorf("%s has a Reconbanker body: %s %v", w.Type, body, err)
 		}
+	}
+}
+
+// BenchmarkWebhookBody measures rendering a session event's body at
+// dispatch, with and without its personal data.
+func BenchmarkWebhookBody(b *testing.B) {
+	o, _ := verigate.SampleEvent(verigate.EventStepUpdated, "org-1", verigate.ModeLive, t0)
+	e, err := o.Render()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, pii := range []bool{true, false} {
+		b.Run(map[bool]string{true: "pii", false: "nopii"}[pii], func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := e.WebhookBody(pii); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
