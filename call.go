@@ -105,7 +105,7 @@ type CallFilter struct {
 // CallChange is one transition of a call, which a store writes in one
 // transaction: the call's new state (only if its status is still
 // FromStatus, else ECONFLICT), the member it touches, a verification
-// record, new events and audit events.
+// record, new events, audit events and outbox events.
 type CallChange struct {
 	Call       *PhoneCall
 	FromStatus CallStatus
@@ -120,4 +120,5 @@ type CallChange struct {
 	Verification     *MemberVerification
 	Events           []CallEvent
 	Audit            []AuditEvent
+	Outbox           []OutboxEvent
 }

@@ -41,6 +41,23 @@ func (s ConnectionStatus) SessionRunning() bool {
 	return s == ConnQueued || s == ConnRunning || s == ConnAwaiting
 }
 
+// FailureKind says what failed a connection, as Reconbanker's
+// notifications tell it: the login (login_failed) or the fetching of the
+// data (scrape_failed).
+type FailureKind string
+
+// Failure kinds.
+const (
+	// FailureLogin: the bank refused the login or the applicant did not
+	// complete it (wrong credentials, a locked account, wrong codes, no code
+	// in time). The applicant has to act.
+	FailureLogin FailureKind = "login"
+	// FailureScrape: anything else. The login succeeded but the data could
+	// not be fetched, or the login could not be run at all (no connector,
+	// unreadable credentials or code, a connector that answered nothing).
+	FailureScrape FailureKind = "scrape"
+)
+
 // Connection is a login at a connector data source.
 type Connection struct {
 	ID             string

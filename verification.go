@@ -19,10 +19,13 @@ const (
 	SessionRejected   SessionStatus = "REJECTED"
 	SessionFailed     SessionStatus = "FAILED"
 	SessionExpired    SessionStatus = "EXPIRED"
+	// SessionCancelled ends a session nobody will finish. Nothing moves a
+	// session there yet: cancelling comes with its own API.
+	SessionCancelled SessionStatus = "CANCELLED"
 )
 
 // SessionStatuses lists every session status.
-var SessionStatuses = []SessionStatus{SessionPending, SessionProcessing, SessionCompleted, SessionReviewing, SessionFailed, SessionExpired, SessionRejected}
+var SessionStatuses = []SessionStatus{SessionPending, SessionProcessing, SessionCompleted, SessionReviewing, SessionFailed, SessionExpired, SessionRejected, SessionCancelled}
 
 // sessionMoves is the session state machine: every allowed transition.
 var sessionMoves = map[SessionStatus][]SessionStatus{
@@ -37,7 +40,7 @@ func (s SessionStatus) CanBecome(to SessionStatus) bool { return slices.Contains
 // Ended reports whether s is final.
 func (s SessionStatus) Ended() bool {
 	switch s {
-	case SessionCompleted, SessionRejected, SessionFailed, SessionExpired:
+	case SessionCompleted, SessionRejected, SessionFailed, SessionExpired, SessionCancelled:
 		return true
 	}
 	return false

@@ -19,7 +19,7 @@ import (
 
 // Store is the persistence calls need; internal/sqlstore implements it.
 type Store interface {
-	CreateCall(ctx context.Context, c *verigate.PhoneCall, ev verigate.AuditEvent) error
+	CreateCall(ctx context.Context, c *verigate.PhoneCall, ev verigate.AuditEvent, outbox []verigate.OutboxEvent) error
 	UpdateCall(ctx context.Context, ch verigate.CallChange) error
 	GetCall(ctx context.Context, institutionID, voiceID string) (*verigate.PhoneCall, error)
 	GetMember(ctx context.Context, institutionID, personID string) (*verigate.Member, error)
@@ -253,7 +253,7 @@ func (s *Service) ingest(ctx context.Context, inst *verigate.Organization, in In
 	if actor != nil {
 		actor(&ev)
 	}
-	if err := s.store.CreateCall(ctx, c, ev); err != nil {
+	if err := s.store.CreateCall(ctx, c, ev, []verigate.OutboxEvent{verigate.NewCallStatus(inst, c, "", now)}); err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -124,7 +124,8 @@ func (s *Service) Assign(ctx context.Context, inst *verigate.Organization, in As
 	ev := s.audit(ctx, "AssignCall", "phone_call", c.VoiceID, inst.ID)
 	ev.Details = map[string]any{"personId": in.PersonID}
 	if err := s.store.UpdateCall(ctx, verigate.CallChange{Call: c, FromStatus: from, FromPersonID: fromPerson, Member: m,
-		Events: []verigate.CallEvent{e}, Audit: []verigate.AuditEvent{ev}}); err != nil {
+		Events: []verigate.CallEvent{e}, Audit: []verigate.AuditEvent{ev},
+		Outbox: []verigate.OutboxEvent{verigate.NewCallStatus(inst, c, "", now)}}); err != nil {
 		return nil, err
 	}
 	c.Events = append(c.Events, e)
@@ -159,7 +160,8 @@ func (s *Service) Enroll(ctx context.Context, inst *verigate.Organization, voice
 	if err := s.store.UpdateCall(ctx, verigate.CallChange{Call: c, FromStatus: from, FromPersonID: c.PersonID, Member: &m,
 		MemberEnrollment: true, Verification: &verigate.MemberVerification{InstitutionID: inst.ID, PersonID: m.PersonID, VoiceID: c.VoiceID,
 			ValidationType: validationType, RequestedBy: by, CreatedAt: now},
-		Events: []verigate.CallEvent{e}, Audit: []verigate.AuditEvent{accept, full}}); err != nil {
+		Events: []verigate.CallEvent{e}, Audit: []verigate.AuditEvent{accept, full},
+		Outbox: []verigate.OutboxEvent{verigate.NewCallStatus(inst, c, "", now)}}); err != nil {
 		return nil, err
 	}
 	c.Events = append(c.Events, e)
@@ -193,7 +195,8 @@ func (s *Service) RejectVoice(ctx context.Context, inst *verigate.Organization, 
 	ev := s.audit(ctx, "RejectCallerVoice", "phone_call", c.VoiceID, inst.ID)
 	ev.Details = map[string]any{"personId": m.PersonID, "reason": reason}
 	if err := s.store.UpdateCall(ctx, verigate.CallChange{Call: c, FromStatus: from, FromPersonID: c.PersonID, Member: &m,
-		MemberEnrollment: true, Events: []verigate.CallEvent{e}, Audit: []verigate.AuditEvent{ev}}); err != nil {
+		MemberEnrollment: true, Events: []verigate.CallEvent{e}, Audit: []verigate.AuditEvent{ev},
+		Outbox: []verigate.OutboxEvent{verigate.NewCallStatus(inst, c, reason, now)}}); err != nil {
 		return nil, err
 	}
 	c.Events = append(c.Events, e)

@@ -25,11 +25,12 @@ type Credentials map[string]string
 type OutcomeKind int
 
 const (
-	Connected OutcomeKind = iota + 1 // logged in; Data holds what was fetched
-	Failed                           // the login failed for Reason
-	NeedCode                         // the login waits for a code described by Descriptor
-	WrongCode                        // the submitted code was refused; the same request stays open
-	Working                          // still logging in; call Resume after After
+	Connected   OutcomeKind = iota + 1 // logged in; Data holds what was fetched
+	Failed                             // the bank refused the login, for Reason
+	NeedCode                           // the login waits for a code described by Descriptor
+	WrongCode                          // the submitted code was refused; the same request stays open
+	Working                            // still logging in; call Resume after After
+	FetchFailed                        // logged in, but the data could not be fetched, for Reason
 )
 
 // Outcome is the result of one connector step.

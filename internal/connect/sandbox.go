@@ -18,6 +18,7 @@ import (
 //	twice     asks two codes in a row: 123456, then 654321
 //	locked    fails: the account is locked (any password)
 //	slow      connects after about 3 seconds
+//	nodata    logs in, then fails to fetch the data (a scrape failure)
 //
 // Any other username, or a wrong password, fails with "invalid credentials".
 type SandboxBank struct {
@@ -54,6 +55,8 @@ func (b SandboxBank) Start(_ context.Context, c Credentials) Outcome {
 		return Outcome{Kind: NeedCode, Descriptor: numeric, State: state(sandboxState{Stage: "code1"})}
 	case "alpha":
 		return Outcome{Kind: NeedCode, Descriptor: verigate.Descriptor{Length: 8, Type: "alphanumeric", Purpose: "login"}, State: state(sandboxState{Stage: "code1"})}
+	case "nodata":
+		return Outcome{Kind: FetchFailed, Reason: "logged in, but the bank's data could not be read"}
 	case "slow":
 		d := b.SlowLogin
 		if d == 0 {

@@ -105,7 +105,7 @@ func (w *Worker) step(ctx context.Context, c *verigate.Connection) error {
 		err = json.Unmarshal(plain, &creds)
 	}
 	if conn == nil || err != nil {
-		return w.apply(ctx, c, nil, Outcome{Kind: Failed, Reason: "this server cannot run the login (no connector, or unreadable credentials)"})
+		return w.apply(ctx, c, nil, Outcome{Kind: failedToRun, Reason: "this server cannot run the login (no connector, or unreadable credentials)"})
 	}
 	var req *verigate.AssistanceRequest
 	var out Outcome
@@ -115,7 +115,7 @@ func (w *Worker) step(ctx context.Context, c *verigate.Connection) error {
 			if ok, err := w.steps.StepRecords(ctx, *c.StepID, c.ID); err != nil {
 				return err
 			} else if !ok {
-				return w.apply(ctx, c, nil, Outcome{Kind: Failed, Reason: "its verification step never recorded it"})
+				return w.apply(ctx, c, nil, Outcome{Kind: failedToRun, Reason: "its verification step never recorded it"})
 			}
 		}
 		out = conn.Start(cctx, creds)
@@ -129,7 +129,7 @@ func (w *Worker) step(ctx context.Context, c *verigate.Connection) error {
 		}
 		code, err := s.seal.Open(c.ID, req.Code)
 		if err != nil {
-			return w.apply(ctx, c, req, Outcome{Kind: Failed, Reason: "the submitted code could not be read"})
+			return w.apply(ctx, c, req, Outcome{Kind: failedToRun, Reason: "the submitted code could not be read"})
 		}
 		out = conn.Submit(cctx, creds, c.ConnectorState, string(code))
 	default:
@@ -162,10 +162,10 @@ func (w *Worker) apply(ctx context.Context, c *verigate.Connection, req *verigat
 		}
 		ch.Events = append(ch.Events, verigate.NewAssistanceEvent(c, req, now))
 	}
-	fail := func(reason string) {
+	fail := func(kind verigate.FailureKind, reason string) {
 		c.Status, c.FailureReason = verigate.ConnFailed, reason
 		stream("connection_failed", map[string]any{"account_id": c.ID, "reason": reason})
-		ch.Events = append(ch.Events, verigate.NewConnectionEnded(c, now))
+		ch.Events = append(ch.Events, verigate.NewConnectionFailed(c, kind, now))
 	}
 	if out.State != nil {
 		c.ConnectorState = out.State
@@ -177,15 +177,22 @@ func (w *Worker) apply(ctx context.Context, c *verigate.Connection, req *verigat
 		c.Status, c.ConnectedAt, c.FailureReason = verigate.ConnConnected, &now, ""
 		c.Data, _ = json.Marshal(out.Data)
 		stream("connected", map[string]any{"account_id": c.ID})
-		ch.Events = append(ch.Events, verigate.NewConnectionEnded(c, now))
-	case Failed:
+		ch.Events = append(ch.Events, verigate.NewConnectionConnected(c, now))
+	case Failed, failedToRun:
 		if req == nil { // a pending request must not outlive its login
 			if pending, err := s.store.PendingRequest(ctx, c.ID); err == nil {
 				req = pending
 			}
 		}
 		resolve(verigate.AssistCancelled)
-		fail(out.Reason)
+		kind := verigate.FailureLogin
+		if out.Kind == failedToRun {
+			kind = verigate.FailureScrape
+		}
+		fail(kind, out.Reason)
+	case FetchFailed: // the login, and any code it took, succeeded
+		resolve(verigate.AssistFulfilled)
+		fail(verigate.FailureScrape, out.Reason)
 	case NeedCode:
 		resolve(verigate.AssistFulfilled)
 		c.Status = verigate.ConnAwaiting
@@ -196,7 +203,7 @@ func (w *Worker) apply(ctx context.Context, c *verigate.Connection, req *verigat
 		ch.Events = append(ch.Events, verigate.NewAssistanceEvent(c, r, now))
 	case WrongCode:
 		if req == nil {
-			fail("a code was refused but none was pending")
+			fail(verigate.FailureScrape, "a code was refused but none was pending")
 			break
 		}
 		req.Attempts++
@@ -204,13 +211,13 @@ func (w *Worker) apply(ctx context.Context, c *verigate.Connection, req *verigat
 		ch.Request = req
 		if req.Attempts >= MaxAttempts {
 			resolve(verigate.AssistCancelled)
-			fail(fmt.Sprintf("%d wrong codes", req.Attempts))
+			fail(verigate.FailureLogin, fmt.Sprintf("%d wrong codes", req.Attempts))
 		}
 	case Working:
 		next := now.Add(out.After)
 		c.Status, c.NextRunAt = verigate.ConnRunning, &next
 	default:
-		fail("the connector gave no outcome")
+		fail(verigate.FailureScrape, "the connector gave no outcome")
 	}
 	if c.Status != from && !from.CanBecome(c.Status) {
 		return fmt.Errorf("connection %s: a connector step moved it from %s to %s", c.ID, from, c.Status)
@@ -249,7 +256,8 @@ func (w *Worker) expireRequests(ctx context.Context) error {
 		ch.Stream = []verigate.ConnectionEvent{ev("assistance_expired", map[string]any{"request_id": r.ID}),
 			ev("connection_failed", map[string]any{"account_id": c.ID, "reason": reason})}
 		c.Status, c.FailureReason, c.NextRunAt, c.LeaseUntil, c.UpdatedAt = verigate.ConnFailed, reason, nil, nil, now
-		ch.Events = []verigate.OutboxEvent{verigate.NewAssistanceEvent(c, r, now), verigate.NewConnectionEnded(c, now)}
+		// The applicant never gave the code: the login was not completed.
+		ch.Events = []verigate.OutboxEvent{verigate.NewAssistanceEvent(c, r, now), verigate.NewConnectionFailed(c, verigate.FailureLogin, now)}
 		switch err := s.store.ApplyConnectionChange(ctx, ch); verigate.ErrorCode(err) {
 		case "":
 		case verigate.ECONFLICT: // moved on meanwhile
@@ -275,3 +283,8 @@ func (w *Worker) stepEnded(ctx context.Context, c *verigate.Connection) {
 		w.log.Error("end connector step", "err", err, "step", *c.StepID, "connection", c.ID)
 	}
 }
+
+// failedToRun is the outcome of a login this server could not run or
+// carry on (no connector, unreadable credentials or code): a failure, but
+// not the bank's refusal of the login.
+const failedToRun OutcomeKind = -1

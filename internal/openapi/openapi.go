@@ -1,7 +1,8 @@
 // Package openapi holds the one OpenAPI 3.1 document that describes every
 // JSON surface. It is kept as fragments, one per surface, under spec/;
 // Document merges them: paths, tags and components of each fragment are
-// added to those of the base.
+// added to those of the base. The webhooks section is built from
+// verigate.WebhookEventTypes (events.go).
 package openapi
 
 import (
@@ -43,6 +44,13 @@ func merge() ([]byte, error) {
 		if err := mergeInto(doc, frag, name); err != nil {
 			return nil, err
 		}
+	}
+	hooks, err := webhooks()
+	if err != nil {
+		return nil, err
+	}
+	if err := mergeInto(doc, map[string]any{"webhooks": hooks}, "webhooks"); err != nil {
+		return nil, err
 	}
 	return json.MarshalIndent(doc, "", "  ")
 }

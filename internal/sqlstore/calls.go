@@ -9,9 +9,10 @@ import (
 	"github.com/verigate/verigate"
 )
 
-// CreateCall inserts a call with its first events. A call the provider
-// already reported (same provider call id) is ECONFLICT.
-func (db *DB) CreateCall(ctx context.Context, c *verigate.PhoneCall, ev verigate.AuditEvent) error {
+// CreateCall inserts a call with its first events, its audit event and
+// its outbox events. A call the provider already reported (same provider
+// call id) is ECONFLICT.
+func (db *DB) CreateCall(ctx context.Context, c *verigate.PhoneCall, ev verigate.AuditEvent, outbox []verigate.OutboxEvent) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO phone_calls (voice_id, institution_id, provider, provider_call_id,
 			phone_number, caller_name, received_at, status, person_id, risk_score, risk_level, verified, validation_type,
@@ -29,7 +30,7 @@ func (db *DB) CreateCall(ctx context.Context, c *verigate.PhoneCall, ev verigate
 		if err := insertCallEvents(ctx, tx, c.VoiceID, c.Events); err != nil {
 			return err
 		}
-		return insertAudit(ctx, tx, ev)
+		return writeSideEffects(ctx, db.in(tx), c.VoiceID, []verigate.AuditEvent{ev}, outbox)
 	})
 }
 
@@ -87,12 +88,7 @@ func (db *DB) UpdateCall(ctx context.Context, ch verigate.CallChange) error {
 		if err := insertCallEvents(ctx, tx, c.VoiceID, ch.Events); err != nil {
 			return err
 		}
-		for _, ev := range ch.Audit {
-			if err := insertAudit(ctx, tx, ev); err != nil {
-				return err
-			}
-		}
-		return nil
+		return writeSideEffects(ctx, db.in(tx), c.VoiceID, ch.Audit, ch.Outbox)
 	})
 }
 

@@ -84,13 +84,13 @@ func TestStoreReseller(t *testing.T) {
 			c2 := call("v2", "i1", "+15550002", "JOSÉ Poe", t0.Add(time.Minute))
 			c3 := call("v3", "i2", "+15550001", "Other", t0)
 			for _, c := range []*verigate.PhoneCall{c1, c2, c3} {
-				if err := db.CreateCall(ctx, c, ev("call.received", c.VoiceID)); err != nil {
+				if err := db.CreateCall(ctx, c, ev("call.received", c.VoiceID), nil); err != nil {
 					t.Fatal(err)
 				}
 			}
 			dup := call("v9", "i1", "+1", "x", t0)
 			dup.ProviderCallID = "p-v1"
-			code(t, db.CreateCall(ctx, dup, ev("call.received", "v9")), verigate.ECONFLICT)
+			code(t, db.CreateCall(ctx, dup, ev("call.received", "v9"), nil), verigate.ECONFLICT)
 			_, err := db.GetCall(ctx, "i2", "v1")
 			code(t, err, verigate.ENOTFOUND)
 			list, total, err := db.ListCalls(ctx, verigate.CallFilter{InstitutionID: "i1", Statuses: []verigate.CallStatus{verigate.CallQueued}, Limit: 10})
@@ -106,7 +106,7 @@ func TestStoreReseller(t *testing.T) {
 			// Rows folded by SQL LOWER (ASCII only) before 00007 are
 			// refolded from Go by it.
 			c4 := call("v4", "i1", "+15550004", "ÉMILE Ünal", t0)
-			if err := db.CreateCall(ctx, c4, ev("call.received", "v4")); err != nil {
+			if err := db.CreateCall(ctx, c4, ev("call.received", "v4"), nil); err != nil {
 				t.Fatal(err)
 			}
 			if err := db.Exec(ctx, `UPDATE phone_calls SET search_text = '+15550004 Émile Ünal' WHERE voice_id = 'v4'`); err != nil {

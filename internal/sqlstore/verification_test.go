@@ -131,7 +131,7 @@ func TestStoreVerification(t *testing.T) {
 		// The event about the new session names it, though it was made
 		// before the session had an id.
 		evs, _ := db.ListEvents(ctx, "r1", 0, 10)
-		want := fmt.Sprintf(`{"sessionId":%d,"status":"PENDING","applicantId":"","metadata":{"a":1}}`, s.ID)
+		want := fmt.Sprintf(`{"sessionId":%d,"status":"PENDING","applicantId":"","pii":{"metadata":{"a":1}}}`, s.ID)
 		if len(evs) != 1 || evs[0].Type != verigate.EventVerificationCreated || evs[0].Subject != fmt.Sprint(s.ID) || string(evs[0].Payload) != want {
 			t.Fatalf("outbox: %+v", evs)
 		}

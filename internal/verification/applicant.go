@@ -258,8 +258,8 @@ func (s *Service) InitiateStep(ctx context.Context, stepID int64) (*Initiation, 
 	if err != nil {
 		return nil, nil, err
 	}
-	u, err := moveStep(st, verigate.StepInitiated)
-	if err != nil {
+	ch := verigate.SessionChange{Session: sess}
+	if err := moveStep(&ch, st, verigate.StepInitiated, now); err != nil {
 		return nil, nil, err
 	}
 	in := &Initiation{Metadata: map[string]any{"kind": src.Kind, "sourceName": src.SourceName, "stepId": st.ID, "sessionId": sess.ID}}
@@ -282,7 +282,7 @@ func (s *Service) InitiateStep(ctx context.Context, stepID int64) (*Initiation, 
 	}
 	meta, _ := json.Marshal(in.Metadata)
 	st.Metadata, st.UpdatedAt, sess.UpdatedAt = meta, now, now
-	if err := s.store.ApplySessionChange(ctx, verigate.SessionChange{Session: sess, Steps: []verigate.StepUpdate{u}}); err != nil {
+	if err := s.store.ApplySessionChange(ctx, ch); err != nil {
 		return nil, nil, err
 	}
 	return in, st, nil
@@ -356,17 +356,15 @@ func (s *Service) SubmitProofs(ctx context.Context, stepID int64, proofs []recla
 		results = append(results, map[string]any{"identifier": res.Identifier, "provider": res.Provider, "owner": res.Owner,
 			"signers": res.Signers, "timestamp": res.Timestamp.Format(time.RFC3339), "extractedParameters": res.ExtractedParameters})
 	}
-	u, err := moveStep(st, verigate.StepVerified)
-	if err != nil {
+	ch := verigate.SessionChange{Session: sess, Proofs: records}
+	if err := moveStep(&ch, st, verigate.StepVerified, now); err != nil {
 		return nil, nil, err
 	}
 	st.Results, _ = json.Marshal(map[string]any{"proofs": results})
 	st.UpdatedAt = now
-	ch := verigate.SessionChange{Session: sess, Steps: []verigate.StepUpdate{u}, Proofs: records}
 	ev := s.audit(ctx, "step.verify", "step", fmt.Sprint(st.ID), sess.OrgID)
 	ev.Details = map[string]any{"sessionId": sess.ID, "proofs": len(records)}
 	ch.Audit = append(ch.Audit, ev)
-	ch.Events = append(ch.Events, verigate.NewStepEnded(sess, st, now))
 	if err := s.settle(ctx, &ch, st); err != nil {
 		return nil, nil, err
 	}
@@ -414,16 +412,16 @@ func (s *Service) checkProof(ctx context.Context, p reclaim.Proof, pol reclaim.P
 // session; the caller gets EINVALID with the reason.
 func (s *Service) failStep(ctx context.Context, sess *verigate.Session, st *verigate.Step, reason string) (*verigate.Step, *verigate.Session, error) {
 	now := s.now()
-	u, err := moveStep(st, verigate.StepFailed)
-	if err != nil {
+	ch := verigate.SessionChange{Session: sess}
+	prev := st.FailureReason
+	st.FailureReason, st.UpdatedAt = reason, now
+	if err := moveStep(&ch, st, verigate.StepFailed, now); err != nil {
+		st.FailureReason = prev
 		return nil, nil, err
 	}
-	st.FailureReason, st.UpdatedAt = reason, now
-	ch := verigate.SessionChange{Session: sess, Steps: []verigate.StepUpdate{u}}
 	ev := s.audit(ctx, "step.fail", "step", fmt.Sprint(st.ID), sess.OrgID)
 	ev.Outcome, ev.Details = verigate.OutcomeFailure, map[string]any{"sessionId": sess.ID, "reason": reason}
 	ch.Audit = append(ch.Audit, ev)
-	ch.Events = append(ch.Events, verigate.NewStepEnded(sess, st, now))
 	if err := s.settle(ctx, &ch, st); err != nil {
 		return nil, nil, err
 	}

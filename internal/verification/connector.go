@@ -60,8 +60,9 @@ func (s *Service) ConnectStep(ctx context.Context, stepID int64, creds map[strin
 // startConnect moves a connector step to IN_PROGRESS and records the
 // connection carrying it out, in one write.
 func (s *Service) startConnect(ctx context.Context, st *verigate.Step, sess *verigate.Session, accountID string) error {
-	u, err := moveStep(st, verigate.StepInProgress)
-	if err != nil {
+	now := s.now()
+	ch := verigate.SessionChange{Session: sess}
+	if err := moveStep(&ch, st, verigate.StepInProgress, now); err != nil {
 		return err
 	}
 	var meta map[string]any
@@ -71,9 +72,8 @@ func (s *Service) startConnect(ctx context.Context, st *verigate.Step, sess *ver
 	}
 	meta["accountId"] = accountID
 	st.Metadata, _ = json.Marshal(meta)
-	now := s.now()
 	st.UpdatedAt, sess.UpdatedAt = now, now
-	return s.store.ApplySessionChange(ctx, verigate.SessionChange{Session: sess, Steps: []verigate.StepUpdate{u}})
+	return s.store.ApplySessionChange(ctx, ch)
 }
 
 // SubmitStepCode gives the login of the applicant's connector step a
@@ -189,15 +189,13 @@ func (s *Service) endConnectorStep(ctx context.Context, stepID int64, c *verigat
 		}
 		return err
 	}
-	u, err := moveStep(st, verigate.StepCompleted)
-	if err != nil {
+	ch := verigate.SessionChange{Session: sess,
+		Audit: []verigate.AuditEvent{s.audit(ctx, "step.complete", "step", fmt.Sprint(st.ID), sess.OrgID)}}
+	if err := moveStep(&ch, st, verigate.StepCompleted, s.now()); err != nil {
 		return err
 	}
 	st.Results, _ = json.Marshal(map[string]any{"accountId": c.ID, "data": json.RawMessage(orEmpty(c.Data))})
 	st.UpdatedAt = s.now()
-	ch := verigate.SessionChange{Session: sess, Steps: []verigate.StepUpdate{u},
-		Events: []verigate.OutboxEvent{verigate.NewStepEnded(sess, st, s.now())},
-		Audit:  []verigate.AuditEvent{s.audit(ctx, "step.complete", "step", fmt.Sprint(st.ID), sess.OrgID)}}
 	if err := s.settle(ctx, &ch, st); err != nil {
 		return err
 	}

@@ -254,17 +254,16 @@ func (s *Service) expire(ctx context.Context, id int64) error {
 	}
 	sess.UpdatedAt, sess.CompletedAt = now, &now
 	ch := verigate.SessionChange{Session: sess,
-		Audit:  []verigate.AuditEvent{s.audit(ctx, "verification.expire", "verification", sessionIDString(id), sess.OrgID)},
-		Events: []verigate.OutboxEvent{verigate.NewVerificationStatus(sess, now)}}
+		Audit: []verigate.AuditEvent{s.audit(ctx, "verification.expire", "verification", sessionIDString(id), sess.OrgID)}}
 	for _, st := range steps {
 		if !st.Status.Ended() {
-			u, err := moveStep(st, verigate.StepExpired)
-			if err != nil {
+			if err := moveStep(&ch, st, verigate.StepExpired, now); err != nil {
 				return err
 			}
 			st.UpdatedAt = now
-			ch.Steps = append(ch.Steps, u)
 		}
 	}
+	// The session's own event comes last, as when a step's end settles it.
+	ch.Events = append(ch.Events, verigate.NewVerificationStatus(sess, now))
 	return s.store.ApplySessionChange(ctx, ch)
 }

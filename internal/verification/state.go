@@ -1,6 +1,10 @@
 package verification
 
-import "github.com/verigate/verigate"
+import (
+	"time"
+
+	"github.com/verigate/verigate"
+)
 
 // moveSession moves a session to status `to`, or says why it cannot (the
 // transitions are verigate.SessionStatus's).
@@ -12,14 +16,21 @@ func moveSession(sess *verigate.Session, to verigate.SessionStatus) error {
 	return nil
 }
 
-// moveStep moves a step to status `to` and returns the update to write.
-func moveStep(st *verigate.Step, to verigate.StepStatus) (verigate.StepUpdate, error) {
+// moveStep moves step st of ch's session to status `to`, adding to ch the
+// update to write and, when its status changes, the step.updated event:
+// every step status change announces itself, and none can forget to.
+// A failed step's reason is set before, so that its event carries it.
+func moveStep(ch *verigate.SessionChange, st *verigate.Step, to verigate.StepStatus, now time.Time) error {
 	from := st.Status
 	if !from.CanBecome(to) {
-		return verigate.StepUpdate{}, verigate.Errorf(verigate.ECONFLICT, "Step %d is %s and cannot become %s.", st.ID, from, to)
+		return verigate.Errorf(verigate.ECONFLICT, "Step %d is %s and cannot become %s.", st.ID, from, to)
 	}
 	st.Status = to
-	return verigate.StepUpdate{Step: st, FromStatus: from}, nil
+	ch.Steps = append(ch.Steps, verigate.StepUpdate{Step: st, FromStatus: from})
+	if from != to {
+		ch.Events = append(ch.Events, verigate.NewStepUpdated(ch.Session, st, now))
+	}
+	return nil
 }
 
 // settle decides where a PROCESSING session goes once every step has

@@ -3,6 +3,7 @@ package verification
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/verigate/verigate"
 )
@@ -36,10 +37,27 @@ func TestSessionMoves(t *testing.T) {
 func TestStepMoves(t *testing.T) {
 	for _, from := range verigate.StepStatuses {
 		for _, to := range verigate.StepStatuses {
-			st := &verigate.Step{Status: from}
-			_, err := moveStep(st, to)
+			st := &verigate.Step{ID: 7, Status: from}
+			ch := verigate.SessionChange{Session: &verigate.Session{ID: 3}}
+			err := moveStep(&ch, st, to, time.Now())
 			if (err == nil) != from.CanBecome(to) || (from.Ended() && err == nil) {
 				t.Errorf("%s → %s: err %v", from, to, err)
+			}
+			// A move writes its update and, when the status changes, announces it.
+			wantEvents := 0
+			if err == nil && from != to {
+				wantEvents = 1
+			}
+			if err == nil && (len(ch.Steps) != 1 || ch.Steps[0].FromStatus != from || st.Status != to) ||
+				err != nil && (len(ch.Steps) != 0 || st.Status != from) || len(ch.Events) != wantEvents {
+				t.Fatalf("%s → %s: %+v, step %s", from, to, ch, st.Status)
+			}
+			if wantEvents == 1 {
+				e, err := ch.Events[0].Render()
+				if err != nil || e.Type != verigate.EventStepUpdated || e.Subject != "3" ||
+					!strings.Contains(string(e.Payload), `"stepId":7,"stepStatus":"`+string(to)+`"`) {
+					t.Errorf("%s → %s: event %+v %s, %v", from, to, e, e.Payload, err)
+				}
 			}
 		}
 	}

@@ -113,7 +113,7 @@ func TestTypicalWorkflow(t *testing.T) {
 		for _, ev := range events {
 			types = append(types, string(ev.Type))
 		}
-		for _, want := range []string{"verification.created", "verification.processing", "step.verified", "verification.completed", "verification.reviewing"} {
+		for _, want := range []string{"verification.created", "verification.processing", "step.updated", "verification.completed", "verification.reviewing"} {
 			if !strings.Contains(strings.Join(types, ","), want) {
 				t.Errorf("outbox lacks %s: %v", want, types)
 			}

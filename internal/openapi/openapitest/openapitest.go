@@ -6,6 +6,8 @@ package openapitest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -137,4 +139,36 @@ func truncate(b []byte) string {
 		s = s[:2000] + "…"
 	}
 	return strings.TrimSpace(s)
+}
+
+// CheckWebhook fails t unless body is a webhook message the document's
+// webhooks section describes for its type.
+func CheckWebhook(t testing.TB, body []byte) {
+	t.Helper()
+	if err := ValidateWebhook(Doc(t), body); err != nil {
+		t.Fatalf("webhook body %s: %v", truncate(body), err)
+	}
+}
+
+// ValidateWebhook checks body against the webhooks entry of its type.
+func ValidateWebhook(doc *openapi3.T, body []byte) error {
+	var msg struct {
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(body, &msg); err != nil {
+		return err
+	}
+	item := doc.Webhooks[msg.Type]
+	if item == nil || item.Post == nil || item.Post.RequestBody == nil {
+		return fmt.Errorf("event type %q is not in the webhooks section", msg.Type)
+	}
+	media := item.Post.RequestBody.Value.Content.Get("application/json")
+	if media == nil || media.Schema == nil {
+		return fmt.Errorf("webhook %q documents no JSON body", msg.Type)
+	}
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return err
+	}
+	return media.Schema.Value.VisitJSON(v, openapi3.MultiErrors())
 }
