@@ -58,9 +58,7 @@ var WebhookEventTypes = []WebhookEventType{
 	{EventCallAssigned, "An operator assigned a queued call to a member."},
 	{EventCallEnrolled, "An operator verified the caller and enrolled the member's voice."},
 	{EventCallRejected, "An operator rejected the caller's voice; the member's voice is un-enrolled."},
-	// The constant EventEndpointDisabled is defined with the endpoints
-	// (webhooks.go); the literal keeps this list free of that dependency.
-	{EventType("endpoint.disabled"), "An endpoint was disabled: it kept failing for 5 days, or answered 410 Gone."},
+	{EventEndpointDisabled, "An endpoint was disabled: it kept failing for 5 days, or answered 410 Gone."},
 	{EventWebhookTest, "A test message sent on request to check an endpoint."},
 }
 

@@ -5,30 +5,14 @@ import (
 	"time"
 )
 
-// Webhook event types owned by delivery itself.
-const (
-	// EventEndpointDisabled announces that delivery disabled an endpoint
-	// (a 410 Gone, or five days of failures).
-	EventEndpointDisabled EventType = "endpoint.disabled"
-	// EventWebhookTest is the message a test-fire sends.
-	EventWebhookTest EventType = "webhook.test"
-)
-
-// WebhookEventTypes are the event types an endpoint may subscribe to.
-// The event catalogue (issue 11) extends it as it adds types.
-var WebhookEventTypes = []EventType{
-	EventVerificationCreated, EventVerificationProcessing, EventVerificationReviewing,
-	EventVerificationCompleted, EventVerificationRejected, EventVerificationFailed, EventVerificationExpired,
-	EventStepVerified, EventStepCompleted, EventStepFailed,
-	EventConnectionConnected, EventConnectionFailed,
-	EventAssistanceRequired, EventAssistanceResolved,
-	EventEndpointDisabled, EventWebhookTest,
-}
+// EventEndpointDisabled announces that delivery disabled an endpoint (a
+// 410 Gone, or five days of failures). It is in WebhookEventTypes.
+const EventEndpointDisabled EventType = "endpoint.disabled"
 
 // IsWebhookEventType reports whether t is in WebhookEventTypes.
 func IsWebhookEventType(t EventType) bool {
 	for _, e := range WebhookEventTypes {
-		if e == t {
+		if e.Type == t {
 			return true
 		}
 	}

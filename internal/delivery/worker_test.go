@@ -136,11 +136,11 @@ func TestFailures(t *testing.T) {
 		e.sender.respond = status(503)
 		e.clock.Set(t0.Add(2 * time.Hour))
 		down := e.create(t, e.inst, delivery.EndpointInput{URL: "https://down.example",
-			EventTypes: []verigate.EventType{verigate.EventStepFailed}}).Endpoint
-		e.emit(t, "i1", verigate.EventStepFailed, "1")
+			EventTypes: []verigate.EventType{verigate.EventStepUpdated}}).Endpoint
+		e.emit(t, "i1", verigate.EventStepUpdated, "1")
 		e.work(t)
 		e.clock.Advance(delivery.FailingLimit - time.Second)
-		e.emit(t, "i1", verigate.EventStepFailed, "2")
+		e.emit(t, "i1", verigate.EventStepUpdated, "2")
 		e.work(t)
 		if d, _ := e.svc.Get(e.inst, down.ID); !d.Enabled {
 			t.Fatal("disabled before five days")

@@ -211,7 +211,7 @@ func TestStoreWebhookQueue(t *testing.T) {
 		if none, _ := db.ListWebhookMessages(ctx, verigate.WebhookMessageFilter{EndpointID: "b", Since: now, Limit: 10}); len(none) != 0 {
 			t.Fatalf("since: %v", none)
 		}
-		if none, _ := db.ListWebhookMessages(ctx, verigate.WebhookMessageFilter{EndpointID: "b", EventType: verigate.EventStepFailed, Limit: 10}); len(none) != 0 {
+		if none, _ := db.ListWebhookMessages(ctx, verigate.WebhookMessageFilter{EndpointID: "b", EventType: verigate.EventStepUpdated, Limit: 10}); len(none) != 0 {
 			t.Fatalf("event type: %v", none)
 		}
 
