@@ -23,11 +23,13 @@ import (
 	"github.com/verigate/verigate/internal/calls"
 	"github.com/verigate/verigate/internal/config"
 	"github.com/verigate/verigate/internal/connect"
+	"github.com/verigate/verigate/internal/delivery"
 	"github.com/verigate/verigate/internal/idempotency"
 	"github.com/verigate/verigate/internal/ratelimit"
 	"github.com/verigate/verigate/internal/server"
 	"github.com/verigate/verigate/internal/sqlstore"
 	"github.com/verigate/verigate/internal/verification"
+	"github.com/verigate/verigate/internal/webhook"
 )
 
 // Version is set at build time with -ldflags "-X …/internal/app.Version=…".
@@ -49,6 +51,9 @@ type App struct {
 	Jobs   *verification.Jobs
 	Worker *connect.Worker
 	Server *server.Server
+	// Webhooks manages webhook endpoints and their delivery log, for
+	// every surface.
+	Webhooks *delivery.Service
 	// Debug, when set, is the admin listener Serve serves pprof on
 	// (VERIGATE_DEBUG_ADDR).
 	Debug   net.Listener
@@ -107,6 +112,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sqlstore
 	a.Jobs = verification.NewJobs(a.Verify)
 	a.Idempotency = idempotency.New(db, cfg.SecretKey, log)
 	a.Worker = connect.NewWorker(a.Connect, a.Jobs)
+	a.Webhooks = delivery.New(db, cfg.SecretKey,
+		webhook.Guard{AllowPrivate: cfg.WebhookAllowPrivate, AllowHTTP: cfg.WebhookAllowHTTP},
+		delivery.Options{RotationOverlap: cfg.WebhookRotationOverlap, Log: log})
 	if err := a.Verify.SyncCatalog(ctx); err != nil {
 		return nil, fmt.Errorf("sync the data-source catalog: %w", err)
 	}
@@ -141,6 +149,7 @@ func (a *App) SetClock(now func() time.Time) {
 	a.Verify.Now = now
 	a.Connect.Now = now
 	a.Idempotency.Now = now
+	a.Webhooks.Now = now
 }
 
 // RunJobs runs the background work until ctx is done: expiring sessions

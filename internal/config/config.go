@@ -56,6 +56,13 @@ type Config struct {
 	// without reading the database again (0: never).
 	CredentialCacheTTL time.Duration
 
+	// Webhook delivery: whether endpoints may be plain http in live mode
+	// or private addresses, how long a rotated secret still signs, and
+	// how long events are kept.
+	WebhookAllowHTTP, WebhookAllowPrivate bool
+	WebhookRotationOverlap                time.Duration
+	EventRetention                        time.Duration
+
 	// SecretKeyGenerated is set when Load made a new secret key.
 	SecretKeyGenerated bool
 }
@@ -87,6 +94,10 @@ var Vars = []Variable{
 	{"VERIGATE_RECLAIM_MAX_AGE", "", "24h", "Oldest proof accepted (age of its timestamp).", false},
 	{"VERIGATE_DEBUG_ADDR", "", "(none: off)", "Address of a separate admin listener serving /debug/pprof/ (for example 127.0.0.1:6060); never expose it.", false},
 	{"VERIGATE_SESSION_MAX_AGE", "", "12h", "Longest life of an SSO token (/external) or Embedded user token (/token) after sign-in, however much it is used; between 30m and 720h.", false},
+	{"VERIGATE_WEBHOOK_ALLOW_HTTP", "", "false", "Allow plain http webhook endpoints in live mode (test mode always may).", false},
+	{"VERIGATE_WEBHOOK_ALLOW_PRIVATE", "", "false", "Allow webhook endpoints on loopback, private, link-local and other non-public addresses (the demo sets it for its local receiver).", false},
+	{"VERIGATE_WEBHOOK_ROTATION_OVERLAP", "", "24h", "How long a rotated webhook secret still signs beside the new one (0s–720h).", false},
+	{"VERIGATE_EVENT_RETENTION", "", "720h", "How long events, their webhook messages and attempts are kept (1h–8760h).", false},
 	{"VERIGATE_CREDENTIAL_CACHE_TTL", "", "30s", "How long a verified API key or token is reused before the database is read again (0 disables; 0s–5m). Revocations and disables are honoured within 1 second on every replica whatever the TTL.", false},
 }
 
@@ -165,6 +176,10 @@ func load(getenv func(string) string, flags map[string]*string) (*Config, error)
 	sessionMaxAge := str("VERIGATE_SESSION_MAX_AGE", "12h")
 	c.DebugAddr = str("VERIGATE_DEBUG_ADDR", "")
 	credentialTTL := str("VERIGATE_CREDENTIAL_CACHE_TTL", "30s")
+	allowHTTP := str("VERIGATE_WEBHOOK_ALLOW_HTTP", "false")
+	allowPrivate := str("VERIGATE_WEBHOOK_ALLOW_PRIVATE", "false")
+	overlap := str("VERIGATE_WEBHOOK_ROTATION_OVERLAP", "24h")
+	retention := str("VERIGATE_EVENT_RETENTION", "720h")
 	if err != nil {
 		return nil, err
 	}
@@ -186,6 +201,18 @@ func load(getenv func(string) string, flags map[string]*string) (*Config, error)
 	}
 	if c.CredentialCacheTTL, err = time.ParseDuration(credentialTTL); err != nil || c.CredentialCacheTTL < 0 || c.CredentialCacheTTL > 5*time.Minute {
 		return nil, errorf("VERIGATE_CREDENTIAL_CACHE_TTL %q: want a duration between 0s and 5m, such as 30s", credentialTTL)
+	}
+	if c.WebhookAllowHTTP, err = strconv.ParseBool(allowHTTP); err != nil {
+		return nil, errorf("VERIGATE_WEBHOOK_ALLOW_HTTP %q: want true or false", allowHTTP)
+	}
+	if c.WebhookAllowPrivate, err = strconv.ParseBool(allowPrivate); err != nil {
+		return nil, errorf("VERIGATE_WEBHOOK_ALLOW_PRIVATE %q: want true or false", allowPrivate)
+	}
+	if c.WebhookRotationOverlap, err = time.ParseDuration(overlap); err != nil || c.WebhookRotationOverlap < 0 || c.WebhookRotationOverlap > 720*time.Hour {
+		return nil, errorf("VERIGATE_WEBHOOK_ROTATION_OVERLAP %q: want a duration between 0s and 720h, such as 24h", overlap)
+	}
+	if c.EventRetention, err = time.ParseDuration(retention); err != nil || c.EventRetention < time.Hour || c.EventRetention > 8760*time.Hour {
+		return nil, errorf("VERIGATE_EVENT_RETENTION %q: want a duration between 1h and 8760h, such as 720h", retention)
 	}
 	if c.DeeplinkURL != "" {
 		if u, err := url.Parse(c.DeeplinkURL); err != nil || u.Scheme == "" {

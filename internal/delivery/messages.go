@@ -160,10 +160,14 @@ func (s *Service) render(e verigate.Event, ep *verigate.WebhookEndpoint) ([]byte
 	var err error
 	switch ep.Flavour {
 	case verigate.FlavourReconbanker:
-		if s.opts.Reconbanker == nil {
-			return nil, nil
+		if s.opts.Reconbanker != nil {
+			body, err = s.opts.Reconbanker(e)
+			break
 		}
-		body, err = s.opts.Reconbanker(e)
+		var ok bool
+		if body, ok, err = e.ReconbankerBody(); !ok {
+			return nil, err
+		}
 	default:
 		body, err = e.WebhookBody(ep.IncludePII)
 	}

@@ -50,9 +50,9 @@ type URLChecker interface {
 type Options struct {
 	// RotationOverlap is how long a rotated secret still signs (24 h).
 	RotationOverlap time.Duration
-	// Reconbanker renders an event as Reconbanker's notification body;
-	// nil body (or a nil renderer) means that flavour receives nothing
-	// for the event.
+	// Reconbanker, when set, replaces Event.ReconbankerBody as the
+	// renderer of Reconbanker's notification body (tests emit events of
+	// their own); a nil body means that flavour receives nothing.
 	Reconbanker func(e verigate.Event) ([]byte, error)
 	Log         *slog.Logger
 }
