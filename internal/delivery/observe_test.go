@@ -54,7 +54,7 @@ func TestOnAttempt(t *testing.T) {
 			t.Fatalf("outcomes %v, want %v", outcomes, want)
 		}
 		// Queued at t0; delivered at t0 + 2 s (first attempt) + 5 s + 2 s.
-		if queued[0] != 0 || queued[1] != 9*time.Second || queued[2] != 0 {
+		if queued[0] != -1 || queued[1] != 9*time.Second || queued[2] != -1 {
 			t.Fatalf("queued durations %v", queued)
 		}
 		if got, _ := e.svc.Get(e.inst, ep.ID); got.Enabled {

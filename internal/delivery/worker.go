@@ -42,7 +42,7 @@ type WorkerOptions struct {
 	// OnAttempt, if set, is told of every attempt once it is recorded:
 	// its outcome (one of the Outcome constants) and, for a delivered
 	// message first queued by an event, how long after it was queued it
-	// was delivered (0 otherwise). Metrics use it; it must not block.
+	// was delivered (-1 otherwise). Metrics use it; it must not block.
 	OnAttempt func(outcome string, queued time.Duration)
 }
 
@@ -232,7 +232,7 @@ func (w *Worker) deliver(ctx context.Context, b *verigate.WebhookBatch) (int, er
 // observe tells OnAttempt of a recorded batch's attempts.
 func (w *Worker) observe(b *verigate.WebhookBatch, rec verigate.WebhookRecord) {
 	for i, r := range rec.Attempts {
-		outcome, queued := "", time.Duration(0)
+		outcome, queued := "", time.Duration(-1)
 		switch r.Status {
 		case verigate.MessageDelivered:
 			outcome = OutcomeDelivered
