@@ -127,4 +127,3 @@ func printWebhooks(p func(string, ...any), st *demoState, adminEnv string) {
 	p("#   go run ./cmd/verigate webhook listen --addr 127.0.0.1:9000 --secret $WH_SECRET")
 	p("")
 }
-
