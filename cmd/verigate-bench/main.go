@@ -94,6 +94,7 @@ func parseFlags(args []string, stderr io.Writer) (*settings, error) {
 		for _, c := range serverCases(&fixture{}) {
 			known = append(known, c.Name)
 		}
+		known = append(known, caseWebhook)
 		for _, c := range strings.Split(*cases, ",") {
 			c = strings.TrimSpace(c)
 			if !slices.Contains(known, c) {
@@ -260,6 +261,16 @@ func runEngine(ctx context.Context, st *settings, engine, bin, bareURL string, l
 	}
 	for i := range er.Cases {
 		er.Cases[i].summarize()
+	}
+	if len(st.Cases) == 0 || slices.Contains(st.Cases, caseWebhook) {
+		logf("%s: webhook delivery …", engine)
+		dsn := dbURL
+		if dsn == "" {
+			dsn = filepath.Join(dir, "verigate.db")
+		}
+		if er.Webhooks, err = runWebhookCase(ctx, s, f, dsn, logf); err != nil {
+			return nil, fmt.Errorf("webhook delivery: %w", err)
+		}
 	}
 	logf("%s: done in %.0f s", engine, time.Since(began).Seconds())
 	return er, nil

@@ -126,6 +126,7 @@ func newServer(bin, dir, databaseURL string) (*server, error) {
 		"VERIGATE_DATA_DIR="+dir,
 		"VERIGATE_SECRET_KEY=verigate-bench-secret-key-0123456789",
 		"VERIGATE_SHUTDOWN_TIMEOUT=2s",
+		"VERIGATE_WEBHOOK_ALLOW_PRIVATE=true", // the webhook case's receiver is on loopback
 	)
 	if databaseURL != "" {
 		env = append(env, "VERIGATE_DATABASE_URL="+databaseURL)

@@ -33,6 +33,8 @@ type machine struct {
 type engineResult struct {
 	Engine string       `json:"engine"`
 	Cases  []caseResult `json:"cases"`
+	// Webhooks is the webhook-delivery case (webhooks.go).
+	Webhooks *webhookResult `json:"webhooks,omitempty"`
 }
 
 // caseResult is one case's rounds and their summary: medians over the
@@ -140,6 +142,7 @@ func printTable(w io.Writer, res *result) {
 		"(-otp-accounts opens more). It ran %s (median of the rounds).\n"+
 		"The worker delivering the codes runs in the measured server meanwhile, as it would in production.\n",
 		st.OTPAccounts, strings.Join(ran, ", "))
+	printWebhooks(w, res)
 	fmt.Fprintf(w, "CSRF step read: round robin over %d test-mode sessions, each allowed 300 applicant requests a minute.\n"+
 		"API keys are created with --rate-limit %s so no case measures 429s.\n", st.CSRFSessions, keyRate)
 }
@@ -169,4 +172,34 @@ func thousands(x float64) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// printWebhooks prints the webhook-delivery case's rows: figures of their
+// own (no bare ratio means anything for them).
+func printWebhooks(w io.Writer, res *result) {
+	var rows []string
+	for _, er := range res.Engines {
+		wh := er.Webhooks
+		if wh == nil {
+			continue
+		}
+		engine := engineNames[er.Engine]
+		for _, t := range wh.Throughput {
+			rows = append(rows, fmt.Sprintf("| burst of %s events → %d endpoint(s) | %s | %s signed deliveries/s (%s in %.2f s) |",
+				thousands(float64(t.Events)), t.Endpoints, engine, thousands(t.DeliveriesSec), thousands(float64(t.Messages)), t.Seconds))
+		}
+		l := wh.Latency
+		rows = append(rows, fmt.Sprintf("| %d sessions created at %d/s, created → delivered | %s | p50 %s ms, p99 %s ms (max %s) |",
+			l.Events, l.EventsPerSecond, engine, oneDecimal(l.P50Ms), oneDecimal(l.P99Ms), oneDecimal(l.MaxMs)))
+	}
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\n| webhook-delivery | engine | figure |\n|---|---|---|")
+	fmt.Fprintln(w, strings.Join(rows, "\n"))
+	fmt.Fprintf(w, "Webhook delivery, to a receiver in the bench process that verifies every signature: a burst of events\n"+
+		"committed at once straight into the outbox (500 per statement), timed from the first write to the last\n"+
+		"message received (the server finds another process's events by its 250 ms poll); then sessions created\n"+
+		"over HTTP at a steady rate, each timed from its request being sent to its message arriving. One endpoint's\n"+
+		"messages go out one after another, in order; several endpoints are sent to at once.\n\n")
 }

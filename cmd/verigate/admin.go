@@ -43,6 +43,9 @@ const adminUsage = `Usage: verigate admin <command> [flags]   (every command tak
   proof sandbox --step ID               a sandbox-signed Reclaim proof for a test-mode step
   call simulate --institution KEY --phone +1… [--name NAME]   put a sandbox call into the queue
   call ingest-secret --institution KEY   the secret a telephony integration signs call reports with
+  webhook create --org KEY --url URL [--mode live|test] [--events t1,t2] [--include-children]
+                 [--description D]   prints the signing secret once
+  webhook list --org KEY [--mode live|test]
 
 Roles: owner, admin, operator, reviewer, developer, viewer.
 `

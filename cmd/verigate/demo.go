@@ -40,6 +40,8 @@ type demoState struct {
 	ReviewSessionID int64 `json:"reviewSessionId"`
 	// Connections holds a Sandbox Bank login waiting for a code.
 	Connections []demoConnection `json:"connections"`
+	// Webhook is the endpoint of the demo's built-in receiver.
+	Webhook *demoWebhook `json:"webhook,omitempty"`
 }
 
 type demoConnection struct {
@@ -112,10 +114,16 @@ func demo(ctx context.Context, args []string, e *env) error {
 	getenv := e.getenv
 	e2 := *e
 	e2.getenv = func(k string) string {
-		if v := getenv(k); v != "" || k != "VERIGATE_DATA_DIR" {
+		if v := getenv(k); v != "" {
 			return v
 		}
-		return demoDir
+		switch k {
+		case "VERIGATE_DATA_DIR":
+			return demoDir
+		case "VERIGATE_WEBHOOK_ALLOW_PRIVATE": // the built-in receiver is on loopback
+			return "true"
+		}
+		return ""
 	}
 	c := newCmdline("demo", "[--json] [flags]", `Runs the server with a demo tenant (data in `+demoDir+` unless VERIGATE_DATA_DIR or
 --data-dir says otherwise) and prints its credentials and shell lines that
@@ -136,6 +144,20 @@ exercise every surface. Running it again reuses the data directory.`, &e2)
 
 	st, err := setUpDemo(ctx, a, e)
 	if err != nil {
+		return err
+	}
+	// The receiver prints what it receives after the tour (on stderr
+	// under --json, whose stdout is the one JSON object).
+	received := e.stdout
+	if *asJSON {
+		received = e.stderr
+	}
+	stopReceiver, err := startDemoReceiver(ctx, a, st, received)
+	if err != nil {
+		return err
+	}
+	defer stopReceiver() // after Serve: the worker has stopped sending
+	if err := saveDemo(filepath.Join(a.Config.DataDir, demoFile), st); err != nil {
 		return err
 	}
 	if *asJSON {

@@ -78,6 +78,7 @@ func printDemo(w io.Writer, st *demoState, adminEnv string, ingestKey []byte, no
 	p("# Sandbox Bank users, password pass: good, otp, alpha (code AB12CD34), twice (123456 then 654321), locked, slow.")
 	p("")
 	printEmbedded(p)
+	printWebhooks(p, st, adminEnv)
 	p("# Manage it from another terminal (the same data directory):")
 	p("%s go run ./cmd/verigate admin org list", adminEnv)
 	p("%s go run ./cmd/verigate admin call simulate --institution demo-cu --phone +15550105000 --name 'Sam Caller'", adminEnv)

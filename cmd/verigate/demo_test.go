@@ -47,6 +47,19 @@ func TestDemoLinesRun(t *testing.T) {
 		}
 	}
 	c.base(t)
+	// The built-in receiver prints what it receives after the tour; read
+	// it meanwhile, so the pipe never fills.
+	received := make(chan string, 10000)
+	go func() {
+		for {
+			line, err := c.stdout.ReadString('\n')
+			if err != nil {
+				close(received)
+				return
+			}
+			received <- line
+		}
+	}()
 	// One bash reads the lines as a newcomer pastes them; after each
 	// command a check names the line that failed.
 	var script strings.Builder
@@ -76,6 +89,25 @@ func TestDemoLinesRun(t *testing.T) {
 			numbered[i] = fmt.Sprintf("%3d %s", i+1, l)
 		}
 		t.Fatalf("the demo's lines failed: %v\n--- output\n%s\n--- lines\n%s\n--- server\n%.3000s", err, out, strings.Join(numbered, "\n"), c.logs())
+	}
+	// The tour's reject line changed a session: the receiver got the
+	// event, signed with the endpoint's secret.
+	var seen []string
+	deadline := time.After(30 * time.Second)
+	for waiting := true; waiting; {
+		select {
+		case line, ok := <-received:
+			if !ok {
+				t.Fatalf("demo output ended; received:\n%s", strings.Join(seen, ""))
+			}
+			seen = append(seen, line)
+			if !strings.HasPrefix(line, demoReceiverPrefix) || !strings.Contains(line, "  signature ok  ") {
+				t.Fatalf("the receiver printed %q", line)
+			}
+			waiting = !strings.Contains(line, "  verification.rejected  signature ok  ")
+		case <-deadline:
+			t.Fatalf("no verification.rejected webhook within 30 s; received:\n%s\n--- server\n%.3000s", strings.Join(seen, ""), c.logs())
+		}
 	}
 	c.cmd.Process.Signal(syscall.SIGTERM)
 	c.wait(t)

@@ -54,6 +54,9 @@ type App struct {
 	// Webhooks manages webhook endpoints and their delivery log, for
 	// every surface.
 	Webhooks *delivery.Service
+	// Deliveries is the webhook worker (RunWebhooks runs it); surfaces
+	// never get it.
+	Deliveries *delivery.Worker
 	// Debug, when set, is the admin listener Serve serves pprof on
 	// (VERIGATE_DEBUG_ADDR).
 	Debug   net.Listener
@@ -112,9 +115,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sqlstore
 	a.Jobs = verification.NewJobs(a.Verify)
 	a.Idempotency = idempotency.New(db, cfg.SecretKey, log)
 	a.Worker = connect.NewWorker(a.Connect, a.Jobs)
-	a.Webhooks = delivery.New(db, cfg.SecretKey,
-		webhook.Guard{AllowPrivate: cfg.WebhookAllowPrivate, AllowHTTP: cfg.WebhookAllowHTTP},
-		delivery.Options{RotationOverlap: cfg.WebhookRotationOverlap, Log: log})
+	guard := webhook.Guard{AllowPrivate: cfg.WebhookAllowPrivate, AllowHTTP: cfg.WebhookAllowHTTP}
+	a.Webhooks = delivery.New(db, cfg.SecretKey, guard, delivery.Options{RotationOverlap: cfg.WebhookRotationOverlap, Log: log})
 	if err := a.Verify.SyncCatalog(ctx); err != nil {
 		return nil, fmt.Errorf("sync the data-source catalog: %w", err)
 	}
@@ -131,6 +133,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sqlstore
 	for name, pool := range db.Pools() {
 		a.Server.Registry().MustRegister(collectors.NewDBStatsCollector(pool, name))
 	}
+	a.newDeliveries(guard)
 	now := func() time.Time { return a.now() }
 	a.Server.Mount((&external.Handler{Access: a.Access, Calls: a.Calls, PublicURL: cfg.PublicURL, Log: log, Limiter: a.Limits, Now: now}).Surface(cfg.BodyLimit))
 	a.Server.Mount((&partner.Handler{Access: a.Access, Verification: a.Verify, Limiter: a.Limits, Log: log,
@@ -229,6 +232,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	defer stopJobs()
 	go a.RunJobs(jobs, 30*time.Second)
 	go a.Worker.Run(jobs, time.Second)
+	webhooks := make(chan struct{})
+	go func() { defer close(webhooks); a.RunWebhooks(jobs) }()
+	// The webhook attempts under way finish and are recorded before the
+	// database closes (the sender's timeout bounds them).
+	defer func() { stopJobs(); <-webhooks }()
 	if a.Debug != nil {
 		debug := &http.Server{Handler: server.DebugHandler(), ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}

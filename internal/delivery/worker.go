@@ -39,7 +39,21 @@ type WorkerOptions struct {
 	Jitter func() float64
 	// Sleep waits out an endpoint's rate limit (real time by default).
 	Sleep func(ctx context.Context, d time.Duration)
+	// OnAttempt, if set, is told of every attempt once it is recorded:
+	// its outcome (one of the Outcome constants) and, for a delivered
+	// message first queued by an event, how long after it was queued it
+	// was delivered (-1 otherwise). Metrics use it; it must not block.
+	OnAttempt func(outcome string, queued time.Duration)
 }
+
+// Attempt outcomes, as OnAttempt reports them.
+const (
+	OutcomeDelivered = "delivered"
+	OutcomeRetrying  = "failed_retrying" // failed; another attempt is scheduled
+	OutcomeFailed    = "failed"          // failed its last scheduled attempt
+	OutcomeAborted   = "aborted"         // the receiver asked for no more attempts
+	OutcomeDisabled  = "disabled"        // failed, and its endpoint was disabled
+)
 
 // Failing for this long without a success disables an endpoint on its
 // next failure.
@@ -110,8 +124,9 @@ func (w *Worker) Wake() {
 
 // Run works until ctx ends: it dispatches events, claims due messages for
 // as many endpoints as it has free slots, and sends each endpoint's batch
-// in the background. Sends under way when ctx ends are cut short and
-// their messages released untried.
+// in the background. When ctx ends, attempts under way finish and are
+// recorded (each batch's untried messages are released) before Run
+// returns.
 func (w *Worker) Run(ctx context.Context) {
 	t := time.NewTicker(w.opts.Poll)
 	defer t.Stop()
@@ -208,7 +223,35 @@ func (w *Worker) deliver(ctx context.Context, b *verigate.WebhookBatch) (int, er
 		w.s.log.Error("record webhook attempts", "err", err, "endpoint", b.Endpoint.ID)
 		return len(rec.Attempts), err
 	}
+	if w.opts.OnAttempt != nil {
+		w.observe(b, rec)
+	}
 	return len(rec.Attempts), nil
+}
+
+// observe tells OnAttempt of a recorded batch's attempts.
+func (w *Worker) observe(b *verigate.WebhookBatch, rec verigate.WebhookRecord) {
+	for i, r := range rec.Attempts {
+		outcome, queued := "", time.Duration(-1)
+		switch r.Status {
+		case verigate.MessageDelivered:
+			outcome = OutcomeDelivered
+			// Attempts are made in the batch's order, from its head.
+			if m := b.Messages[i]; m.ID == r.Attempt.MessageID && m.Trigger == verigate.TriggerScheduled {
+				queued = max(0, r.Attempt.At.Add(r.Attempt.Latency).Sub(m.CreatedAt))
+			}
+		case verigate.MessageAborted:
+			outcome = OutcomeAborted
+		case verigate.MessageFailed:
+			outcome = OutcomeFailed
+		default:
+			outcome = OutcomeRetrying
+		}
+		if rec.Disable != "" && r.Status != verigate.MessageDelivered && r.Status != verigate.MessageAborted {
+			outcome = OutcomeDisabled
+		}
+		w.opts.OnAttempt(outcome, queued)
+	}
 }
 
 // signer holds an endpoint's opened keys for one batch.
@@ -286,11 +329,10 @@ func (w *Worker) send(ctx context.Context, b *verigate.WebhookBatch) verigate.We
 		if sg.err != nil {
 			res = webhook.Result{Err: sg.err}
 		} else {
-			res = w.sender.Send(ctx, sg.delivery(ep, m, start))
-			if ctx.Err() != nil { // shutting down: not the receiver's fault
-				release()
-				break
-			}
+			// An attempt under way when the worker stops is let finish
+			// (the sender's timeout bounds it) and recorded: cut short,
+			// it might have reached the receiver and be sent again.
+			res = w.sender.Send(context.WithoutCancel(ctx), sg.delivery(ep, m, start))
 		}
 		stop := w.outcome(&rec, ep, m, start, res)
 		if stop {

@@ -52,6 +52,7 @@ type DB struct {
 	read, write, adhoc queryer
 	roStmts, rwStmts   *stmtCache
 	queries            atomic.Int64
+	onEvents           func() // see OnEvents
 }
 
 // newDB returns the store on its pools. On SQLite each pool gets a
@@ -282,6 +283,21 @@ func (db *DB) Pending(ctx context.Context) (bool, error) {
 // returns once the commit is durable. On SQLite fn joins the writer's
 // group commit (writer.go), in a savepoint of its own.
 func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if db.onEvents != nil {
+		var wrote atomic.Bool
+		if err := db.commit(ctx, markedTx(fn, &wrote)); err != nil {
+			return err
+		}
+		if wrote.Load() {
+			db.onEvents()
+		}
+		return nil
+	}
+	return db.commit(ctx, fn)
+}
+
+// commit runs fn in a write transaction and commits it.
+func (db *DB) commit(ctx context.Context, fn func(*sql.Tx) error) error {
 	if db.writer != nil {
 		return db.writer.do(ctx, fn)
 	}

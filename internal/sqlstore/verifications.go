@@ -106,6 +106,7 @@ func writeSideEffects(ctx context.Context, q queryer, id string, audit []verigat
 		if _, err := q.ExecContext(ctx, query, args...); err != nil {
 			return err
 		}
+		markEvents(q)
 	}
 	return nil
 }
