@@ -136,12 +136,14 @@ func printTable(w io.Writer, res *result) {
 			}
 		}
 	}
-	fmt.Fprintf(w, "OTP submit: before each round %d Sandbox Bank logins are opened and wait for a code (not timed); the case\n"+
-		"submits the right code once to each (202). A login waits for one code at a time and takes at most 5 per\n"+
-		"10 minutes, so every submit needs a waiting login of its own: the case ends when they are used up\n"+
-		"(-otp-accounts opens more). It ran %s (median of the rounds).\n"+
-		"The worker delivering the codes runs in the measured server meanwhile, as it would in production.\n",
-		st.OTPAccounts, strings.Join(ran, ", "))
+	if len(ran) > 0 {
+		fmt.Fprintf(w, "OTP submit: before each round %d Sandbox Bank logins are opened and wait for a code (not timed); the case\n"+
+			"submits the right code once to each (202). A login waits for one code at a time and takes at most 5 per\n"+
+			"10 minutes, so every submit needs a waiting login of its own: the case ends when they are used up\n"+
+			"(-otp-accounts opens more). It ran %s (median of the rounds).\n"+
+			"The worker delivering the codes runs in the measured server meanwhile, as it would in production.\n",
+			st.OTPAccounts, strings.Join(ran, ", "))
+	}
 	printWebhooks(w, res)
 	fmt.Fprintf(w, "CSRF step read: round robin over %d test-mode sessions, each allowed 300 applicant requests a minute.\n"+
 		"API keys are created with --rate-limit %s so no case measures 429s.\n", st.CSRFSessions, keyRate)
