@@ -31,6 +31,7 @@ type Store interface {
 	RedeliverWebhookMessage(ctx context.Context, id string, now time.Time, ev verigate.AuditEvent) error
 	ReplayWebhookMessages(ctx context.Context, endpointID string, since time.Time, onlyFailed bool, now time.Time, ev verigate.AuditEvent) (int, error)
 	InsertWebhookMessage(ctx context.Context, m *verigate.WebhookMessage, ev verigate.AuditEvent) error
+	ListEventsIn(ctx context.Context, f verigate.EventFilter) ([]verigate.Event, error)
 
 	Dispatch(ctx context.Context, now time.Time, limit int, render func(verigate.Event, *verigate.WebhookEndpoint) ([]byte, error)) (events, messages int, err error)
 	ClaimWebhookMessages(ctx context.Context, now time.Time, lease time.Duration, maxEndpoints, batch int) ([]*verigate.WebhookBatch, error)
