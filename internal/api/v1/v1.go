@@ -31,10 +31,10 @@ type Handler struct {
 	Webhooks *delivery.Service
 	// Idempotency gives the webhook POSTs Idempotency-Key semantics.
 	Idempotency *idempotency.Service
-	Limiter  ratelimit.Store
-	Log      *slog.Logger
-	Now      func() time.Time
-	Draining <-chan struct{} // closed at shutdown: event streams end
+	Limiter     ratelimit.Store
+	Log         *slog.Logger
+	Now         func() time.Time
+	Draining    <-chan struct{} // closed at shutdown: event streams end
 
 	streamsMu sync.Mutex
 	streams   map[string]int // open event streams by API key, on this server
