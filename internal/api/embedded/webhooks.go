@@ -258,7 +258,7 @@ func (h *Handler) updateWebhook(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if in == (updateWebhookRequest{}) {
-		return verigate.Errorf(verigate.EINVALID, "Give at least one field to change.")
+		return verigate.Errorf(verigate.EINVALID, "The request body must give at least one field to change.")
 	}
 	up := delivery.EndpointUpdate{URL: in.URL, Description: in.Description, EventTypes: in.EventTypes, Enabled: in.Enabled,
 		RateLimit: in.RateLimit, IncludeChildren: in.IncludeChildren, IncludePII: in.IncludePII, Flavour: in.Flavour}

@@ -245,7 +245,7 @@ func (h *Handler) updateEndpoint(w http.ResponseWriter, r *http.Request) error {
 	up := delivery.EndpointUpdate{URL: in.URL, Description: in.Description, EventTypes: in.EventTypes, Enabled: in.Enabled,
 		RateLimit: in.RateLimit, IncludeChildren: in.IncludeChildren, IncludePII: in.IncludePII, Flavour: in.Flavour}
 	if in == (updateEndpointRequest{}) {
-		return verigate.Errorf(verigate.EINVALID, "Give at least one field to change.")
+		return verigate.Errorf(verigate.EINVALID, "The request body must give at least one field to change.")
 	}
 	if in.Auth != nil {
 		scheme, token, err := in.Auth.check(true)
