@@ -1,6 +1,7 @@
 package v1_test
 
 import (
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +16,9 @@ func wantField(t *testing.T, r *apptest.Response, field string) {
 	t.Helper()
 	wantError(t, r, 400, "VALIDATION_ERROR")
 	var body struct {
-		Error struct{ Details []struct{ Field, Message string } }
+		Error struct {
+			Details []struct{ Field, Message string }
+		}
 	}
 	r.Decode(t, &body)
 	for _, d := range body.Error.Details {
@@ -132,6 +135,9 @@ func TestWebhookBadInput(t *testing.T) {
 		}
 		if n := len(h.do("GET", item+"/messages", nil).JSON(t)["messages"].([]any)); n != 0 {
 			t.Fatalf("a refused test wrote %d messages", n)
+		}
+		if r := e.Raw(httptest.NewRequest("DELETE", ep, nil)); r.Status != 405 || r.Header.Get("Allow") != "GET, POST" || !strings.Contains(string(r.Body), "METHOD_NOT_ALLOWED") {
+			t.Fatalf("DELETE %s: %d %q %s", ep, r.Status, r.Header.Get("Allow"), r.Body)
 		}
 		if strings.Contains(e.Logs.String(), `"level":"ERROR"`) {
 			t.Fatalf("bad input logged an error:\n%s", e.Logs)
