@@ -68,18 +68,49 @@ func Nest(prefix string, err error) error {
 	}
 	out := *e
 	out.Fields = make(map[string]string, len(e.Fields))
-	names := make([]string, 0, len(e.Fields))
 	for field, reason := range e.Fields {
 		out.Fields[prefix+field] = reason
-		names = append(names, prefix+field)
+	}
+	out.Message = fieldsMessage(out.Fields)
+	return &out
+}
+
+// Rename returns err as a surface names its fields: a copy of the field
+// error in err with each field named in names renamed ("rate_limit" →
+// "rateLimit"), and its message composed again. Any other error, and
+// fields not in names, are returned as they are.
+func Rename(err error, names map[string]string) error {
+	var e *Error
+	if !errors.As(err, &e) || len(e.Fields) == 0 {
+		return err
+	}
+	out := *e
+	out.Fields = make(map[string]string, len(e.Fields))
+	renamed := false
+	for field, reason := range e.Fields {
+		if n, ok := names[field]; ok {
+			field, renamed = n, true
+		}
+		out.Fields[field] = reason
+	}
+	if !renamed {
+		return err
+	}
+	out.Message = fieldsMessage(out.Fields)
+	return &out
+}
+
+func fieldsMessage(fields map[string]string) string {
+	names := make([]string, 0, len(fields))
+	for name := range fields {
+		names = append(names, name)
 	}
 	slices.Sort(names)
 	parts := make([]string, len(names))
 	for i, name := range names {
-		parts[i] = name + ": " + out.Fields[name]
+		parts[i] = name + ": " + fields[name]
 	}
-	out.Message = strings.Join(parts, "; ")
-	return &out
+	return strings.Join(parts, "; ")
 }
 
 // ErrorCode returns the code of err, EINTERNAL for anything that is not an

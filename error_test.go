@@ -28,3 +28,19 @@ func TestNest(t *testing.T) {
 		t.Fatal("Nest changed an error without fields")
 	}
 }
+
+func TestRename(t *testing.T) {
+	err := Rename(FieldError("rate_limit", "must be at most 1000"), map[string]string{"rate_limit": "rateLimit"})
+	var e *Error
+	if !errors.As(err, &e) || e.Fields["rateLimit"] == "" || e.Message != "rateLimit: must be at most 1000" || e.Code != EINVALID {
+		t.Fatalf("renamed: %#v", err)
+	}
+	same := FieldError("url", "is required")
+	if Rename(same, map[string]string{"rate_limit": "rateLimit"}) != same {
+		t.Fatal("a field not in the names was changed")
+	}
+	other := Errorf(ENOTFOUND, "gone")
+	if Rename(other, map[string]string{"x": "y"}) != other {
+		t.Fatal("a non-field error was changed")
+	}
+}

@@ -111,33 +111,41 @@ var ForeignPermissions = []Permission{
 // IsForeignPermission reports whether p is one of ForeignPermissions.
 func IsForeignPermission(p Permission) bool { return slices.Contains(ForeignPermissions, p) }
 
-// scopeAliases holds the /v1 scopes whose resource is named differently
-// there: Reconbanker's "account" is Verigate's connection.
-var scopeAliases = map[string]Permission{
-	"accounts:read":  "connections.read",
-	"accounts:write": "connections.write",
+// scopeAliases holds the /v1 scopes that are not a permission's own
+// spelling: Reconbanker's "account" is Verigate's connection, and
+// webhooks:write grants every change to webhook endpoints.
+var scopeAliases = map[string][]Permission{
+	"accounts:read":  {"connections.read"},
+	"accounts:write": {"connections.write"},
+	"webhooks:write": {"webhooks.create", "webhooks.update", "webhooks.delete"},
 }
 
-// ScopePermission translates an API-key scope ("otp:write") into the
-// permission it grants ("otp.write"). Either spelling is accepted.
-func ScopePermission(scope string) (Permission, bool) {
-	if p, ok := scopeAliases[scope]; ok {
-		return p, true
+// ScopePermissions translates an API-key scope ("otp:write") into the
+// permissions it grants (["otp.write"]). Either spelling is accepted.
+func ScopePermissions(scope string) ([]Permission, bool) {
+	if ps, ok := scopeAliases[scope]; ok {
+		return ps, true
 	}
 	p := Permission(strings.Replace(scope, ":", ".", 1))
-	return p, IsPermission(p)
+	return []Permission{p}, IsPermission(p)
 }
 
 // PermissionScope is the API-key scope that grants p, as keys spell it
-// ("otp:write"; "accounts:read" for connections.read).
+// ("otp:write"; "accounts:read" for connections.read, "webhooks:write"
+// for webhooks.create).
 func PermissionScope(p Permission) string {
-	for scope, q := range scopeAliases {
-		if q == p {
+	for scope, ps := range scopeAliases {
+		if slices.Contains(ps, p) {
 			return scope
 		}
 	}
 	return strings.Replace(string(p), ".", ":", 1)
 }
+
+// Scopes are the /v1 API-key scopes, in the order the documentation
+// lists them. Any permission's own spelling ("users:read") is a scope
+// too; these are the ones /v1 routes need.
+var Scopes = []string{"accounts:read", "accounts:write", "status:read", "otp:write", "webhooks:read", "webhooks:write", "events:read"}
 
 // Built-in role names.
 const (

@@ -65,14 +65,28 @@ func TestValidation(t *testing.T) {
 }
 
 func TestPermissions(t *testing.T) {
-	for scope, want := range map[string]verigate.Permission{"otp:write": "otp.write", "status:read": "status.read",
-		"accounts:write": "connections.write", "users.read": "users.read"} {
-		if got, ok := verigate.ScopePermission(scope); !ok || got != want {
-			t.Errorf("ScopePermission(%q) = %q, %v", scope, got, ok)
+	for scope, want := range map[string]string{"otp:write": "[otp.write]", "status:read": "[status.read]",
+		"accounts:write": "[connections.write]", "users.read": "[users.read]", "webhooks:read": "[webhooks.read]",
+		"webhooks:write": "[webhooks.create webhooks.update webhooks.delete]", "events:read": "[events.read]"} {
+		if got, ok := verigate.ScopePermissions(scope); !ok || fmt.Sprint(got) != want {
+			t.Errorf("ScopePermissions(%q) = %q, %v", scope, got, ok)
 		}
 	}
-	if _, ok := verigate.ScopePermission("root:all"); ok {
-		t.Error("unknown scope accepted")
+	for _, bad := range []string{"root:all", "webhooks.write", "webhooks:admin"} {
+		if _, ok := verigate.ScopePermissions(bad); ok {
+			t.Errorf("unknown scope %q accepted", bad)
+		}
+	}
+	for _, sc := range verigate.Scopes {
+		if _, ok := verigate.ScopePermissions(sc); !ok {
+			t.Errorf("listed scope %q grants nothing", sc)
+		}
+	}
+	for p, want := range map[verigate.Permission]string{"webhooks.update": "webhooks:write", "webhooks.read": "webhooks:read",
+		"connections.read": "accounts:read", "otp.write": "otp:write"} {
+		if got := verigate.PermissionScope(p); got != want {
+			t.Errorf("PermissionScope(%s) = %s, want %s", p, got, want)
+		}
 	}
 	owner := verigate.RolePermissions(verigate.RoleOwner)
 	if len(owner) != len(verigate.Permissions) {

@@ -118,6 +118,16 @@ type WebhookEndpointFilter struct {
 	Limit  int
 }
 
+// EventFilter selects events of the event stream, oldest first, a page
+// at a time.
+type EventFilter struct {
+	OrgIDs []string
+	Mode   Mode
+	Type   EventType // "": every type
+	After  int64     // cursor: ids above this one
+	Limit  int
+}
+
 // WebhookMessageStatus is where a message stands.
 type WebhookMessageStatus string
 

@@ -107,7 +107,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, in APIKeyInput) (string, *ve
 	}
 	var scopes []string
 	for _, sc := range in.Scopes {
-		if _, ok := verigate.ScopePermission(sc); !ok {
+		if _, ok := verigate.ScopePermissions(sc); !ok {
 			return "", nil, verigate.FieldError("scopes", "unknown scope "+sc)
 		}
 		if sc = strings.Replace(sc, ".", ":", 1); !slices.Contains(scopes, sc) {
@@ -165,8 +165,11 @@ func (s *Service) CreateAPIKey(ctx context.Context, in APIKeyInput) (string, *ve
 		return "", nil, err
 	}
 	for _, sc := range scopes {
-		if p, _ := verigate.ScopePermission(sc); !slices.Contains(held, p) {
-			return "", nil, verigate.Errorf(verigate.EFORBIDDEN, "User %s does not hold %s, so a key acting as it cannot carry scope %s.", email, p, sc)
+		ps, _ := verigate.ScopePermissions(sc)
+		for _, p := range ps {
+			if !slices.Contains(held, p) {
+				return "", nil, verigate.Errorf(verigate.EFORBIDDEN, "User %s does not hold %s, so a key acting as it cannot carry scope %s.", email, p, sc)
+			}
 		}
 	}
 	if err := s.checkAccounts(ctx, u.OrgID, in.Accounts); err != nil {
@@ -264,8 +267,11 @@ func (s *Service) VerifyAPIKey(ctx context.Context, key string) (*verigate.APIKe
 	}
 	var perms []verigate.Permission
 	for _, sc := range k.Scopes {
-		if p, ok := verigate.ScopePermission(sc); ok && slices.Contains(held, p) {
-			perms = append(perms, p)
+		ps, _ := verigate.ScopePermissions(sc)
+		for _, p := range ps {
+			if slices.Contains(held, p) && !slices.Contains(perms, p) {
+				perms = append(perms, p)
+			}
 		}
 	}
 	orgs, err := s.reach(ctx, u.OrgID)

@@ -138,9 +138,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sqlstore
 	a.Server.Mount((&external.Handler{Access: a.Access, Calls: a.Calls, PublicURL: cfg.PublicURL, Log: log, Limiter: a.Limits, Now: now}).Surface(cfg.BodyLimit))
 	a.Server.Mount((&partner.Handler{Access: a.Access, Verification: a.Verify, Limiter: a.Limits, Log: log,
 		Idempotency: a.Idempotency, Now: now}).Surface(cfg.BodyLimit))
-	a.Server.Mount((&embedded.Handler{Access: a.Access, Log: log, Limiter: a.Limits, Now: now}).Surface(cfg.BodyLimit))
+	a.Server.Mount((&embedded.Handler{Access: a.Access, Webhooks: a.Webhooks, Log: log, Limiter: a.Limits, Now: now}).Surface(cfg.BodyLimit))
 	a.Server.Mount((&v1.Handler{Access: a.Access, Connect: a.Connect, Limiter: a.Limits, Log: log, Now: now,
-		Draining: a.Server.Draining()}).Surface(cfg.BodyLimit))
+		Draining: a.Server.Draining(), Webhooks: a.Webhooks, Idempotency: a.Idempotency}).Surface(cfg.BodyLimit))
 	return a, nil
 }
 

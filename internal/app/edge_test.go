@@ -150,6 +150,7 @@ func TestEdgeCases(t *testing.T) {
 		t.Run("wrong method on a collection", func(t *testing.T) {
 			for _, tc := range []struct{ method, path, allow string }{
 				{"DELETE", "/users", "GET, POST"}, {"PATCH", "/roles", "GET, POST"}, {"PUT", "/token", "POST"},
+				{"DELETE", "/webhooks", "GET, POST"}, {"POST", "/events", "GET"},
 			} {
 				resp := e.Raw(httptest.NewRequest(tc.method, tc.path, nil))
 				if resp.Status != 405 || resp.Header.Get("Allow") != tc.allow || !strings.Contains(string(resp.Body), `"code":"method_not_allowed"`) {
@@ -161,6 +162,7 @@ func TestEdgeCases(t *testing.T) {
 			for _, tc := range []struct{ path, shape string }{
 				{"/partner", `"statusCode":404`}, {"/v1", `"code":"NOT_FOUND"`}, {"/external", `"success":false`},
 				{"/application", `"code":"not_found"`}, {"/organization", `"code":"not_found"`},
+				{"/webhooks/x/y/z", `"code":"not_found"`}, {"/v1/webhook-endpoints/x/y/z/w/v", `"code":"NOT_FOUND"`},
 			} {
 				resp := e.Raw(httptest.NewRequest("POST", tc.path, nil))
 				if resp.Status != 404 || !strings.Contains(string(resp.Body), tc.shape) {
@@ -236,7 +238,7 @@ func TestDeclaredOversizeBody(t *testing.T) {
 	}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
-	for _, path := range []string{"/partner/session", "/v1/accounts", "/users", "/external/institutions"} {
+	for _, path := range []string{"/partner/session", "/v1/accounts", "/users", "/external/institutions", "/v1/webhook-endpoints", "/webhooks"} {
 		conn, err := net.Dial("tcp", ln.Addr().String())
 		if err != nil {
 			t.Fatal(err)

@@ -31,6 +31,7 @@ type Store interface {
 	RedeliverWebhookMessage(ctx context.Context, id string, now time.Time, ev verigate.AuditEvent) error
 	ReplayWebhookMessages(ctx context.Context, endpointID string, since time.Time, onlyFailed bool, now time.Time, ev verigate.AuditEvent) (int, error)
 	InsertWebhookMessage(ctx context.Context, m *verigate.WebhookMessage, ev verigate.AuditEvent) error
+	ListEventsIn(ctx context.Context, f verigate.EventFilter) ([]verigate.Event, error)
 
 	Dispatch(ctx context.Context, now time.Time, limit int, render func(verigate.Event, *verigate.WebhookEndpoint) ([]byte, error)) (events, messages int, err error)
 	ClaimWebhookMessages(ctx context.Context, now time.Time, lease time.Duration, maxEndpoints, batch int) ([]*verigate.WebhookBatch, error)
@@ -199,10 +200,11 @@ func (s *Service) validate(ctx context.Context, e *verigate.WebhookEndpoint, tok
 	if token == "" {
 		return verigate.FieldError("auth_token", "is required with an auth_scheme")
 	}
-	if len(token) > MaxAuthToken || strings.ContainsAny(token, " \t\r\n") {
-		return verigate.FieldError("auth_token", "must be at most 512 characters, without spaces")
+	// A header value: visible ASCII only, as the documents' pattern says.
+	if len(token) > MaxAuthToken || strings.IndexFunc(token, func(r rune) bool { return r < '!' || r > '~' }) >= 0 {
+		return verigate.FieldError("auth_token", "must be 1 to 512 visible ASCII characters (no spaces)")
 	}
-	return verigate.ValidateText("auth_token", token, MaxAuthToken)
+	return nil
 }
 
 // keptToken stands for the stored auth token when validating a change
@@ -216,6 +218,55 @@ func authID(endpointID string) string { return endpointID + "/auth" }
 // Create makes an endpoint and returns it with its secret, shown this
 // once.
 func (s *Service) Create(ctx context.Context, in EndpointInput) (*verigate.WebhookEndpointSecret, error) {
+	made, _, err := s.CreateEach(ctx, []EndpointInput{in})
+	if err != nil {
+		return nil, err
+	}
+	return made[0], nil
+}
+
+// MaxCreateEach bounds the endpoints one CreateEach makes.
+const MaxCreateEach = 20
+
+// CreateEach makes several endpoints (ExactPay's one per URL), each with
+// its secret, shown this once. Every input is authorized and checked
+// before any is written, so bad input writes nothing; on error, failed
+// is the index of the input at fault (0 for an error of none in
+// particular).
+func (s *Service) CreateEach(ctx context.Context, ins []EndpointInput) (made []*verigate.WebhookEndpointSecret, failed int, err error) {
+	if len(ins) == 0 || len(ins) > MaxCreateEach {
+		return nil, 0, verigate.FieldError("url", "give 1 to 20 URLs")
+	}
+	type prepared struct {
+		e     *verigate.WebhookEndpoint
+		token string
+	}
+	var todo []prepared
+	for i, in := range ins {
+		e, err := s.prepare(ctx, in)
+		if err != nil {
+			return nil, i, err
+		}
+		todo = append(todo, prepared{e, in.AuthToken})
+	}
+	for i, p := range todo {
+		secret := newSecret()
+		keys := verigate.WebhookKeys{Secret: s.seal.Seal(p.e.ID, []byte(secret))}
+		if p.token != "" {
+			keys.AuthToken = s.seal.Seal(authID(p.e.ID), []byte(p.token))
+		}
+		ev := verigate.NewAuditEvent(ctx, p.e.CreatedAt, "webhook_endpoint.create", "webhook_endpoint", p.e.ID, p.e.OrgID)
+		ev.Details = map[string]any{"url": p.e.URL, "flavour": string(p.e.Flavour)}
+		if err := s.store.CreateWebhookEndpoint(ctx, p.e, keys, ev); err != nil {
+			return nil, i, err
+		}
+		made = append(made, &verigate.WebhookEndpointSecret{Endpoint: p.e, Secret: secret})
+	}
+	return made, 0, nil
+}
+
+// prepare authorizes and checks a new endpoint, without writing it.
+func (s *Service) prepare(ctx context.Context, in EndpointInput) (*verigate.WebhookEndpoint, error) {
 	p := verigate.PrincipalFrom(ctx)
 	org := in.OrgID
 	if org == "" && p != nil {
@@ -247,17 +298,7 @@ func (s *Service) Create(ctx context.Context, in EndpointInput) (*verigate.Webho
 	} else if !active {
 		return nil, verigate.Errorf(verigate.EFORBIDDEN, "This organization is disabled.")
 	}
-	secret := newSecret()
-	keys := verigate.WebhookKeys{Secret: s.seal.Seal(e.ID, []byte(secret))}
-	if in.AuthToken != "" {
-		keys.AuthToken = s.seal.Seal(authID(e.ID), []byte(in.AuthToken))
-	}
-	ev := verigate.NewAuditEvent(ctx, now, "webhook_endpoint.create", "webhook_endpoint", e.ID, org)
-	ev.Details = map[string]any{"url": e.URL, "flavour": string(e.Flavour)}
-	if err := s.store.CreateWebhookEndpoint(ctx, e, keys, ev); err != nil {
-		return nil, err
-	}
-	return &verigate.WebhookEndpointSecret{Endpoint: e, Secret: secret}, nil
+	return e, nil
 }
 
 // Get returns an endpoint.

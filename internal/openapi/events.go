@@ -80,3 +80,13 @@ var retryNote = strings.Join([]string{
 	"Retry-After is honoured on 429 and 503",
 	"the header webhook-delivery: abort-message stops retrying",
 }, "; ")
+
+// eventTypeSchema is the WebhookEventType schema: every type of the
+// catalogue, which endpoints subscribe to and the event stream filters by.
+func eventTypeSchema() map[string]any {
+	var enum []any
+	for _, w := range verigate.WebhookEventTypes {
+		enum = append(enum, string(w.Type))
+	}
+	return map[string]any{"type": "string", "enum": enum, "description": "An event type of the catalogue (see the webhooks section)."}
+}

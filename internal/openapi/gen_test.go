@@ -45,6 +45,7 @@ var patterns = map[string]func(g *gen) string{
 	`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`: func(g *gen) string {
 		return g.from("abcXYZ019", 1) + g.from("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", g.r.IntN(64))
 	},
+	`^[!-~]+$`:         func(g *gen) string { return g.from("!#$%&*+-./0123456789:;=?@ABCXYZ^_abcxyz~", 1+g.r.IntN(40)) },
 	`^\+?[0-9]{6,15}$`: func(g *gen) string { return g.from("+1", 1) + g.from("0123456789", 6+g.r.IntN(9)) },
 	`^[a-z0-9][a-z0-9-]{1,62}$`: func(g *gen) string {
 		return g.from("abcdefghijklmnopqrstuvwxyz0123456789", 1) + g.from("abcdefghijklmnopqrstuvwxyz0123456789-", 1+g.r.IntN(20))

@@ -47,6 +47,11 @@ func TestLooseInputRefused(t *testing.T) {
 			{"reviewer sortBy empty", "GET", "/partner/reviewer/sessions?sortBy=", nil, s.partnerKey(), "sortBy"},
 			{"calls search empty", "GET", "/external/calls/queue?search=", nil, s.serviceAccount(), "search"},
 			{"limit twice", "GET", "/v1/accounts?limit=5&limit=500", nil, s.v1Key(), "limit"},
+			{"v1 webhook description null", "POST", "/v1/webhook-endpoints", `{"url": "https://a.example", "description": null}`, s.v1Key(), "description"},
+			{"webhook auth null", "POST", "/webhooks", `{"url": "https://a.example", "auth": null}`, s.user(), "auth"},
+			{"v1 events type empty", "GET", "/v1/events?type=", nil, s.v1Key(), "type"},
+			{"webhooks after empty", "GET", "/webhooks?after=", nil, s.user(), "after"},
+			{"events after twice", "GET", "/events?after=1&after=2", nil, s.user(), "after"},
 			{"limit twice, reviewer", "GET", "/partner/reviewer/sessions?limit=5&limit=500", nil, s.partnerKey(), "limit"},
 		}
 		for _, c := range cases {

@@ -52,6 +52,9 @@ func merge() ([]byte, error) {
 	if err := mergeInto(doc, map[string]any{"webhooks": hooks}, "webhooks"); err != nil {
 		return nil, err
 	}
+	if err := mergeInto(doc, map[string]any{"components": map[string]any{"schemas": map[string]any{"WebhookEventType": eventTypeSchema()}}}, "WebhookEventType"); err != nil {
+		return nil, err
+	}
 	return json.MarshalIndent(doc, "", "  ")
 }
 

@@ -2,6 +2,7 @@ package openapi_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/verigate/verigate"
@@ -33,5 +34,17 @@ func TestPermissionNamesDocumented(t *testing.T) {
 	}
 	if got := enum("ApplicationPermissionName"); !slices.Equal(got, all) {
 		t.Errorf("ApplicationPermissionName enum = %v\nwant %v", got, all)
+	}
+}
+
+// TestScopesDocumented: the /v1 security scheme names every scope of
+// verigate.Scopes.
+func TestScopesDocumented(t *testing.T) {
+	doc := openapitest.Doc(t)
+	desc := doc.Components.SecuritySchemes["V1ApiKey"].Value.Description
+	for _, sc := range verigate.Scopes {
+		if !strings.Contains(desc, sc) {
+			t.Errorf("scope %s is not in the V1ApiKey description: %s", sc, desc)
+		}
 	}
 }

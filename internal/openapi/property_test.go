@@ -94,6 +94,13 @@ func TestSchemaValidRequestsAreAccepted(t *testing.T) {
 					switch op.path {
 					case "/partner/step/connect", "/partner/step/otp":
 						g.refs["stepId"] = func() any { return tg.connectorStep }
+					case "/v1/webhook-endpoints", "/webhooks":
+						// An organization in reach: the document cannot say which exist.
+						g.refs["organization_id"] = func() any { return s.account }
+						g.refs["account"] = func() any { return s.account }
+					case "/v1/webhook-endpoints/{endpointId}/replay", "/webhooks/{id}/replay":
+						// A replay starts in the past, which a schema cannot say.
+						g.refs["since"] = func() any { return e.Clock.Now().Add(-time.Hour).Format(time.RFC3339) }
 					case "/partner/step/submit":
 						// Signatures cannot be generated from a schema: the
 						// proofs are genuine (the sandbox attestor's), and
@@ -235,6 +242,14 @@ func (tg *targets) known(path, name string) string {
 		return tg.v1
 	case name == "voiceId":
 		return tg.voiceID
+	case name == "endpointId":
+		return tg.v1Endpoint
+	case name == "messageId" && strings.HasPrefix(path, "/v1/"):
+		return tg.v1Message
+	case name == "id" && strings.HasPrefix(path, "/webhooks/"):
+		return tg.webhook
+	case name == "messageId":
+		return tg.webhookMessage
 	}
 	return ""
 }

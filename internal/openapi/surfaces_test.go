@@ -39,6 +39,8 @@ type targets struct {
 	role                       string // an embedded custom role
 	v1                         string // a /v1 account (connection)
 	voiceID                    string // a call in the institution's queue
+	v1Endpoint, v1Message      string // a /v1 webhook endpoint and a message of it
+	webhook, webhookMessage    string // an embedded webhook and a message of it
 	n                          int
 }
 
@@ -102,6 +104,18 @@ func (s *surfaces) makeTargets(t *testing.T, tg *targets) {
 		t.Fatal(err)
 	}
 	tg.voiceID = c.VoiceID
+	r = e.Do("POST", "/v1/webhook-endpoints", map[string]any{"url": "https://hooks.example/v1"}, s.v1Key()...)
+	if r.Status != 201 {
+		t.Fatalf("create v1 webhook endpoint: %d %s", r.Status, r.Body)
+	}
+	tg.v1Endpoint = r.JSON(t)["id"].(string)
+	tg.v1Message = e.Do("POST", "/v1/webhook-endpoints/"+tg.v1Endpoint+"/test", nil, s.v1Key()...).JSON(t)["id"].(string)
+	r = e.Do("POST", "/webhooks", map[string]any{"url": "https://hooks.example/embedded"}, s.user()...)
+	if r.Status != 201 {
+		t.Fatalf("create embedded webhook: %d %s", r.Status, r.Body)
+	}
+	tg.webhook = r.JSON(t)["id"].(string)
+	tg.webhookMessage = e.Do("POST", "/webhooks/"+tg.webhook+"/test", nil, s.user()...).JSON(t)["id"].(string)
 }
 
 func newSurfaces(t *testing.T, e *apptest.Env) *surfaces {
@@ -115,7 +129,7 @@ func newSurfaces(t *testing.T, e *apptest.Env) *surfaces {
 		return k
 	}
 	s.partner = key(verigate.ModeTest, "verifications:create", "verifications:read", "verifications:update", "verifications:review", "sources:read")
-	s.v1 = key(verigate.ModeTest, "accounts:read", "accounts:write", "otp:write", "status:read")
+	s.v1 = key(verigate.ModeTest, "accounts:read", "accounts:write", "otp:write", "status:read", "webhooks:read", "webhooks:write", "events:read")
 
 	if _, err := e.App.Access.CreateUser(e.System, access.UserInput{OrgKey: "acme", Email: "olivia@acme.test", Username: "olivia", Password: "password of olivia", Roles: []string{verigate.RoleOwner}}); err != nil {
 		t.Fatal(err)

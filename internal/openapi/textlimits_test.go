@@ -57,6 +57,12 @@ func TestTextLimitsCountCharacters(t *testing.T) {
 			{"embedded role description", 500, func(v string) *apptest.Response {
 				return e.Do("POST", "/roles", map[string]any{"name": fmt.Sprintf("role-%d", len(v)), "description": v, "permissions": []string{"users.read"}}, s.user()...)
 			}},
+			{"v1 webhook description", 500, func(v string) *apptest.Response {
+				return e.Do("POST", "/v1/webhook-endpoints", map[string]any{"url": "https://hooks.example/t", "description": v}, s.v1Key()...)
+			}},
+			{"embedded webhook description", 500, func(v string) *apptest.Response {
+				return e.Do("POST", "/webhooks", map[string]any{"url": "https://hooks.example/t", "description": v}, s.user()...)
+			}},
 			{"v1 account credential", 1024, func(v string) *apptest.Response {
 				return e.Do("POST", "/v1/accounts", map[string]any{"source_id": sandboxBank, "credentials": map[string]string{"username": "user_good", "password": v}}, s.v1Key()...)
 			}},

@@ -434,6 +434,22 @@ func (db *DB) ListEvents(ctx context.Context, orgID string, afterID int64, limit
 		orgID, afterID, limit)
 }
 
+// ListEventsIn returns a page of the events of f's organizations and
+// mode, by id after f.After, in one query.
+func (db *DB) ListEventsIn(ctx context.Context, f verigate.EventFilter) ([]verigate.Event, error) {
+	if len(f.OrgIDs) == 0 {
+		return nil, nil
+	}
+	args := []any{string(f.Mode), f.After}
+	cond := ` WHERE mode = $1 AND id > $2 AND org_id IN ` + inList(&args, f.OrgIDs)
+	if f.Type != "" {
+		args = append(args, string(f.Type))
+		cond += ` AND type = $` + itoa(len(args))
+	}
+	args = append(args, f.Limit)
+	return list(ctx, db.adhoc, scanEvent, `SELECT `+eventColumns+` FROM events`+cond+` ORDER BY id LIMIT $`+itoa(len(args)), args...)
+}
+
 // OutboxAfter returns the outbox events of every organization written
 // after id afterID, in the order they were written: what a webhook
 // delivery worker reads from its last delivered id on.

@@ -19,8 +19,13 @@ import (
 // attempts came to.
 
 // dispatchLock is the PostgreSQL advisory lock that makes one dispatcher
-// run at a time across replicas ("verigate" in ASCII).
+// run at a time across replicas ("verigate" in ASCII). Advisory locks are
+// database-wide, so it is keyed by the schema too (lockKey): deployments,
+// or parallel tests, in other schemas of the database never wait on it.
 const dispatchLock = 0x7665726967617465
+
+// lockKey is dispatchLock for the current schema, as SQL.
+const lockKey = `hashtextextended(current_schema(), $1)`
 
 // WebhookRenderer renders event e's body for endpoint ep; a nil body
 // means the endpoint gets no message for it (its flavour has no
@@ -42,7 +47,7 @@ func (db *DB) Dispatch(ctx context.Context, now time.Time, limit int, render Web
 		q := db.in(tx)
 		if db.dialect == Postgres {
 			var got bool
-			if err := q.QueryRowContext(ctx, `SELECT pg_try_advisory_xact_lock($1)`, int64(dispatchLock)).Scan(&got); err != nil || !got {
+			if err := q.QueryRowContext(ctx, `SELECT pg_try_advisory_xact_lock(`+lockKey+`)`, int64(dispatchLock)).Scan(&got); err != nil || !got {
 				return err
 			}
 		}
@@ -207,7 +212,7 @@ func (db *DB) InsertWebhookMessage(ctx context.Context, m *verigate.WebhookMessa
 		q := db.in(tx)
 		if db.dialect == Postgres {
 			// Beside the dispatcher, never in the middle of its ids.
-			if _, err := q.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(dispatchLock)); err != nil {
+			if _, err := q.ExecContext(ctx, `SELECT pg_advisory_xact_lock(`+lockKey+`)`, int64(dispatchLock)); err != nil {
 				return err
 			}
 		}

@@ -239,7 +239,7 @@ func TestStoreWebhookDispatchLate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer holder.Rollback()
-	if _, err := holder.Exec(`SELECT pg_advisory_xact_lock($1)`, int64(0x7665726967617465)); err != nil {
+	if _, err := holder.Exec(`SELECT pg_advisory_xact_lock(hashtextextended(current_schema(), $1))`, int64(0x7665726967617465)); err != nil {
 		t.Fatal(err)
 	}
 	addEvent(t, db, "i1", verigate.EventVerificationCompleted, "x")

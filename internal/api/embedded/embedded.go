@@ -16,15 +16,17 @@ import (
 	"github.com/verigate/verigate/internal/access"
 	"github.com/verigate/verigate/internal/api/httpapi"
 	"github.com/verigate/verigate/internal/authz"
+	"github.com/verigate/verigate/internal/delivery"
 	"github.com/verigate/verigate/internal/ratelimit"
 )
 
 // Handler serves the Embedded API.
 type Handler struct {
-	Access  *access.Service
-	Log     *slog.Logger
-	Limiter ratelimit.Store // sign-in attempts per address
-	Now     func() time.Time
+	Access   *access.Service
+	Webhooks *delivery.Service
+	Log      *slog.Logger
+	Limiter  ratelimit.Store // sign-in attempts per address
+	Now      func() time.Time
 }
 
 // Surface returns the surface, to be mounted at each of its paths.
@@ -32,7 +34,7 @@ type Handler struct {
 // route.
 func (h *Handler) Surface(bodyLimit int64) *httpapi.Surface {
 	s := httpapi.NewSurface(h.writeError, h.Log, bodyLimit,
-		"/token", "/application/", "/users/", "/roles/", "/organization/")
+		"/token", "/application/", "/users/", "/roles/", "/organization/", "/webhooks/", "/events")
 	route := func(pattern string, fn func(http.ResponseWriter, *http.Request) error) {
 		s.Handle(pattern, h.wrap(s, fn, true))
 	}
@@ -58,6 +60,18 @@ func (h *Handler) Surface(bodyLimit int64) *httpapi.Surface {
 	route("GET /organization/{orgId}/account/search", h.searchAccounts)
 	route("GET /organization/{orgId}/account/{accountId}", h.getAccount)
 	route("PUT /organization/{orgId}/account/{accountId}", h.updateAccount)
+	route("POST /webhooks", h.createWebhooks)
+	route("GET /webhooks", h.listWebhooks)
+	route("GET /webhooks/{id}", h.getWebhook)
+	route("PATCH /webhooks/{id}", h.updateWebhook)
+	route("DELETE /webhooks/{id}", h.deleteWebhook)
+	route("POST /webhooks/{id}/rotate-secret", h.rotateWebhookSecret)
+	route("POST /webhooks/{id}/test", h.testWebhook)
+	route("GET /webhooks/{id}/messages", h.listWebhookMessages)
+	route("GET /webhooks/{id}/messages/{messageId}", h.getWebhookMessage)
+	route("POST /webhooks/{id}/messages/{messageId}/redeliver", h.redeliverWebhookMessage)
+	route("POST /webhooks/{id}/replay", h.replayWebhook)
+	route("GET /events", h.listEvents)
 	return s
 }
 

@@ -1,14 +1,17 @@
 package embedded_test
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/app/apptest"
 	"github.com/verigate/verigate/internal/authz"
+	"github.com/verigate/verigate/internal/delivery"
 )
 
 // TestAuthorizationMatrix sends every Embedded route with no token, a
@@ -50,6 +53,21 @@ func TestAuthorizationMatrix(t *testing.T) {
 	newAppToken := func() string {
 		r := e.Do("POST", "/application/matrix/token", map[string]any{"permissions": []string{"users.read"}}, "Authorization", right)
 		return r.JSON(t)["id"].(string)
+	}
+	newWebhook := func() string {
+		r := e.Do("POST", "/webhooks", map[string]any{"url": "https://hooks.example/" + unique()}, "Authorization", right)
+		return r.JSON(t)["id"].(string)
+	}
+	// deliveredMessage is a webhook and a message of it already delivered
+	// (so that it may be redelivered).
+	work := delivery.NewWorker(e.App.Webhooks, &okReceiver{}, delivery.WorkerOptions{Sleep: func(context.Context, time.Duration) {}})
+	deliveredMessage := func() string {
+		id := newWebhook()
+		m := e.Do("POST", "/webhooks/"+id+"/test", nil, "Authorization", right).JSON(t)["id"].(string)
+		if _, err := work.Work(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return id + "/messages/" + m
 	}
 	type request struct {
 		method, path string
@@ -97,6 +115,24 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"PUT /organization/{orgId}/account/{accountId}", func() request {
 			return request{"PUT", "/organization/" + acme.ID + "/account/" + cu.ID, map[string]any{"name": "CU " + unique()}}
 		}, 200, 404},
+		{"POST /webhooks", func() request {
+			return request{"POST", "/webhooks", map[string]any{"url": "https://hooks.example/m", "account": acme.ID}}
+		}, 201, 400},
+		{"GET /webhooks", func() request { return request{"GET", "/webhooks", nil} }, 200, 200},
+		{"GET /webhooks/{id}", func() request { return request{"GET", "/webhooks/" + newWebhook(), nil} }, 200, 404},
+		{"PATCH /webhooks/{id}", func() request { return request{"PATCH", "/webhooks/" + newWebhook(), map[string]any{"enabled": false}} }, 200, 404},
+		{"DELETE /webhooks/{id}", func() request { return request{"DELETE", "/webhooks/" + newWebhook(), nil} }, 204, 404},
+		{"POST /webhooks/{id}/rotate-secret", func() request { return request{"POST", "/webhooks/" + newWebhook() + "/rotate-secret", nil} }, 200, 404},
+		{"POST /webhooks/{id}/test", func() request { return request{"POST", "/webhooks/" + newWebhook() + "/test", nil} }, 202, 404},
+		{"GET /webhooks/{id}/messages", func() request { return request{"GET", "/webhooks/" + newWebhook() + "/messages", nil} }, 200, 404},
+		{"GET /webhooks/{id}/messages/{messageId}", func() request { return request{"GET", "/webhooks/" + deliveredMessage(), nil} }, 200, 404},
+		{"POST /webhooks/{id}/messages/{messageId}/redeliver", func() request {
+			return request{"POST", "/webhooks/" + deliveredMessage() + "/redeliver", nil}
+		}, 202, 404},
+		{"POST /webhooks/{id}/replay", func() request {
+			return request{"POST", "/webhooks/" + newWebhook() + "/replay", map[string]any{"since": "2026-11-01T00:00:00Z"}}
+		}, 202, 404},
+		{"GET /events", func() request { return request{"GET", "/events", nil} }, 200, 200},
 	}
 	covered := []string{"POST /token"}
 	for _, c := range cases {
@@ -129,7 +165,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	// Every Embedded route is in the matrix.
 	for pattern := range authz.Routes {
 		path := strings.SplitN(pattern, " ", 2)[1]
-		for _, prefix := range []string{"/token", "/application/", "/users", "/roles", "/organization/"} {
+		for _, prefix := range []string{"/token", "/application/", "/users", "/roles", "/organization/", "/webhooks", "/events"} {
 			if strings.HasPrefix(path, prefix) && !slices.Contains(covered, pattern) {
 				t.Errorf("%s is missing from the matrix", pattern)
 			}

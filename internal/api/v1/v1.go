@@ -19,6 +19,8 @@ import (
 	"github.com/verigate/verigate/internal/api/httpapi"
 	"github.com/verigate/verigate/internal/authz"
 	"github.com/verigate/verigate/internal/connect"
+	"github.com/verigate/verigate/internal/delivery"
+	"github.com/verigate/verigate/internal/idempotency"
 	"github.com/verigate/verigate/internal/ratelimit"
 )
 
@@ -26,10 +28,13 @@ import (
 type Handler struct {
 	Access   *access.Service
 	Connect  *connect.Service
-	Limiter  ratelimit.Store
-	Log      *slog.Logger
-	Now      func() time.Time
-	Draining <-chan struct{} // closed at shutdown: event streams end
+	Webhooks *delivery.Service
+	// Idempotency gives the webhook POSTs Idempotency-Key semantics.
+	Idempotency *idempotency.Service
+	Limiter     ratelimit.Store
+	Log         *slog.Logger
+	Now         func() time.Time
+	Draining    <-chan struct{} // closed at shutdown: event streams end
 
 	streamsMu sync.Mutex
 	streams   map[string]int // open event streams by API key, on this server
@@ -74,7 +79,29 @@ func (h *Handler) Surface(bodyLimit int64) *httpapi.Surface {
 	route("POST /v1/accounts/{accountId}/otp", h.submitOTP)
 	route("POST /v1/accounts/{accountId}/refresh", h.refresh)
 	route("GET /v1/accounts/{accountId}/events", h.events)
+	route("POST /v1/webhook-endpoints", h.idempotent(h.createEndpoint))
+	route("GET /v1/webhook-endpoints", h.listEndpoints)
+	route("GET /v1/webhook-endpoints/{endpointId}", h.getEndpoint)
+	route("PATCH /v1/webhook-endpoints/{endpointId}", h.updateEndpoint)
+	route("DELETE /v1/webhook-endpoints/{endpointId}", h.deleteEndpoint)
+	route("POST /v1/webhook-endpoints/{endpointId}/rotate-secret", h.idempotent(h.rotateSecret))
+	route("POST /v1/webhook-endpoints/{endpointId}/test", h.idempotent(h.sendTest))
+	route("GET /v1/webhook-endpoints/{endpointId}/messages", h.listMessages)
+	route("GET /v1/webhook-endpoints/{endpointId}/messages/{messageId}", h.getMessage)
+	route("POST /v1/webhook-endpoints/{endpointId}/messages/{messageId}/redeliver", h.idempotent(h.redeliver))
+	route("POST /v1/webhook-endpoints/{endpointId}/replay", h.idempotent(h.replay))
+	route("GET /v1/events", h.listEvents)
 	return s
+}
+
+// idempotent gives fn Idempotency-Key semantics, keys being each API
+// key's own on each path: the same key on another endpoint or action is
+// another request.
+func (h *Handler) idempotent(fn func(http.ResponseWriter, *http.Request) error) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		scope := "v1:" + verigate.PrincipalFrom(r.Context()).ID + ":" + r.Method + " " + r.URL.Path
+		return httpapi.Idempotent(h.Idempotency, scope, fn, w, r)
+	}
 }
 
 var (

@@ -68,7 +68,10 @@ func New(t testing.TB, db *sqlstore.DB) *Env { return NewWithEnv(t, db, nil) }
 // NewWithEnv builds an app on db configured with env (VERIGATE_…
 // variables) besides the test defaults.
 func NewWithEnv(t testing.TB, db *sqlstore.DB, env map[string]string) *Env {
-	vars := map[string]string{"VERIGATE_SECRET_KEY": strings.Repeat("t", 32), "VERIGATE_PUBLIC_URL": "https://verigate.test"}
+	// Webhook endpoints may be local receivers, and no test resolves a
+	// name: a test of the SSRF guard sets VERIGATE_WEBHOOK_ALLOW_PRIVATE=false.
+	vars := map[string]string{"VERIGATE_SECRET_KEY": strings.Repeat("t", 32), "VERIGATE_PUBLIC_URL": "https://verigate.test",
+		"VERIGATE_WEBHOOK_ALLOW_PRIVATE": "true"}
 	for k, v := range env {
 		vars[k] = v
 	}
