@@ -56,6 +56,8 @@ type demoConnection struct {
 var (
 	otpScopes     = []string{"otp:write", "status:read"}
 	machineScopes = []string{"accounts:read", "accounts:write", "otp:write", "status:read"}
+	// hookScopes are the webhook key's: endpoints, their log, the events.
+	hookScopes = []string{"webhooks:read", "webhooks:write", "events:read"}
 )
 
 type demoVerification struct {

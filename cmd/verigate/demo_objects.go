@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/verigate/verigate"
+	"github.com/verigate/verigate/internal/access"
 	"github.com/verigate/verigate/internal/app"
 	"github.com/verigate/verigate/internal/connect"
 	"github.com/verigate/verigate/internal/reclaim"
@@ -39,6 +40,21 @@ func refreshDemo(ctx context.Context, a *app.App, st *demoState) error {
 	if st.Connections, err = demoConnections(ctx, a, st); err != nil {
 		return fmt.Errorf("open the demo connection: %w", err)
 	}
+	return demoHookKey(ctx, a, st)
+}
+
+// demoHookKey makes the webhook key (test mode, hookScopes) unless the
+// state holds it: demos set up before webhooks lack it.
+func demoHookKey(ctx context.Context, a *app.App, st *demoState) error {
+	if st.demoKey(hookScopes) != "" {
+		return nil
+	}
+	key, k, err := a.Access.CreateAPIKey(ctx, access.APIKeyInput{OrgKey: demoResellerKey, UserEmail: st.Reseller.ServiceAccount.Email,
+		Name: "demo webhooks", Scopes: hookScopes, Mode: verigate.ModeTest})
+	if err != nil {
+		return fmt.Errorf("create the webhook key: %w", err)
+	}
+	st.APIKeys = append(st.APIKeys, demoAPIKey{Key: key, Scopes: k.Scopes, Organization: demoResellerKey, Mode: string(verigate.ModeTest)})
 	return nil
 }
 

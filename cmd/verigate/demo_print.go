@@ -35,6 +35,7 @@ func printDemo(w io.Writer, st *demoState, adminEnv string, ingestKey []byte, no
 	p("export PARTNER_KEY=%s   # Partner API key, test mode", st.demoKey(demoScopes))
 	p("export OTP_KEY=%s   # machine key: otp:write,status:read", st.demoKey(otpScopes))
 	p("export MACHINE_KEY=%s   # machine key: accounts:read,accounts:write,otp:write,status:read", st.demoKey(machineScopes))
+	p("export HOOK_KEY=%s   # webhook key: webhooks:read,webhooks:write,events:read", st.demoKey(hookScopes))
 	p("export ACCOUNT=%s   # a Sandbox Bank login waiting for a 6-digit code (123456 is right)", conn.AccountID)
 	p("export REVIEW_SESSION=%d   # a session waiting for a reviewer", st.ReviewSessionID)
 	p("export OWNER_EMAIL=%s OWNER_PASSWORD=%s", owner.Email, owner.Password)
@@ -47,7 +48,7 @@ func printDemo(w io.Writer, st *demoState, adminEnv string, ingestKey []byte, no
 	for _, u := range st.Users {
 		p("#   %-32s %s   %s @ %s, %s", u.Email, u.Password, u.Role, u.Organization, u.Username)
 	}
-	p("# API keys (all four; the lines use the test-mode ones exported above):")
+	p("# API keys (the lines use the test-mode ones exported above):")
 	for _, k := range st.APIKeys {
 		p("#   %s   %s, %s", k.Key, k.Mode, strings.Join(k.Scopes, ","))
 	}
@@ -78,7 +79,7 @@ func printDemo(w io.Writer, st *demoState, adminEnv string, ingestKey []byte, no
 	p("# Sandbox Bank users, password pass: good, otp, alpha (code AB12CD34), twice (123456 then 654321), locked, slow.")
 	p("")
 	printEmbedded(p)
-	printWebhooks(p, st, adminEnv)
+	printWebhooks(p, st, adminEnv, now)
 	p("# Manage it from another terminal (the same data directory):")
 	p("%s go run ./cmd/verigate admin org list", adminEnv)
 	p("%s go run ./cmd/verigate admin call simulate --institution demo-cu --phone +15550105000 --name 'Sam Caller'", adminEnv)

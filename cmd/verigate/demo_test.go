@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -46,7 +48,7 @@ func TestDemoLinesRun(t *testing.T) {
 			break
 		}
 	}
-	c.base(t)
+	base := c.base(t)
 	// The built-in receiver prints what it receives after the tour; read
 	// it meanwhile, so the pipe never fills.
 	received := make(chan string, 10000)
@@ -73,6 +75,8 @@ func TestDemoLinesRun(t *testing.T) {
 		commands++
 		fmt.Fprintf(&script, "rc=$?; if [ $rc -ne 0 ]; then echo \"@@ line %d exited $rc\" >&2; exit 1; fi\n", i+1)
 	}
+	// The webhook loop's variables, for the checks below.
+	script.WriteString(`echo "@@ webhook $HOOK_KEY $HOOK $MSG"` + "\n")
 	if commands < 60 {
 		t.Fatalf("only %d commands printed:\n%s", commands, strings.Join(lines, "\n"))
 	}
@@ -90,11 +94,24 @@ func TestDemoLinesRun(t *testing.T) {
 		}
 		t.Fatalf("the demo's lines failed: %v\n--- output\n%s\n--- lines\n%s\n--- server\n%.3000s", err, out, strings.Join(numbered, "\n"), c.logs())
 	}
-	// The tour's reject line changed a session: the receiver got the
-	// event, signed with the endpoint's secret.
+	var hookKey, hook, msg string
+	for line := range strings.Lines(string(out)) {
+		if f := strings.Fields(line); len(f) == 5 && f[0] == "@@" && f[1] == "webhook" {
+			hookKey, hook, msg = f[2], f[3], f[4]
+		}
+	}
+	if msg == "" {
+		t.Fatalf("the webhook loop's variables were not printed:\n%s", out)
+	}
+	// The receiver verified every message it got (the loop's endpoint's
+	// too, before and after its rotation): the tour's reject line's
+	// event, the loop's message three times (delivered, redelivered,
+	// replayed) under one webhook-id, and the test message sent after the
+	// rotation.
 	var seen []string
+	msgLines, rejected, tested := 0, false, false
 	deadline := time.After(30 * time.Second)
-	for waiting := true; waiting; {
+	for !rejected || msgLines < 3 || !tested {
 		select {
 		case line, ok := <-received:
 			if !ok {
@@ -104,10 +121,46 @@ func TestDemoLinesRun(t *testing.T) {
 			if !strings.HasPrefix(line, demoReceiverPrefix) || !strings.Contains(line, "  signature ok  ") {
 				t.Fatalf("the receiver printed %q", line)
 			}
-			waiting = !strings.Contains(line, "  verification.rejected  signature ok  ")
+			rejected = rejected || strings.Contains(line, "  verification.rejected  signature ok  ")
+			tested = tested || strings.Contains(line, "  webhook.test  signature ok  ") && strings.Contains(line, hook)
+			if strings.Contains(line, "  "+msg+"  verification.created  signature ok  ") {
+				msgLines++
+			}
 		case <-deadline:
-			t.Fatalf("no verification.rejected webhook within 30 s; received:\n%s\n--- server\n%.3000s", strings.Join(seen, ""), c.logs())
+			t.Fatalf("within 30 s: verification.rejected %v, message %s %d times (want 3), webhook.test %v; received:\n%s\n--- server\n%.3000s",
+				rejected, msg, msgLines, tested, strings.Join(seen, ""), c.logs())
 		}
+	}
+	// The message's log holds the three attempts, each answered 204.
+	var detail struct {
+		Attempts []struct {
+			Trigger    string `json:"trigger"`
+			StatusCode int    `json:"status_code"`
+		} `json:"attempts"`
+	}
+	for try := 0; ; try++ {
+		req, _ := http.NewRequest("GET", base+"/v1/webhook-endpoints/"+hook+"/messages/"+msg, nil)
+		req.Header.Set("x-api-key", hookKey)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = json.NewDecoder(res.Body).Decode(&detail)
+		res.Body.Close()
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("GET the message: %d %v", res.StatusCode, err)
+		}
+		var got []string
+		for _, at := range detail.Attempts {
+			got = append(got, fmt.Sprintf("%s %d", at.Trigger, at.StatusCode))
+		}
+		if strings.Join(got, ",") == "scheduled 204,redeliver 204,replay 204" {
+			break
+		}
+		if try == 50 {
+			t.Fatalf("the message's attempts are %v, want scheduled, redeliver and replay, each 204", got)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	c.cmd.Process.Signal(syscall.SIGTERM)
 	c.wait(t)
@@ -146,7 +199,8 @@ func TestDemoSetUpIdempotent(t *testing.T) {
 			}
 		}
 		if third.Verification.SessionID != first.Verification.SessionID || third.ReviewSessionID != first.ReviewSessionID ||
-			third.Connections[0].AccountID != first.Connections[0].AccountID || third.Calls[2].VoiceID != first.Calls[2].VoiceID {
+			third.Connections[0].AccountID != first.Connections[0].AccountID || third.Calls[2].VoiceID != first.Calls[2].VoiceID ||
+			first.demoKey(hookScopes) == "" || third.demoKey(hookScopes) != first.demoKey(hookScopes) || len(third.APIKeys) != len(first.APIKeys) {
 			t.Fatalf("a restart replaced objects still usable:\nfirst %+v\nthird %+v", first, third)
 		}
 
