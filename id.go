@@ -15,6 +15,12 @@ func NewID() string {
 	var b [16]byte
 	binary.BigEndian.PutUint64(b[:8], uint64(time.Now().UnixMilli())<<16)
 	rand.Read(b[6:])
+	return FormatUUIDv7(b)
+}
+
+// FormatUUIDv7 sets b's version (7) and variant bits and writes it in the
+// canonical 8-4-4-4-12 form.
+func FormatUUIDv7(b [16]byte) string {
 	b[6] = 0x70 | b[6]&0x0f
 	b[8] = 0x80 | b[8]&0x3f
 	var s [36]byte
