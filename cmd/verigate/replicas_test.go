@@ -92,16 +92,7 @@ func refusedWithin(t *testing.T, base, token string, bound time.Duration) {
 // a third app on the same database (as the admin CLI would).
 func seedOwner(t *testing.T, dsn string) {
 	t.Helper()
-	cfg, err := config.Load(func(k string) string {
-		return map[string]string{"VERIGATE_DATABASE_URL": dsn, "VERIGATE_SECRET_KEY": strings.Repeat("s", 32), "VERIGATE_DATA_DIR": t.TempDir()}[k]
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := app.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := openApp(t, dsn)
 	defer a.Close()
 	sys := verigate.WithPrincipal(context.Background(), verigate.System)
 	if _, err := a.Access.CreateOrganization(sys, access.OrgInput{Kind: verigate.OrgReseller, Key: "acme", Name: "Acme"}); err != nil {
@@ -143,4 +134,21 @@ func do(t *testing.T, method, url, token, body string, want int, into any) int {
 		}
 	}
 	return resp.StatusCode
+}
+
+// openApp opens an app on the database at dsn, as the admin CLI would
+// beside running servers; the caller closes it.
+func openApp(t *testing.T, dsn string) *app.App {
+	t.Helper()
+	cfg, err := config.Load(func(k string) string {
+		return map[string]string{"VERIGATE_DATABASE_URL": dsn, "VERIGATE_SECRET_KEY": strings.Repeat("s", 32), "VERIGATE_DATA_DIR": t.TempDir()}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }

@@ -6,13 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -20,8 +18,6 @@ import (
 
 	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/access"
-	"github.com/verigate/verigate/internal/app"
-	"github.com/verigate/verigate/internal/config"
 	"github.com/verigate/verigate/internal/sqlstore"
 	"github.com/verigate/verigate/internal/sqlstore/storetest"
 	"github.com/verigate/verigate/internal/webhook"
@@ -113,16 +109,7 @@ func (r *recorder) waitDelivered(t *testing.T, n int, within time.Duration, logs
 // would), and returns the key.
 func seedWebhookTenant(t *testing.T, dsn string) string {
 	t.Helper()
-	cfg, err := config.Load(func(k string) string {
-		return map[string]string{"VERIGATE_DATABASE_URL": dsn, "VERIGATE_SECRET_KEY": strings.Repeat("s", 32), "VERIGATE_DATA_DIR": t.TempDir()}[k]
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := app.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := openApp(t, dsn)
 	defer a.Close()
 	sys := verigate.WithPrincipal(context.Background(), verigate.System)
 	if _, err := a.Access.CreateOrganization(sys, access.OrgInput{Kind: verigate.OrgReseller, Key: "acme", Name: "Acme"}); err != nil {
