@@ -274,3 +274,16 @@ func (e EndpointDisabledEvent) EventSubject() string { return e.EndpointID }
 
 // EventOrg is the endpoint's organization and mode.
 func (e EndpointDisabledEvent) EventOrg() (string, Mode) { return e.org, e.mode }
+
+// VerificationSecret is an organization's secret, one per mode, for what
+// it receives about a single verification: deliveries to a
+// verification's own webhookUrl are signed with it (Standard Webhooks
+// headers), and so is the redirect back to the partner. Like an
+// endpoint's, it is stored sealed and shown only when made.
+type VerificationSecret struct {
+	OrgID     string
+	Mode      Mode
+	Keys      WebhookKeys // AuthToken is unused
+	CreatedAt time.Time
+	RotatedAt time.Time
+}

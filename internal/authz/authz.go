@@ -84,6 +84,8 @@ var Routes = map[string]Rule{
 	"PATCH /v1/webhook-endpoints/{endpointId}":                               perm("webhooks.update"),
 	"DELETE /v1/webhook-endpoints/{endpointId}":                              perm("webhooks.delete"),
 	"POST /v1/webhook-endpoints/{endpointId}/rotate-secret":                  perm("webhooks.update"),
+	"GET /v1/verification-secret":                                            perm("webhooks.read"),
+	"POST /v1/verification-secret/rotate":                                    perm("webhooks.update"),
 	"POST /v1/webhook-endpoints/{endpointId}/test":                           perm("webhooks.update"),
 	"GET /v1/webhook-endpoints/{endpointId}/messages":                        perm("webhooks.read"),
 	"GET /v1/webhook-endpoints/{endpointId}/messages/{messageId}":            perm("webhooks.read"),

@@ -25,6 +25,10 @@ type Store interface {
 	DeleteWebhookEndpoint(ctx context.Context, id string, ev verigate.AuditEvent) error
 	OrgChainActive(ctx context.Context, id string) (bool, error)
 
+	VerificationSecret(ctx context.Context, orgID string, mode verigate.Mode) (*verigate.VerificationSecret, error)
+	PutVerificationSecret(ctx context.Context, s *verigate.VerificationSecret, ev verigate.AuditEvent) error
+	CreateSessionWebhookEndpoint(ctx context.Context, e *verigate.WebhookEndpoint, secret *verigate.VerificationSecret) error
+
 	GetWebhookMessage(ctx context.Context, id string) (*verigate.WebhookMessage, error)
 	ListWebhookMessages(ctx context.Context, f verigate.WebhookMessageFilter) ([]*verigate.WebhookMessage, error)
 	ListWebhookAttempts(ctx context.Context, messageID string) ([]verigate.WebhookAttempt, error)
@@ -119,6 +123,16 @@ func (s *Service) endpoint(ctx context.Context, perm verigate.Permission, id str
 		return nil, err
 	}
 	return e, nil
+}
+
+// standalone is endpoint, for a change a verification's own endpoint
+// does not take on its own.
+func (s *Service) standalone(ctx context.Context, perm verigate.Permission, id string) (*verigate.WebhookEndpoint, error) {
+	e, err := s.endpoint(ctx, perm, id)
+	if err == nil && e.SessionID != 0 {
+		return nil, ErrSessionEndpoint
+	}
+	return e, err
 }
 
 // EndpointInput is a new endpoint.
@@ -330,7 +344,7 @@ func (s *Service) List(ctx context.Context, after string, limit int) ([]*verigat
 // Update changes an endpoint's settings. Re-enabling it clears its
 // failing time and why it was disabled.
 func (s *Service) Update(ctx context.Context, id string, in EndpointUpdate) (*verigate.WebhookEndpoint, error) {
-	e, err := s.endpoint(ctx, "webhooks.update", id)
+	e, err := s.standalone(ctx, "webhooks.update", id)
 	if err != nil {
 		return nil, err
 	}
@@ -407,7 +421,7 @@ func (s *Service) Update(ctx context.Context, id string, in EndpointUpdate) (*ve
 
 // Delete deletes an endpoint with its messages and their log.
 func (s *Service) Delete(ctx context.Context, id string) error {
-	e, err := s.endpoint(ctx, "webhooks.delete", id)
+	e, err := s.standalone(ctx, "webhooks.delete", id)
 	if err != nil {
 		return err
 	}
@@ -418,7 +432,7 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 // one it replaces still signs (a second signature) for the rotation
 // overlap.
 func (s *Service) RotateSecret(ctx context.Context, id string) (*verigate.WebhookEndpointSecret, error) {
-	e, err := s.endpoint(ctx, "webhooks.update", id)
+	e, err := s.standalone(ctx, "webhooks.update", id)
 	if err != nil {
 		return nil, err
 	}

@@ -262,9 +262,20 @@ type signer struct {
 	err        error    // the keys could not be opened
 }
 
-func (w *Worker) signer(b *verigate.WebhookBatch, now time.Time) signer {
+func (w *Worker) signer(ctx context.Context, b *verigate.WebhookBatch, now time.Time) signer {
 	ep := b.Endpoint
-	plain, err := w.s.seal.Open(ep.ID, b.Keys.Secret)
+	keys, sealedTo := b.Keys, ep.ID
+	if ep.SessionID != 0 {
+		// A verification's own endpoint signs with its organization's
+		// verification secret.
+		sec, err := w.s.store.VerificationSecret(ctx, ep.OrgID, ep.Mode)
+		if err != nil {
+			return signer{err: fmt.Errorf("the organization's verification secret cannot be read: %w", err)}
+		}
+		keys.Secret, keys.Previous, keys.PreviousUntil = sec.Keys.Secret, sec.Keys.Previous, sec.Keys.PreviousUntil
+		sealedTo = verificationSecretID(ep.OrgID, ep.Mode)
+	}
+	plain, err := w.s.seal.Open(sealedTo, keys.Secret)
 	if err != nil {
 		return signer{err: fmt.Errorf("the endpoint's secret cannot be read on this server")}
 	}
@@ -273,8 +284,8 @@ func (w *Worker) signer(b *verigate.WebhookBatch, now time.Time) signer {
 		return signer{err: err}
 	}
 	sg := signer{keys: [][]byte{key}, secretText: string(plain)}
-	if len(b.Keys.Previous) > 0 && now.Before(b.Keys.PreviousUntil) {
-		if prev, err := w.s.seal.Open(ep.ID, b.Keys.Previous); err == nil {
+	if len(keys.Previous) > 0 && now.Before(keys.PreviousUntil) {
+		if prev, err := w.s.seal.Open(sealedTo, keys.Previous); err == nil {
 			if pk, err := webhook.ParseSecret(string(prev)); err == nil {
 				sg.keys = append(sg.keys, pk)
 			}
@@ -310,7 +321,7 @@ func (sg signer) delivery(ep *verigate.WebhookEndpoint, m *verigate.WebhookMessa
 func (w *Worker) send(ctx context.Context, b *verigate.WebhookBatch) verigate.WebhookRecord {
 	ep := b.Endpoint
 	rec := verigate.WebhookRecord{EndpointID: ep.ID, LeaseUntil: b.LeaseUntil}
-	sg := w.signer(b, w.s.now())
+	sg := w.signer(ctx, b, w.s.now())
 	for i, m := range b.Messages {
 		release := func() {
 			for _, r := range b.Messages[i:] {

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,6 +44,11 @@ type WebhookRenderer = func(e verigate.Event, ep *verigate.WebhookEndpoint) ([]b
 // descendant when it includes children; in its mode; of a type it
 // subscribes to; and, for a per-verification endpoint, about its session.
 func (db *DB) Dispatch(ctx context.Context, now time.Time, limit int, render WebhookRenderer) (events, messages int, err error) {
+	// Idle polls look first on a read connection: no write transaction
+	// (SQLite's one writer) unless there is work.
+	if none, err := db.noRows(ctx, `SELECT 1 FROM events WHERE dispatched_at IS NULL LIMIT 1`); none || err != nil {
+		return 0, 0, err
+	}
 	err = db.tx(ctx, func(tx *sql.Tx) error {
 		q := db.in(tx)
 		if db.dialect == Postgres {
@@ -294,6 +300,10 @@ func (s *idSeq) next(now time.Time) string {
 // replica is claiming are skipped (FOR UPDATE SKIP LOCKED), so replicas
 // claim disjoint sets.
 func (db *DB) ClaimWebhookMessages(ctx context.Context, now time.Time, lease time.Duration, maxEndpoints, batch int) ([]*verigate.WebhookBatch, error) {
+	if none, err := db.noRows(ctx, `SELECT 1 FROM webhook_messages WHERE status IN ('pending', 'sending')
+		AND next_attempt_at <= $1 LIMIT 1`, ms(now)); none || err != nil {
+		return nil, err
+	}
 	var out []*verigate.WebhookBatch
 	until := now.Add(lease)
 	err := db.tx(ctx, func(tx *sql.Tx) error {
@@ -445,4 +455,14 @@ func (db *DB) recordBatch(ctx context.Context, q queryer, r verigate.WebhookReco
 		return nil // disabled already: announced then
 	}
 	return writeSideEffects(ctx, q, r.EndpointID, nil, r.Events)
+}
+
+// noRows reports whether a query, on a read connection, finds no row.
+func (db *DB) noRows(ctx context.Context, query string, args ...any) (bool, error) {
+	var one int
+	err := db.read.QueryRowContext(ctx, query, args...).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return true, nil
+	}
+	return false, err
 }

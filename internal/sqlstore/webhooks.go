@@ -73,19 +73,23 @@ func nullBytes(b []byte) any {
 // audit event.
 func (db *DB) CreateWebhookEndpoint(ctx context.Context, e *verigate.WebhookEndpoint, keys verigate.WebhookKeys, ev verigate.AuditEvent) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		_, err := db.in(tx).ExecContext(ctx, `INSERT INTO webhook_endpoints (id, org_id, mode, url, description, event_types,
-			include_children, include_pii, flavour, auth_scheme, auth_token, secret, previous_secret, previous_until, rate_limit,
-			session_id, enabled, disabled_reason, failing_since, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
-			e.ID, e.OrgID, string(e.Mode), e.URL, e.Description, eventTypesJSON(e.EventTypes), e.IncludeChildren, e.IncludePII,
-			string(e.Flavour), string(e.AuthScheme), nullBytes(keys.AuthToken), keys.Secret, nullBytes(keys.Previous),
-			nullTime(keys.PreviousUntil), e.RateLimit, nullSession(e.SessionID), e.Enabled, e.DisabledReason,
-			nullTime(e.FailingSince), ms(e.CreatedAt), ms(e.UpdatedAt))
-		if err != nil {
+		if err := db.insertWebhookEndpoint(ctx, tx, e, keys); err != nil {
 			return err
 		}
 		return insertAudit(ctx, tx, ev)
 	})
+}
+
+func (db *DB) insertWebhookEndpoint(ctx context.Context, tx *sql.Tx, e *verigate.WebhookEndpoint, keys verigate.WebhookKeys) error {
+	_, err := db.in(tx).ExecContext(ctx, `INSERT INTO webhook_endpoints (id, org_id, mode, url, description, event_types,
+		include_children, include_pii, flavour, auth_scheme, auth_token, secret, previous_secret, previous_until, rate_limit,
+		session_id, enabled, disabled_reason, failing_since, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
+		e.ID, e.OrgID, string(e.Mode), e.URL, e.Description, eventTypesJSON(e.EventTypes), e.IncludeChildren, e.IncludePII,
+		string(e.Flavour), string(e.AuthScheme), nullBytes(keys.AuthToken), keys.Secret, nullBytes(keys.Previous),
+		nullTime(keys.PreviousUntil), e.RateLimit, nullSession(e.SessionID), e.Enabled, e.DisabledReason,
+		nullTime(e.FailingSince), ms(e.CreatedAt), ms(e.UpdatedAt))
+	return err
 }
 
 // GetWebhookEndpoint returns the endpoint with id (without its keys).

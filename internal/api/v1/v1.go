@@ -90,6 +90,8 @@ func (h *Handler) Surface(bodyLimit int64) *httpapi.Surface {
 	route("GET /v1/webhook-endpoints/{endpointId}/messages/{messageId}", h.getMessage)
 	route("POST /v1/webhook-endpoints/{endpointId}/messages/{messageId}/redeliver", h.idempotent(h.redeliver))
 	route("POST /v1/webhook-endpoints/{endpointId}/replay", h.idempotent(h.replay))
+	route("GET /v1/verification-secret", h.getVerificationSecret)
+	route("POST /v1/verification-secret/rotate", h.idempotent(h.rotateVerificationSecret))
 	route("GET /v1/events", h.listEvents)
 	return s
 }

@@ -510,3 +510,49 @@ func (h *Handler) listEvents(w http.ResponseWriter, r *http.Request) error {
 	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"events": out, "limit": f.Limit, "next_after": next})
 	return nil
 }
+
+type verificationSecretJSON struct {
+	OrganizationID     string  `json:"organization_id"`
+	Mode               string  `json:"mode"`
+	CreatedAt          string  `json:"created_at"`
+	RotatedAt          string  `json:"rotated_at"`
+	PreviousValidUntil *string `json:"previous_valid_until"`
+	Secret             *string `json:"secret,omitempty"` // on rotate only
+}
+
+func toVerificationSecret(s *verigate.VerificationSecret) verificationSecretJSON {
+	return verificationSecretJSON{OrganizationID: s.OrgID, Mode: string(s.Mode), CreatedAt: ts(s.CreatedAt),
+		RotatedAt: ts(s.RotatedAt), PreviousValidUntil: tsPtr(s.Keys.PreviousUntil)}
+}
+
+func (h *Handler) getVerificationSecret(w http.ResponseWriter, r *http.Request) error {
+	org, err := httpapi.QueryString(r, "organization_id")
+	if err != nil {
+		return err
+	}
+	sec, err := h.Webhooks.VerificationSecret(r.Context(), org)
+	if err != nil {
+		return verigate.Rename(err, fieldNames)
+	}
+	httpapi.WriteJSON(w, http.StatusOK, toVerificationSecret(sec))
+	return nil
+}
+
+type rotateVerificationSecretRequest struct {
+	OrganizationID string `json:"organization_id"`
+}
+
+func (h *Handler) rotateVerificationSecret(w http.ResponseWriter, r *http.Request) error {
+	var req rotateVerificationSecretRequest
+	if err := httpapi.DecodeJSON(r, &req, true); err != nil {
+		return err
+	}
+	sec, secret, err := h.Webhooks.RotateVerificationSecret(r.Context(), req.OrganizationID)
+	if err != nil {
+		return verigate.Rename(err, fieldNames)
+	}
+	j := toVerificationSecret(sec)
+	j.Secret = &secret
+	httpapi.WriteJSON(w, http.StatusOK, j)
+	return nil
+}
