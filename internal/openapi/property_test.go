@@ -94,7 +94,7 @@ func TestSchemaValidRequestsAreAccepted(t *testing.T) {
 					switch op.path {
 					case "/partner/step/connect", "/partner/step/otp":
 						g.refs["stepId"] = func() any { return tg.connectorStep }
-					case "/v1/webhook-endpoints", "/webhooks":
+					case "/v1/webhook-endpoints", "/webhooks", "/v1/verification-secret", "/v1/verification-secret/rotate":
 						// An organization in reach: the document cannot say which exist.
 						g.refs["organization_id"] = func() any { return s.account }
 						g.refs["account"] = func() any { return s.account }
