@@ -34,7 +34,9 @@ h3 { font-size: 1rem; margin: 0; }
 .m { display: inline-block; min-width: 4.5rem; font-weight: 600; font-family: ui-monospace, monospace; }
 code, .p { font-family: ui-monospace, monospace; }
 code { background: #f3f4f6; padding: 0 .2rem; border-radius: 3px; }
-.s { margin: .3rem 0 0; } .op p, .op ul, .op ol { color: #57606a; margin: .3rem 0 0; }`
+.s { margin: .3rem 0 0; } .op p, .op ul, .op ol { color: #57606a; margin: .3rem 0 0; }
+body, code, .p { overflow-wrap: anywhere; }
+@media (max-width: 40rem) { body { padding: .75rem 1rem; } .op { padding: .5rem .6rem; } .m { min-width: 3.5rem; } }`
 
 // docsCSP allows the page's one stylesheet, by hash, and nothing else.
 var docsCSP = func() string {

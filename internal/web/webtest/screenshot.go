@@ -37,7 +37,8 @@ func ScreenshotDir() (string, error) {
 }
 
 // shots numbers each test's screenshots; a test's directory is emptied of
-// the PNGs of an earlier run at its first screenshot in this one.
+// an earlier run's screenshots when New or its first screenshot in this
+// run claims it.
 var shots = struct {
 	sync.Mutex
 	n map[string]int
@@ -60,7 +61,8 @@ func Screenshot(t testing.TB, ctx context.Context, name string) string {
 	return p
 }
 
-func saveScreenshot(t testing.TB, ctx context.Context, name string) (string, error) {
+// testDir is the test's screenshot directory.
+func testDir(t testing.TB) (string, error) {
 	root, err := ScreenshotDir()
 	if err != nil {
 		return "", err
@@ -69,7 +71,23 @@ func saveScreenshot(t testing.TB, ctx context.Context, name string) (string, err
 	for i, p := range parts {
 		parts[i] = unsafeName.ReplaceAllString(p, "_")
 	}
-	dir := filepath.Join(append([]string{root}, parts...)...)
+	return filepath.Join(append([]string{root}, parts...)...), nil
+}
+
+// claim empties dir of an earlier run's screenshots the first time this
+// run uses it. The caller holds shots' lock.
+func claim(dir string) {
+	if _, seen := shots.n[dir]; !seen {
+		os.RemoveAll(dir)
+		shots.n[dir] = 0
+	}
+}
+
+func saveScreenshot(t testing.TB, ctx context.Context, name string) (string, error) {
+	dir, err := testDir(t)
+	if err != nil {
+		return "", err
+	}
 
 	// Wait for web fonts and two frames, so the picture is of the
 	// settled page.
@@ -80,15 +98,9 @@ func saveScreenshot(t testing.TB, ctx context.Context, name string) (string, err
 	}
 
 	shots.Lock()
-	n, seen := shots.n[dir]
-	if !seen {
-		old, _ := filepath.Glob(filepath.Join(dir, "*.png"))
-		for _, f := range old {
-			os.Remove(f)
-		}
-	}
-	n++
-	shots.n[dir] = n
+	claim(dir)
+	shots.n[dir]++
+	n := shots.n[dir]
 	shots.Unlock()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err

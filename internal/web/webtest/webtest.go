@@ -87,6 +87,11 @@ func Chromium(t testing.TB) string {
 func New(t testing.TB) context.Context {
 	t.Helper()
 	path := Chromium(t)
+	if dir, err := testDir(t); err == nil {
+		shots.Lock()
+		claim(dir)
+		shots.Unlock()
+	}
 
 	var out syncBuffer
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(Flags(path), chromedp.CombinedOutput(&out))...)
