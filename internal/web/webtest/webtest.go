@@ -54,9 +54,9 @@ func require(t testing.TB, format string, args ...any) {
 	t.Helper()
 	msg := fmt.Sprintf(format, args...)
 	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s (CI=true: a browser test may not skip)", msg)
+		t.Fatalf("%s; CI=true, where a browser test may not skip", msg)
 	}
-	t.Skip(msg)
+	t.Skip(msg + "; skipped")
 }
 
 // Chromium returns the path of the browser: $VERIGATE_CHROMIUM, or
@@ -75,7 +75,7 @@ func Chromium(t testing.TB) string {
 			return p
 		}
 	}
-	require(t, "chromium is not on PATH: browser tests skipped (apt-get install chromium, or set VERIGATE_CHROMIUM)")
+	require(t, "chromium is not on PATH (apt-get install chromium, or set VERIGATE_CHROMIUM to its path)")
 	return ""
 }
 
@@ -227,6 +227,40 @@ func WaitURL(t testing.TB, ctx context.Context, prefix string) string {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// Click clicks the first visible element matching the CSS selector.
+func Click(t testing.TB, ctx context.Context, selector string) {
+	t.Helper()
+	wctx, cancel := context.WithTimeout(ctx, WaitTimeout)
+	defer cancel()
+	if err := chromedp.Do(wctx, chromedp.Click(chromedp.CSS(selector), chromedp.NodeVisible)); err != nil {
+		t.Fatalf("clicking %s (at %s): %v", selector, location(ctx), err)
+	}
+}
+
+// Type focuses the first visible field matching the CSS selector and types
+// text into it, key by key, after what it already holds.
+func Type(t testing.TB, ctx context.Context, selector, text string) {
+	t.Helper()
+	wctx, cancel := context.WithTimeout(ctx, WaitTimeout)
+	defer cancel()
+	if err := chromedp.Do(wctx, chromedp.SendKeys(chromedp.CSS(selector), text, chromedp.NodeVisible)); err != nil {
+		t.Fatalf("typing into %s (at %s): %v", selector, location(ctx), err)
+	}
+}
+
+// Text returns the visible text of the first element matching the CSS
+// selector, once it is visible.
+func Text(t testing.TB, ctx context.Context, selector string) string {
+	t.Helper()
+	wctx, cancel := context.WithTimeout(ctx, WaitTimeout)
+	defer cancel()
+	s, err := chromedp.Run(wctx, chromedp.Text(chromedp.CSS(selector), chromedp.NodeVisible))
+	if err != nil {
+		t.Fatalf("reading the text of %s (at %s): %v", selector, location(ctx), err)
+	}
+	return s
 }
 
 // location is the page's URL for messages; "" when it cannot be read.

@@ -19,6 +19,7 @@ var pages = map[string]string{
 	"/good": `<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Good</title></head>
 <body><main><h1>Good</h1><p>Readable text.</p><p id="late" hidden>Arrived.</p>
+<form action="/good"><label for="q">Search</label> <input id="q" name="q"> <button>Go</button></form>
 <script nonce="` + nonce + `">setTimeout(() => { document.getElementById("late").hidden = false; }, 200);</script></main></body></html>`,
 
 	// Every check's failure: a wide element, an image without alt text,
@@ -97,6 +98,9 @@ func TestGoodPage(t *testing.T) {
 				t.Fatalf("URL %s", u)
 			}
 			WaitVisible(t, ctx, "#late")
+			if got := Text(t, ctx, "#late"); got != "Arrived." {
+				t.Errorf("#late says %q", got)
+			}
 			p := Screenshot(t, ctx, "good page")
 			if !strings.HasSuffix(p, "/"+vp.name+"/01-good_page.png") {
 				t.Errorf("screenshot path %s", p)
@@ -119,6 +123,10 @@ func TestGoodPage(t *testing.T) {
 			}
 			NoHorizontalOverflow(t, ctx)
 			NoPageErrors(t, ctx)
+
+			Type(t, ctx, "#q", "a b")
+			Click(t, ctx, "form button")
+			WaitURL(t, ctx, srv.URL+"/good?q=a+b")
 		})
 	}
 }
