@@ -79,7 +79,7 @@ func (k KonfirStatus) CoreStatuses() []SessionStatus {
 
 // VerificationFilter selects one page of verifications, most recent
 // first: those of OrgIDs in Mode, with one of Statuses (any when empty),
-// created in [CreatedFrom, CreatedTo) (either bound may be zero), with
+// created in [CreatedFrom, CreatedTo] (either bound may be zero), with
 // ExternalReferenceID when set, and an id below Before when set (the
 // cursor).
 type VerificationFilter struct {
@@ -91,4 +91,28 @@ type VerificationFilter struct {
 	ExternalReferenceID string
 	Before              int64
 	Limit               int
+}
+
+// ActivityStatus is a verification's data source ("activity") as Konfir
+// shows it.
+type ActivityStatus string
+
+// Activity statuses.
+const (
+	ActivityVerified     ActivityStatus = "Verified"      // backed by a verified cryptographic proof
+	ActivityConnected    ActivityStatus = "Connected"     // data a connector obtained
+	ActivityNotConnected ActivityStatus = "Not Connected" // not started, under way, failed or expired
+)
+
+// Activity maps a step's status to its activity status: VERIFIED →
+// Verified, COMPLETED → Connected, anything else → Not Connected (the
+// step's own status is shown alongside).
+func (s StepStatus) Activity() ActivityStatus {
+	switch s {
+	case StepVerified:
+		return ActivityVerified
+	case StepCompleted:
+		return ActivityConnected
+	}
+	return ActivityNotConnected
 }

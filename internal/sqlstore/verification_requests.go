@@ -46,7 +46,7 @@ func (db *DB) ListVerifications(ctx context.Context, f verigate.VerificationFilt
 		cond += ` AND s.created_at >= ` + arg(ms(f.CreatedFrom))
 	}
 	if !f.CreatedTo.IsZero() {
-		cond += ` AND s.created_at < ` + arg(ms(f.CreatedTo))
+		cond += ` AND s.created_at <= ` + arg(ms(f.CreatedTo))
 	}
 	if f.ExternalReferenceID != "" {
 		cond += ` AND s.external_reference_id = ` + arg(f.ExternalReferenceID)
