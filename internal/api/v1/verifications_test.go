@@ -47,8 +47,8 @@ type vbody struct {
 	}
 	Meta struct {
 		CandidateURL, QRCodeURL, RedirectURL, WebhookURL, State *string
-		IsSandbox                                              bool
-		ExpiresAt                                              time.Time
+		IsSandbox                                               bool
+		ExpiresAt                                               time.Time
 	}
 }
 
@@ -146,7 +146,9 @@ func TestVerificationFlow(t *testing.T) {
 		if r := e.Do("POST", "/partner/step/select-data-source", map[string]any{"dataSourceIds": []int64{src}, "sessionId": json.Number(d.ID)}, "x-csrf-token", csrf); r.Status != 201 {
 			t.Fatalf("select: %d %s", r.Status, r.Body)
 		}
-		var steps struct{ Data struct{ Steps []struct{ ID int64 } } }
+		var steps struct {
+			Data struct{ Steps []struct{ ID int64 } }
+		}
 		e.Do("GET", "/partner/steps/session/"+d.ID, nil, "x-csrf-token", csrf).Decode(t, &steps)
 		step := steps.Data.Steps[0].ID
 		if r := e.Do("POST", "/partner/step/initiate", map[string]any{"stepId": step}, "x-csrf-token", csrf); r.Status != 201 {
@@ -254,7 +256,7 @@ func TestVerificationFlow(t *testing.T) {
 		want("?status=waiting_for_candidate", other.Data.ID)
 		want("?status=cancelled")
 		want("?externalReferenceId=crm-1", d.ID)
-		want("?createdFrom="+url.QueryEscape(e.Clock.Now().Add(time.Minute).Format(time.RFC3339)))
+		want("?createdFrom=" + url.QueryEscape(e.Clock.Now().Add(time.Minute).Format(time.RFC3339)))
 		want("?createdTo="+url.QueryEscape(e.Clock.Now().Format(time.RFC3339)), other.Data.ID, d.ID)
 		page, next := list("?limit=1")
 		if len(page) != 1 || page[0] != other.Data.ID || next == nil {
@@ -263,7 +265,12 @@ func TestVerificationFlow(t *testing.T) {
 		want("?limit=1&cursor="+*next, d.ID)
 
 		// The same object on /partner, both ways.
-		var ps struct{ Data struct{ ID int64; Status string } }
+		var ps struct {
+			Data struct {
+				ID     int64
+				Status string
+			}
+		}
 		e.Do("GET", "/partner/session/"+d.ID, nil, "x-api-key", f.key).Decode(t, &ps)
 		if fmt.Sprint(ps.Data.ID) != d.ID || ps.Data.Status != "COMPLETED" {
 			t.Fatalf("on /partner: %+v", ps)
