@@ -9,7 +9,6 @@ import (
 	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/access"
 	"github.com/verigate/verigate/internal/app/apptest"
-	"github.com/verigate/verigate/internal/sqlstore/storetest"
 )
 
 // verificationRows is the part of the database a verification request
@@ -17,7 +16,7 @@ import (
 func verificationRows(t *testing.T, e *apptest.Env) string {
 	t.Helper()
 	var keep []string
-	for _, line := range strings.Split(storetest.Dump(t, e.App.DB), "\n") {
+	for _, line := range strings.Split(e.Dump(), "\n") {
 		for _, table := range []string{"verification_sessions:", "verification_steps:", "webhook_endpoints:", "verification_secrets:", "events:", "audit_events:", "idempotency_keys:"} {
 			if strings.HasPrefix(line, table) {
 				keep = append(keep, line)
