@@ -145,7 +145,8 @@ func PermissionScope(p Permission) string {
 // Scopes are the /v1 API-key scopes, in the order the documentation
 // lists them. Any permission's own spelling ("users:read") is a scope
 // too; these are the ones /v1 routes need.
-var Scopes = []string{"accounts:read", "accounts:write", "status:read", "otp:write", "webhooks:read", "webhooks:write", "events:read"}
+var Scopes = []string{"accounts:read", "accounts:write", "status:read", "otp:write", "webhooks:read", "webhooks:write", "events:read",
+	"verifications:create", "verifications:read", "verifications:update"}
 
 // Built-in role names.
 const (

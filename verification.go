@@ -19,8 +19,8 @@ const (
 	SessionRejected   SessionStatus = "REJECTED"
 	SessionFailed     SessionStatus = "FAILED"
 	SessionExpired    SessionStatus = "EXPIRED"
-	// SessionCancelled ends a session nobody will finish. Nothing moves a
-	// session there yet: cancelling comes with its own API.
+	// SessionCancelled ends a session nobody will finish: its creator
+	// cancelled it, for a CancelReason.
 	SessionCancelled SessionStatus = "CANCELLED"
 )
 
@@ -29,9 +29,9 @@ var SessionStatuses = []SessionStatus{SessionPending, SessionProcessing, Session
 
 // sessionMoves is the session state machine: every allowed transition.
 var sessionMoves = map[SessionStatus][]SessionStatus{
-	SessionPending:    {SessionProcessing, SessionExpired},
-	SessionProcessing: {SessionReviewing, SessionCompleted, SessionFailed, SessionExpired},
-	SessionReviewing:  {SessionCompleted, SessionRejected},
+	SessionPending:    {SessionProcessing, SessionExpired, SessionCancelled},
+	SessionProcessing: {SessionReviewing, SessionCompleted, SessionFailed, SessionExpired, SessionCancelled},
+	SessionReviewing:  {SessionCompleted, SessionRejected, SessionCancelled},
 }
 
 // CanBecome reports whether a session may move from s to to.
@@ -153,12 +153,23 @@ type Session struct {
 	VerificationTypeID *int64
 	RedirectURL        string
 	LinkHash           []byte
-	CreatedBy          string
-	ReviewerID         string
-	ReviewReason       string
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
-	CompletedAt        *time.Time
+	// LinkSealed is the current link token, sealed to LinkHash, so that
+	// the link (and its QR code) can be shown again; empty for sessions
+	// made before it was kept.
+	LinkSealed []byte
+	// ExternalReferenceID is the creator's own reference (Konfir's
+	// externalReferenceId); State is echoed back on the redirect.
+	ExternalReferenceID string
+	State               string
+	ApplicantPhone      string
+	ApplicantDOB        string // YYYY-MM-DD, or ""
+	CancelReason        CancelReason
+	CreatedBy           string
+	ReviewerID          string
+	ReviewReason        string
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+	CompletedAt         *time.Time
 	// TeamID is the organization's number.
 	TeamID int64
 }

@@ -117,6 +117,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sqlstore
 	a.Worker = connect.NewWorker(a.Connect, a.Jobs)
 	guard := webhook.Guard{AllowPrivate: cfg.WebhookAllowPrivate, AllowHTTP: cfg.WebhookAllowHTTP}
 	a.Webhooks = delivery.New(db, cfg.SecretKey, guard, delivery.Options{RotationOverlap: cfg.WebhookRotationOverlap, Log: log})
+	a.Verify.Webhooks = a.Webhooks // a verification's own webhookUrl, and the signed redirect back
 	if err := a.Verify.SyncCatalog(ctx); err != nil {
 		return nil, fmt.Errorf("sync the data-source catalog: %w", err)
 	}
@@ -140,7 +141,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sqlstore
 		Idempotency: a.Idempotency, Now: now}).Surface(cfg.BodyLimit))
 	a.Server.Mount((&embedded.Handler{Access: a.Access, Webhooks: a.Webhooks, Log: log, Limiter: a.Limits, Now: now}).Surface(cfg.BodyLimit))
 	a.Server.Mount((&v1.Handler{Access: a.Access, Connect: a.Connect, Limiter: a.Limits, Log: log, Now: now,
-		Draining: a.Server.Draining(), Webhooks: a.Webhooks, Idempotency: a.Idempotency}).Surface(cfg.BodyLimit))
+		Draining: a.Server.Draining(), Webhooks: a.Webhooks, Idempotency: a.Idempotency, Verification: a.Verify,
+		PublicURL: cfg.PublicURL}).Surface(cfg.BodyLimit))
 	return a, nil
 }
 

@@ -92,6 +92,13 @@ var Routes = map[string]Rule{
 	"POST /v1/webhook-endpoints/{endpointId}/messages/{messageId}/redeliver": perm("webhooks.update"),
 	"POST /v1/webhook-endpoints/{endpointId}/replay":                         perm("webhooks.update"),
 	"GET /v1/events":                                                         perm("events.read"),
+	"POST /v1/verifications":                                                 perm("verifications.create"),
+	"GET /v1/verifications":                                                  perm("verifications.read"),
+	"GET /v1/verifications/{id}":                                             perm("verifications.read"),
+	"POST /v1/verifications/{id}/cancel":                                     perm("verifications.update"),
+	"POST /v1/verifications/{id}/link":                                       perm("verifications.update"),
+	"GET /v1/verifications/{id}/qr.svg":                                      perm("verifications.read"),
+	"GET /v1/verifications/{id}/qr.png":                                      perm("verifications.read"),
 
 	"POST /token": {Guard: Credentials},
 	"POST /application/{applicationId}/token":             perm("application-tokens.create"),

@@ -28,6 +28,7 @@ type Store interface {
 	VerificationSecret(ctx context.Context, orgID string, mode verigate.Mode) (*verigate.VerificationSecret, error)
 	PutVerificationSecret(ctx context.Context, s *verigate.VerificationSecret, ev verigate.AuditEvent) error
 	CreateSessionWebhookEndpoint(ctx context.Context, e *verigate.WebhookEndpoint, secret *verigate.VerificationSecret) error
+	EnsureVerificationSecret(ctx context.Context, secret *verigate.VerificationSecret) error
 
 	GetWebhookMessage(ctx context.Context, id string) (*verigate.WebhookMessage, error)
 	ListWebhookMessages(ctx context.Context, f verigate.WebhookMessageFilter) ([]*verigate.WebhookMessage, error)

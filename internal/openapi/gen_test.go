@@ -47,6 +47,10 @@ var patterns = map[string]func(g *gen) string{
 	},
 	`^[!-~]+$`:         func(g *gen) string { return g.from("!#$%&*+-./0123456789:;=?@ABCXYZ^_abcxyz~", 1+g.r.IntN(40)) },
 	`^\+?[0-9]{6,15}$`: func(g *gen) string { return g.from("+1", 1) + g.from("0123456789", 6+g.r.IntN(9)) },
+	`^(19[0-9]{2}|200[0-9])-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$`: func(g *gen) string {
+		return fmt.Sprintf("%d-%02d-%02d", 1900+g.r.IntN(110), 1+g.r.IntN(12), 1+g.r.IntN(28))
+	},
+	`^[1-9][0-9]{0,17}$`: func(g *gen) string { return g.from("123456789", 1) + g.from("0123456789", g.r.IntN(17)) },
 	`^[a-z0-9][a-z0-9-]{1,62}$`: func(g *gen) string {
 		return g.from("abcdefghijklmnopqrstuvwxyz0123456789", 1) + g.from("abcdefghijklmnopqrstuvwxyz0123456789-", 1+g.r.IntN(20))
 	},

@@ -221,6 +221,7 @@ func (s *surfaces) refs(t *testing.T) map[string]func() any {
 		"roles[]":            func() any { return verigate.RoleViewer },
 		"dataSourceIds[]":    func() any { return reclaim },
 		"allowedSources[]":   func() any { return reclaim },
+		"activities[]":       func() any { return reclaim },
 		"selectedPlatform":   func() any { return reclaim },
 		"verificationTypeId": func() any { return typeID },
 		"institutionKey":     func() any { return "acme-cu" },
@@ -246,6 +247,8 @@ func (tg *targets) known(path, name string) string {
 		return tg.v1Endpoint
 	case name == "messageId" && strings.HasPrefix(path, "/v1/"):
 		return tg.v1Message
+	case name == "id" && strings.HasPrefix(path, "/v1/verifications/"):
+		return tg.verification
 	case name == "id" && strings.HasPrefix(path, "/webhooks/"):
 		return tg.webhook
 	case name == "messageId":

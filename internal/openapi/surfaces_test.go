@@ -41,6 +41,7 @@ type targets struct {
 	voiceID                    string // a call in the institution's queue
 	v1Endpoint, v1Message      string // a /v1 webhook endpoint and a message of it
 	webhook, webhookMessage    string // an embedded webhook and a message of it
+	verification               string // an open /v1 verification
 	n                          int
 }
 
@@ -109,6 +110,11 @@ func (s *surfaces) makeTargets(t *testing.T, tg *targets) {
 		t.Fatalf("create v1 webhook endpoint: %d %s", r.Status, r.Body)
 	}
 	tg.v1Endpoint = r.JSON(t)["id"].(string)
+	r = e.Do("POST", "/v1/verifications", map[string]any{"data": map[string]any{"firstName": "Ada"}}, s.v1Key()...)
+	if r.Status != 201 {
+		t.Fatalf("create v1 verification: %d %s", r.Status, r.Body)
+	}
+	tg.verification = r.JSON(t)["data"].(map[string]any)["id"].(string)
 	tg.v1Message = e.Do("POST", "/v1/webhook-endpoints/"+tg.v1Endpoint+"/test", nil, s.v1Key()...).JSON(t)["id"].(string)
 	r = e.Do("POST", "/webhooks", map[string]any{"url": "https://hooks.example/embedded"}, s.user()...)
 	if r.Status != 201 {
@@ -129,7 +135,8 @@ func newSurfaces(t *testing.T, e *apptest.Env) *surfaces {
 		return k
 	}
 	s.partner = key(verigate.ModeTest, "verifications:create", "verifications:read", "verifications:update", "verifications:review", "sources:read")
-	s.v1 = key(verigate.ModeTest, "accounts:read", "accounts:write", "otp:write", "status:read", "webhooks:read", "webhooks:write", "events:read")
+	s.v1 = key(verigate.ModeTest, "accounts:read", "accounts:write", "otp:write", "status:read", "webhooks:read", "webhooks:write", "events:read",
+		"verifications:create", "verifications:read", "verifications:update")
 
 	if _, err := e.App.Access.CreateUser(e.System, access.UserInput{OrgKey: "acme", Email: "olivia@acme.test", Username: "olivia", Password: "password of olivia", Roles: []string{verigate.RoleOwner}}); err != nil {
 		t.Fatal(err)

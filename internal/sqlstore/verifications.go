@@ -31,37 +31,51 @@ func nullInt(p *int64) any {
 // audit and outbox events, in one transaction of one statement per table
 // written.
 func (db *DB) CreateSession(ctx context.Context, s *verigate.Session, steps []*verigate.Step, audit []verigate.AuditEvent, events []verigate.OutboxEvent) error {
+	return db.tx(ctx, func(tx *sql.Tx) error { return db.insertSession(ctx, tx, s, steps, audit, events) })
+}
+
+// insertSession is CreateSession inside tx.
+func (db *DB) insertSession(ctx context.Context, tx *sql.Tx, s *verigate.Session, steps []*verigate.Step, audit []verigate.AuditEvent, events []verigate.OutboxEvent) error {
 	allowed, _ := json.Marshal(s.AllowedSources)
-	return db.tx(ctx, func(tx *sql.Tx) error {
-		q := db.in(tx)
-		query := `INSERT INTO verification_sessions (org_id, mode, status, version, expiry_date,
-			metadata, applicant_id, applicant_data, instructions, applicant_first_name, applicant_last_name,
-			applicant_email, allowed_sources, selected_platform, verification_type_id, redirect_url, link_hash,
-			created_by, reviewer_id, review_reason, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, '', '', $19, $20)`
-		args := []any{s.OrgID, string(s.Mode), s.Status, s.Version, ms(s.ExpiryDate), jsonText(s.Metadata, "{}"), s.ApplicantID,
-			jsonText(s.ApplicantData, "{}"), s.Instructions, s.ApplicantFirstName, s.ApplicantLastName, s.ApplicantEmail,
-			string(allowed), nullInt(s.SelectedPlatform), nullInt(s.VerificationTypeID), s.RedirectURL, s.LinkHash,
-			s.CreatedBy, ms(s.CreatedAt), ms(s.UpdatedAt)}
-		var err error
-		if db.dialect == SQLite {
-			// The inserted row's id without RETURNING's result rows: an
-			// exec is cheaper, and this runs in the group commit's loop.
-			var res sql.Result
-			if res, err = q.ExecContext(ctx, query, args...); err == nil {
-				s.ID, err = res.LastInsertId()
-			}
-		} else {
-			err = q.QueryRowContext(ctx, query+` RETURNING id`, args...).Scan(&s.ID)
+	q := db.in(tx)
+	query := `INSERT INTO verification_sessions (org_id, mode, status, version, expiry_date,
+		metadata, applicant_id, applicant_data, instructions, applicant_first_name, applicant_last_name,
+		applicant_email, allowed_sources, selected_platform, verification_type_id, redirect_url, link_hash,
+		created_by, reviewer_id, review_reason, created_at, updated_at, link_sealed, external_reference_id, state,
+		applicant_phone, applicant_dob, cancel_reason)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, '', '', $19, $20,
+		$21, $22, $23, $24, $25, $26)`
+	args := []any{s.OrgID, string(s.Mode), s.Status, s.Version, ms(s.ExpiryDate), jsonText(s.Metadata, "{}"), s.ApplicantID,
+		jsonText(s.ApplicantData, "{}"), s.Instructions, s.ApplicantFirstName, s.ApplicantLastName, s.ApplicantEmail,
+		string(allowed), nullInt(s.SelectedPlatform), nullInt(s.VerificationTypeID), s.RedirectURL, s.LinkHash,
+		s.CreatedBy, ms(s.CreatedAt), ms(s.UpdatedAt), sealedBytes(s.LinkSealed), s.ExternalReferenceID, s.State,
+		s.ApplicantPhone, s.ApplicantDOB, string(s.CancelReason)}
+	var err error
+	if db.dialect == SQLite {
+		// The inserted row's id without RETURNING's result rows: an
+		// exec is cheaper, and this runs in the group commit's loop.
+		var res sql.Result
+		if res, err = q.ExecContext(ctx, query, args...); err == nil {
+			s.ID, err = res.LastInsertId()
 		}
-		if err != nil {
-			return err
-		}
-		if err := insertSteps(ctx, q, s.ID, steps); err != nil {
-			return err
-		}
-		return writeSideEffects(ctx, q, strconv.FormatInt(s.ID, 10), audit, events)
-	})
+	} else {
+		err = q.QueryRowContext(ctx, query+` RETURNING id`, args...).Scan(&s.ID)
+	}
+	if err != nil {
+		return err
+	}
+	if err := insertSteps(ctx, q, s.ID, steps); err != nil {
+		return err
+	}
+	return writeSideEffects(ctx, q, strconv.FormatInt(s.ID, 10), audit, events)
+}
+
+// sealedBytes is b, never nil: the column is NOT NULL.
+func sealedBytes(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
 }
 
 // writeSideEffects writes audit and outbox events, one statement for
@@ -118,7 +132,8 @@ func values(args *[]any, vals ...any) string { return inList(args, vals) }
 const sessionColumns = `s.id, s.org_id, s.mode, s.status, s.version, s.expiry_date, s.metadata, s.applicant_id,
 	s.applicant_data, s.instructions, s.applicant_first_name, s.applicant_last_name, s.applicant_email,
 	s.allowed_sources, s.selected_platform, s.verification_type_id, s.redirect_url, s.link_hash, s.created_by,
-	s.reviewer_id, s.review_reason, s.created_at, s.updated_at, s.completed_at, n.number`
+	s.reviewer_id, s.review_reason, s.created_at, s.updated_at, s.completed_at, n.number, s.link_sealed,
+	s.external_reference_id, s.state, s.applicant_phone, s.applicant_dob, s.cancel_reason`
 
 const sessionFrom = ` FROM verification_sessions s JOIN org_numbers n ON n.org_id = s.org_id`
 
@@ -130,7 +145,8 @@ func scanSession(r scanner) (*verigate.Session, error) {
 	if err := r.Scan(&s.ID, &s.OrgID, &mode, &s.Status, &s.Version, &expiry, &metadata, &s.ApplicantID,
 		&applicantData, &s.Instructions, &s.ApplicantFirstName, &s.ApplicantLastName, &s.ApplicantEmail,
 		&allowed, &selected, &vtype, &s.RedirectURL, &s.LinkHash, &s.CreatedBy, &s.ReviewerID, &s.ReviewReason,
-		&created, &updated, &completed, &s.TeamID); err != nil {
+		&created, &updated, &completed, &s.TeamID, &s.LinkSealed, &s.ExternalReferenceID, &s.State, &s.ApplicantPhone,
+		&s.ApplicantDOB, &s.CancelReason); err != nil {
 		return nil, err
 	}
 	s.Mode, s.Metadata, s.ApplicantData = verigate.Mode(mode), json.RawMessage(metadata), json.RawMessage(applicantData)
@@ -242,9 +258,9 @@ func (db *DB) ApplySessionChange(ctx context.Context, ch verigate.SessionChange)
 		s := ch.Session
 		res, err := q.ExecContext(ctx, `UPDATE verification_sessions SET status = $1, version = version + 1,
 			selected_platform = $2, link_hash = $3, reviewer_id = $4, review_reason = $5, updated_at = $6, completed_at = $7,
-			verification_type_id = $8 WHERE id = $9 AND version = $10`,
+			verification_type_id = $8, link_sealed = $9, cancel_reason = $10 WHERE id = $11 AND version = $12`,
 			s.Status, nullInt(s.SelectedPlatform), s.LinkHash, s.ReviewerID, s.ReviewReason, ms(s.UpdatedAt),
-			msPtr(s.CompletedAt), nullInt(s.VerificationTypeID), s.ID, s.Version)
+			msPtr(s.CompletedAt), nullInt(s.VerificationTypeID), sealedBytes(s.LinkSealed), string(s.CancelReason), s.ID, s.Version)
 		if err != nil {
 			return err
 		}

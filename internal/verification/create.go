@@ -33,6 +33,12 @@ type SessionInput struct {
 	SelectedPlatform   *int64
 	VerificationTypeID *int64
 	RedirectURL        string
+	// ExternalReferenceID is the creator's own reference; State is
+	// echoed back on the redirect to RedirectURL.
+	ExternalReferenceID string
+	State               string
+	ApplicantPhone      string
+	ApplicantDOB        string // YYYY-MM-DD
 	// InstitutionKey puts the session under one of the credential's
 	// institutions (default: its home organization).
 	InstitutionKey string
@@ -83,7 +89,7 @@ func newSession(in SessionInput, now time.Time) (*verigate.Session, error) {
 	sess := &verigate.Session{Status: verigate.SessionPending, ExpiryDate: in.ExpiryDate.UTC().Truncate(time.Millisecond),
 		ApplicantID: in.ApplicantID, Instructions: in.Instructions, ApplicantFirstName: in.ApplicantFirstName,
 		ApplicantLastName: in.ApplicantLastName, RedirectURL: in.RedirectURL, CreatedAt: now, UpdatedAt: now,
-		AllowedSources: []int64{}}
+		AllowedSources: []int64{}, ExternalReferenceID: in.ExternalReferenceID, State: in.State}
 	var err error
 	if sess.Metadata, err = jsonObject("metadata", in.Metadata); err != nil {
 		return nil, err
@@ -99,6 +105,9 @@ func newSession(in SessionInput, now time.Time) (*verigate.Session, error) {
 		if err := optionalText(f.field, f.value, f.max); err != nil {
 			return nil, err
 		}
+	}
+	if err := checkApplicantExtras(sess, in, now); err != nil {
+		return nil, err
 	}
 	if verigate.TooLong(in.Instructions, 2000) {
 		return nil, verigate.FieldError("instructions", "must be at most 2000 characters")
@@ -177,8 +186,7 @@ func (s *Service) resolveSources(ctx context.Context, sess *verigate.Session, ch
 // steps, its audit event (with details) and its created event, in one
 // write. It returns the link token.
 func (s *Service) insertSession(ctx context.Context, sess *verigate.Session, steps []*verigate.Step, details map[string]any) (string, error) {
-	token := verigate.NewSecret("")
-	sess.LinkHash = verigate.HashSecret(token)
+	token := s.newLink(sess)
 	ev := s.audit(ctx, "verification.create", "verification", "", sess.OrgID)
 	ev.Details = details
 	if err := s.store.CreateSession(ctx, sess, steps, []verigate.AuditEvent{ev},

@@ -15,6 +15,7 @@ import (
 
 	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/reclaim"
+	"github.com/verigate/verigate/internal/seal"
 )
 
 // Store is the persistence the engine needs; internal/sqlstore implements it.
@@ -41,6 +42,15 @@ type Store interface {
 	ListSteps(ctx context.Context, sessionID int64) ([]*verigate.Step, error)
 	ApplySessionChange(ctx context.Context, ch verigate.SessionChange) error
 	ProofUsed(ctx context.Context, identifier string) (bool, error)
+
+	// CreateVerification is CreateSession with the session's own webhook
+	// endpoint (when not nil) and, if its organization has none yet, its
+	// verification secret, in one transaction.
+	CreateVerification(ctx context.Context, s *verigate.Session, steps []*verigate.Step, audit []verigate.AuditEvent,
+		events []verigate.OutboxEvent, e *verigate.WebhookEndpoint, secret *verigate.VerificationSecret) error
+	ListVerifications(ctx context.Context, f verigate.VerificationFilter) ([]*verigate.Session, error)
+	SessionWebhookURL(ctx context.Context, sessionID int64) (string, error)
+	SessionEvents(ctx context.Context, orgID string, sessionID int64, limit int) ([]verigate.Event, error)
 
 	CreateCSRFToken(ctx context.Context, hash []byte, sessionID int64, linkHash []byte, created, expires time.Time) error
 	// ApplicantToken reads a CSRF token with its session's organization,
@@ -88,6 +98,11 @@ type Service struct {
 	cfg     Config
 	sandbox *secp256k1.PrivateKey
 	cache   catalogCache
+	links   *seal.Sealer // the link tokens, kept to be shown again
+	// Webhooks checks a verification's own webhookUrl and signs the
+	// redirect back to its creator; without it a webhookUrl is refused
+	// and ReturnURL fails.
+	Webhooks Webhooks
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
@@ -110,7 +125,8 @@ func New(store Store, conns Connections, cfg Config) *Service {
 		cfg.MaxProofAge = DefaultProofAge
 	}
 	seed := sha256.Sum256([]byte("verigate sandbox attestor\x00" + cfg.SecretKey))
-	return &Service{store: store, conns: conns, cfg: cfg, sandbox: secp256k1.PrivKeyFromBytes(seed[:]), Now: time.Now}
+	return &Service{store: store, conns: conns, cfg: cfg, sandbox: secp256k1.PrivKeyFromBytes(seed[:]),
+		links: seal.New(cfg.SecretKey, "verigate link tokens v1"), Now: time.Now}
 }
 
 func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Millisecond) }

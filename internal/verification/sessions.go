@@ -49,8 +49,8 @@ func (s *Service) RotateLink(ctx context.Context, id int64) (*verigate.Session, 
 	if sess.Status.Ended() {
 		return nil, "", verigate.Errorf(verigate.ECONFLICT, "The session is %s; its link cannot be renewed.", sess.Status)
 	}
-	token := verigate.NewSecret("")
-	sess.LinkHash, sess.UpdatedAt = verigate.HashSecret(token), s.now()
+	token := s.newLink(sess)
+	sess.UpdatedAt = s.now()
 	if err := s.store.ApplySessionChange(ctx, verigate.SessionChange{Session: sess, RevokeCSRF: true,
 		Audit: []verigate.AuditEvent{s.audit(ctx, "verification.rotate_link", "verification", sessionIDString(sess.ID), sess.OrgID)}}); err != nil {
 		return nil, "", err

@@ -16,6 +16,9 @@ func TestSessionMoves(t *testing.T) {
 		{verigate.SessionProcessing, verigate.SessionReviewing}: true, {verigate.SessionProcessing, verigate.SessionCompleted}: true,
 		{verigate.SessionProcessing, verigate.SessionFailed}: true, {verigate.SessionProcessing, verigate.SessionExpired}: true,
 		{verigate.SessionReviewing, verigate.SessionCompleted}: true, {verigate.SessionReviewing, verigate.SessionRejected}: true,
+		// Cancelling ends any open session.
+		{verigate.SessionPending, verigate.SessionCancelled}: true, {verigate.SessionProcessing, verigate.SessionCancelled}: true,
+		{verigate.SessionReviewing, verigate.SessionCancelled}: true,
 	}
 	for _, from := range all {
 		for _, to := range all {

@@ -5,6 +5,7 @@
 package v1
 
 import (
+	"crypto/subtle"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -22,6 +23,7 @@ import (
 	"github.com/verigate/verigate/internal/delivery"
 	"github.com/verigate/verigate/internal/idempotency"
 	"github.com/verigate/verigate/internal/ratelimit"
+	"github.com/verigate/verigate/internal/verification"
 )
 
 // Handler serves /v1.
@@ -29,6 +31,9 @@ type Handler struct {
 	Access   *access.Service
 	Connect  *connect.Service
 	Webhooks *delivery.Service
+	// Verification serves the verification requests (Konfir's seed 004).
+	Verification *verification.Service
+	PublicURL    string // base of the QR code URLs
 	// Idempotency gives the webhook POSTs Idempotency-Key semantics.
 	Idempotency *idempotency.Service
 	Limiter     ratelimit.Store
@@ -93,6 +98,13 @@ func (h *Handler) Surface(bodyLimit int64) *httpapi.Surface {
 	route("GET /v1/verification-secret", h.getVerificationSecret)
 	route("POST /v1/verification-secret/rotate", h.idempotent(h.rotateVerificationSecret))
 	route("GET /v1/events", h.listEvents)
+	route("POST /v1/verifications", h.idempotent(h.createVerification))
+	route("GET /v1/verifications", h.listVerifications)
+	route("GET /v1/verifications/{id}", h.getVerification)
+	route("POST /v1/verifications/{id}/cancel", h.idempotent(h.cancelVerification))
+	route("POST /v1/verifications/{id}/link", h.idempotent(h.rotateVerificationLink))
+	route("GET /v1/verifications/{id}/qr.svg", h.verificationQR("svg"))
+	route("GET /v1/verifications/{id}/qr.png", h.verificationQR("png"))
 	return s
 }
 
@@ -113,9 +125,39 @@ var (
 	errInvalidKey   = verigate.Errorf(verigate.EUNAUTHENTICATED, "The API key is unknown, malformed, or revoked.")
 )
 
-// apiKey reads the key from Authorization (scheme Api-Key, any case) or
-// x-api-key. A Bearer token is not an API key and is never read.
+// apiKey reads the key from Authorization (scheme Api-Key, any case),
+// x-api-key, or Konfir's pair X-KONFIR-CLIENT-ID (the key's id) and
+// X-KONFIR-CLIENT-SECRET (the key). A Bearer token is not an API key and
+// is never read. Keys sent in several headers must agree.
 func apiKey(r *http.Request) (string, error) {
+	key, err := headerKey(r)
+	if err != nil {
+		return "", err
+	}
+	clientID, err := httpapi.Header(r, "X-KONFIR-CLIENT-ID")
+	if err != nil {
+		return "", err
+	}
+	clientSecret, err := httpapi.Header(r, "X-KONFIR-CLIENT-SECRET")
+	if err != nil {
+		return "", err
+	}
+	if clientID == "" && clientSecret == "" {
+		if key == "" {
+			return "", errUnauthorized
+		}
+		return key, nil
+	}
+	// Konfir's pair: both, the id the key's own, and no other key.
+	id, ok := access.ParseAPIKey(clientSecret)
+	if !ok || clientID == "" || subtle.ConstantTimeCompare([]byte(id), []byte(clientID)) != 1 || (key != "" && key != clientSecret) {
+		return "", errInvalidKey
+	}
+	return clientSecret, nil
+}
+
+// headerKey reads the key from Authorization or x-api-key, "" if neither.
+func headerKey(r *http.Request) (string, error) {
 	auth, err := httpapi.Header(r, "Authorization")
 	if err != nil {
 		return "", err
@@ -136,7 +178,7 @@ func apiKey(r *http.Request) (string, error) {
 	case fromHeader != "":
 		return fromHeader, nil
 	}
-	return "", errUnauthorized
+	return "", nil
 }
 
 func (h *Handler) wrap(s *httpapi.Surface, fn func(http.ResponseWriter, *http.Request) error) http.Handler {
