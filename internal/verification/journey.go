@@ -59,10 +59,12 @@ type Journey struct {
 	Steps   []JourneyStep
 }
 
-// JourneyStep is a chosen step with its source.
+// JourneyStep is a chosen step with its source, and the live state of
+// its connection while a connector step is in progress.
 type JourneyStep struct {
 	Step   *verigate.Step
 	Source *verigate.DataSource
+	Login  *StepLogin
 }
 
 // Journey returns session sessionID as its applicant's pages show it;
@@ -102,7 +104,13 @@ func (s *Service) journey(ctx context.Context, sess *verigate.Session, text stri
 		j.Sources = search(offered, text)
 	}
 	for _, st := range steps {
-		j.Steps = append(j.Steps, JourneyStep{Step: st, Source: findSource(all, SourceRef{ID: st.DataSourceID})})
+		js := JourneyStep{Step: st, Source: findSource(all, SourceRef{ID: st.DataSourceID})}
+		if st.Type == verigate.SourceConnector && st.Status == verigate.StepInProgress {
+			if js.Login, err = s.stepLogin(ctx, st); err != nil {
+				return nil, err
+			}
+		}
+		j.Steps = append(j.Steps, js)
 	}
 	return j, nil
 }
@@ -113,7 +121,6 @@ func (s *Service) journey(ctx context.Context, sess *verigate.Session, text stri
 type StepPage struct {
 	Journey *Journey
 	JourneyStep
-	Login *StepLogin
 	// Fields are a connector's login fields, once the step is initiated.
 	Fields []LoginField
 	// ProofRequest is the Reclaim proof request an applicant's phone
@@ -141,7 +148,7 @@ func (s *Service) StepPage(ctx context.Context, stepID int64) (*StepPage, error)
 	p := &StepPage{Journey: j, JourneyStep: JourneyStep{Step: st}}
 	for _, js := range j.Steps {
 		if js.Step.ID == st.ID {
-			p.Source = js.Source
+			p.JourneyStep = js
 		}
 	}
 	if p.Source == nil {
@@ -149,8 +156,10 @@ func (s *Service) StepPage(ctx context.Context, stepID int64) (*StepPage, error)
 			return nil, err
 		}
 	}
-	if p.Login, err = s.stepLogin(ctx, st); err != nil {
-		return nil, err
+	if p.Login == nil {
+		if p.Login, err = s.stepLogin(ctx, st); err != nil {
+			return nil, err
+		}
 	}
 	var meta struct {
 		Fields []LoginField `json:"fields"`
