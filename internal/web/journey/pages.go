@@ -210,6 +210,9 @@ func (h *Handler) connectPage(q *req) error {
 		v.Title, v.Descriptor = "Enter your code", p.Login.Pending.Descriptor
 		v.Attempts = connect.MaxAttempts - p.Login.Pending.Attempts
 		v.Query = sentMark(p.Login.Pending)
+		if p.Login.Pending.Attempts > 0 && v.Notice == "" {
+			v.Notice = "That code did not work. Please check it and try again."
+		}
 		return q.render(http.StatusOK, "code", v)
 	}
 	return redirect(q, sessionPath(st.SessionID, "progress"))

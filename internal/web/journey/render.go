@@ -140,6 +140,8 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, err error)
 		v.Message = verigate.ErrorMessage(err)
 		httpapi.SetRetryAfter(w, err)
 	case code == verigate.ENOTFOUND || code == verigate.EFORBIDDEN:
+		// Another session's page answers as a missing one, same status.
+		status = http.StatusNotFound
 		v.Title, v.Heading = "Not found", "We could not find this page"
 		v.Message = "The address may be mistyped, or belong to another verification. Open the link you were sent again."
 	case code == verigate.ECONFLICT:
