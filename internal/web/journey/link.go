@@ -70,4 +70,3 @@ func (h *Handler) linkProblem(w http.ResponseWriter, r *http.Request, err error)
 	text := linkPages[le.Problem]
 	render(w, http.StatusUnauthorized, "problem", &view{Title: text[0], Problem: string(le.Problem), Heading: text[0], Message: text[1]})
 }
-

@@ -27,7 +27,7 @@ var css = func() template.CSS {
 }()
 
 var funcs = template.FuncMap{
-	"date": func(t time.Time) string { return t.UTC().Format("2 January 2006, 15:04 UTC") },
+	"date":  func(t time.Time) string { return t.UTC().Format("2 January 2006, 15:04 UTC") },
 	"ended": func(s verigate.StepStatus) bool { return s.Ended() },
 	"ok": func(s verigate.StepStatus) bool {
 		return s == verigate.StepCompleted || s == verigate.StepVerified
