@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -108,7 +110,26 @@ func (b *browser) do(method, path string, form url.Values) *page {
 		b.csrf = html.UnescapeString(m[1])
 	}
 	b.last = p
+	dump(b.t, p)
 	return p
+}
+
+var dumped = 0
+
+// dump writes each HTML page to $JOURNEY_PAGES_DIR, when set, to look at
+// (a headless browser can screenshot them).
+func dump(t *testing.T, p *page) {
+	dir := os.Getenv("JOURNEY_PAGES_DIR")
+	if dir == "" || !strings.HasPrefix(p.Header.Get("Content-Type"), "text/html") || !strings.Contains(t.Name(), "sqlite") {
+		return
+	}
+	dumped++
+	title := regexp.MustCompile(`<title>([^<·]+)`).FindStringSubmatch(p.Body)
+	name := fmt.Sprintf("%02d", dumped)
+	if title != nil {
+		name += "-" + strings.Trim(regexp.MustCompile(`[^a-z0-9]+`).ReplaceAllString(strings.ToLower(title[1]), "-"), "-")
+	}
+	os.WriteFile(filepath.Join(dir, name+".html"), []byte(p.Body), 0o644)
 }
 
 // get follows redirects (at most 10) and returns the last page.
