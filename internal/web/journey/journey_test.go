@@ -239,3 +239,24 @@ func TestEscapedAndResumed(t *testing.T) {
 		}
 	})
 }
+
+// TestOrganizationSettings: the institution's logo and frame ancestors
+// reach the pages and their Content-Security-Policy.
+func TestOrganizationSettings(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		f := newFixture(t, e)
+		if err := e.App.Verify.SetJourneySettings(e.System, "acme-cu", verigate.JourneySettings{LogoURL: "https://cdn.acme.example/logo.svg",
+			FrameAncestors: []string{"https://app.acme.example"}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.App.Verify.SetJourneySettings(e.System, "acme-cu", verigate.JourneySettings{LogoURL: "javascript:alert(1)"}); verigate.ErrorCode(err) != verigate.EINVALID {
+			t.Fatalf("a javascript: logo: %v", err)
+		}
+		_, p := f.open(t, f.session(t, nil))
+		wantPage(t, p, 200, `<img class="logo" src="https://cdn.acme.example/logo.svg"`)
+		csp := p.Header.Get("Content-Security-Policy")
+		if !strings.Contains(csp, "frame-ancestors https://app.acme.example") || !strings.Contains(csp, "img-src 'self' data: https://cdn.acme.example") {
+			t.Fatalf("CSP: %s", csp)
+		}
+	})
+}
