@@ -75,6 +75,11 @@ func TestConnectorJourney(t *testing.T) {
 		if st.Data.Status != "COMPLETED" {
 			t.Fatalf("session %s", st.Data.Status)
 		}
+		// The live stream says the state, and ends with the session.
+		ev := b.do("GET", fmt.Sprintf("/journey/sessions/%d/events", s.ID), nil)
+		if ev.Status != 200 || ev.Header.Get("Content-Type") != "text/event-stream" || !strings.Contains(ev.Body, "event: state\ndata: COMPLETED.") {
+			t.Fatalf("events: %d %v %q", ev.Status, ev.Header, ev.Body)
+		}
 		// The finished link says so.
 		p = (&browser{t: t, e: e}).get(s.link())
 		wantPage(t, p, 401, "You have already finished")
@@ -259,4 +264,25 @@ func TestOrganizationSettings(t *testing.T) {
 			t.Fatalf("CSP: %s", csp)
 		}
 	})
+}
+
+// TestRateLimits: the link and the code form are rate-limited, with a page.
+func TestRateLimits(t *testing.T) {
+	e := apptest.SQLite(t)
+	f := newFixture(t, e)
+	s := f.session(t, nil)
+	var p *page
+	for i := 0; i < 31; i++ {
+		p = (&browser{t: t, e: e}).do("GET", s.link(), nil)
+	}
+	wantPage(t, p, 429, "Too many attempts")
+	if p.Header.Get("Retry-After") == "" {
+		t.Errorf("no Retry-After")
+	}
+	e.Clock.Advance(2 * 60 * 1e9)
+	b, _ := f.open(t, s)
+	for i := 0; i < 11; i++ {
+		p = b.do("POST", "/journey/steps/1/code", url.Values{"csrf": {b.csrf}, "code": {"1"}})
+	}
+	wantPage(t, p, 429, "Too many attempts")
 }
