@@ -37,6 +37,8 @@ const adminUsage = `Usage: verigate admin <command> [flags]   (every command tak
   api-key revoke ID
   audit list [--org KEY] [--action A] [--limit N]
   org review-policy KEY --policy always|on_failure|never   when finished sessions go to the reviewer queue
+  org journey KEY [--logo-url URL] [--frame-ancestors ORIGIN,…]   the hosted journey's logo, and who may frame it
+                 (each flag left out clears it: no logo, no framing)
   sources list                          the data-source catalog
   sources import FILE                   add or update sources from a JSON file ({"sources":[…]})
   sources enable|disable --org KEY --source NAME
@@ -74,6 +76,7 @@ var adminCmds = map[string]adminCmd{
 	"audit list":          {setup: auditList},
 	"call simulate":       {setup: callSimulate},
 	"org review-policy":   {positional: "KEY", setup: orgReviewPolicy},
+	"org journey":         {positional: "KEY", setup: orgJourney},
 	"sources list":        {setup: sourcesList},
 	"sources import":      {positional: "FILE", setup: sourcesImport},
 	"sources enable":      {setup: sourcesEnable(true)},

@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -29,6 +30,7 @@ import (
 	"github.com/verigate/verigate/internal/server"
 	"github.com/verigate/verigate/internal/sqlstore"
 	"github.com/verigate/verigate/internal/verification"
+	"github.com/verigate/verigate/internal/web/journey"
 	"github.com/verigate/verigate/internal/webhook"
 )
 
@@ -137,8 +139,21 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sqlstore
 	a.newDeliveries(guard)
 	now := func() time.Time { return a.now() }
 	a.Server.Mount((&external.Handler{Access: a.Access, Calls: a.Calls, PublicURL: cfg.PublicURL, Log: log, Limiter: a.Limits, Now: now}).Surface(cfg.BodyLimit))
+	formKey := sha256.Sum256([]byte("verigate journey form key\x00" + cfg.SecretKey))
+	pages := &journey.Handler{Verification: a.Verify, Limiter: a.Limits, Log: log, FormKey: formKey[:], Now: now,
+		Draining: a.Server.Draining(),
+		// TODO(merge): verification.Service.ReturnURL (signed); until then the
+		// session's redirectUrl as given. The journey authorized the session.
+		Return: func(ctx context.Context, id int64) (string, error) {
+			sess, err := db.GetSession(ctx, id)
+			if err != nil {
+				return "", err
+			}
+			return sess.RedirectURL, nil
+		}}
+	a.Server.Mount(pages.Surface(cfg.BodyLimit))
 	a.Server.Mount((&partner.Handler{Access: a.Access, Verification: a.Verify, Limiter: a.Limits, Log: log,
-		Idempotency: a.Idempotency, Now: now}).Surface(cfg.BodyLimit))
+		Idempotency: a.Idempotency, Now: now, Browser: pages.Link}).Surface(cfg.BodyLimit))
 	a.Server.Mount((&embedded.Handler{Access: a.Access, Webhooks: a.Webhooks, Log: log, Limiter: a.Limits, Now: now}).Surface(cfg.BodyLimit))
 	a.Server.Mount((&v1.Handler{Access: a.Access, Connect: a.Connect, Limiter: a.Limits, Log: log, Now: now,
 		Draining: a.Server.Draining(), Webhooks: a.Webhooks, Idempotency: a.Idempotency, Verification: a.Verify,

@@ -71,6 +71,23 @@ var Routes = map[string]Rule{
 	"POST /partner/step/otp":                              {Guard: Applicant},
 	"GET /partner/verification/verify":                    {Guard: LinkToken},
 
+	// The hosted journey's pages: the applicant cookie the link gave.
+	"GET /journey/sessions/{sessionId}":          {Guard: Applicant},
+	"GET /journey/sessions/{sessionId}/consent":  {Guard: Applicant},
+	"POST /journey/sessions/{sessionId}/consent": {Guard: Applicant},
+	"GET /journey/sessions/{sessionId}/sources":  {Guard: Applicant},
+	"POST /journey/sessions/{sessionId}/sources": {Guard: Applicant},
+	"GET /journey/sessions/{sessionId}/progress": {Guard: Applicant},
+	"GET /journey/sessions/{sessionId}/events":   {Guard: Applicant},
+	"GET /journey/sessions/{sessionId}/done":     {Guard: Applicant},
+	"POST /journey/steps/{stepId}/initiate":      {Guard: Applicant},
+	"GET /journey/steps/{stepId}/connect":        {Guard: Applicant},
+	"POST /journey/steps/{stepId}/connect":       {Guard: Applicant},
+	"POST /journey/steps/{stepId}/code":          {Guard: Applicant},
+	"GET /journey/steps/{stepId}/reclaim":        {Guard: Applicant},
+	"GET /journey/steps/{stepId}/sandbox":        {Guard: Applicant},
+	"POST /journey/steps/{stepId}/proof":         {Guard: Applicant},
+
 	"POST /v1/accounts":                                                      perm("connections.write"),
 	"GET /v1/accounts":                                                       perm("connections.read"),
 	"GET /v1/accounts/{accountId}":                                           perm("connections.read"),

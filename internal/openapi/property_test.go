@@ -32,10 +32,17 @@ const variants = 12
 
 // skipped are operations the property cannot drive: the voice-ingestion
 // webhook needs a signature over the generated body, and the event stream
-// holds its connection open.
+// holds its connection open. The journey's forms are HTML forms
+// (internal/web/journey's tests post them).
 var skipped = map[string]string{
 	"POST /external/voice/{institutionKey}/calls": "signed by the voice provider",
 	"GET /v1/accounts/{accountId}/events":         "a stream that stays open",
+	"POST /journey/sessions/{sessionId}/consent":  "an HTML form",
+	"POST /journey/sessions/{sessionId}/sources":  "an HTML form",
+	"POST /journey/steps/{stepId}/initiate":       "an HTML form",
+	"POST /journey/steps/{stepId}/connect":        "an HTML form",
+	"POST /journey/steps/{stepId}/code":           "an HTML form",
+	"POST /journey/steps/{stepId}/proof":          "an HTML form",
 }
 
 func init() {

@@ -30,6 +30,9 @@ type Handler struct {
 	Log          *slog.Logger
 	// Now is the clock (the services share it).
 	Now func() time.Time
+	// Browser serves the verification link to a browser (the hosted
+	// journey, internal/web/journey); nil answers JSON to everyone.
+	Browser http.HandlerFunc
 }
 
 // ApplicantRateLimit limits each session's applicant (CSRF) requests.

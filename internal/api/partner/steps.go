@@ -185,10 +185,15 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) error {
 	}{"success", data{toStep(st), string(sess.Status)}})
 }
 
-// verifyLink exchanges the link token for a CSRF token: JSON for an app
-// that asks for it (Accept: application/json), else a cookie and a
-// redirect into the hosted journey.
+// verifyLink exchanges the link token for a CSRF token, as JSON for an
+// app that asks for it (Accept: application/json). A browser is served
+// by the hosted journey (Browser): a cookie and a redirect into its
+// pages, or a page saying why the link does not open.
 func (h *Handler) verifyLink(w http.ResponseWriter, r *http.Request) error {
+	if !strings.Contains(r.Header.Get("Accept"), "application/json") && h.Browser != nil {
+		h.Browser(w, r)
+		return nil
+	}
 	id, err := httpapi.QueryID(r, "sessionId")
 	if err == nil && id == 0 {
 		err = verigate.FieldError("sessionId", "must be a positive whole number")
@@ -204,19 +209,9 @@ func (h *Handler) verifyLink(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if strings.Contains(r.Header.Get("Accept"), "application/json") {
-		return ok(w, http.StatusOK, struct {
-			CSRFToken string `json:"csrfToken"`
-			ExpiresAt string `json:"expiresAt"`
-			SessionID int64  `json:"sessionId"`
-		}{csrf, formatTime(expires), sess.ID})
-	}
-	http.SetCookie(w, &http.Cookie{Name: CSRFCookie, Value: csrf, Path: "/", Expires: expires, SameSite: http.SameSiteStrictMode,
-		Secure: r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https"})
-	http.Redirect(w, r, "/journey/sessions/"+strconv.FormatInt(sess.ID, 10), http.StatusSeeOther)
-	return nil
+	return ok(w, http.StatusOK, struct {
+		CSRFToken string `json:"csrfToken"`
+		ExpiresAt string `json:"expiresAt"`
+		SessionID int64  `json:"sessionId"`
+	}{csrf, formatTime(expires), sess.ID})
 }
-
-// CSRFCookie carries the CSRF token to the hosted journey's pages, which
-// send it back as the x-csrf-token header (double submit).
-const CSRFCookie = "vg_csrf"

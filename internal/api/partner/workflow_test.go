@@ -217,9 +217,11 @@ func TestCSRF(t *testing.T) {
 	if r := e.Do("GET", fmt.Sprintf("/partner/verification/verify?token=%s&sessionId=%d", newToken, a.Data.ID), nil, "Accept", "application/json"); r.Status != 200 {
 		t.Fatalf("renewed link: %d", r.Status)
 	}
-	// A browser gets a cookie and a redirect into the journey.
+	// A browser gets an HttpOnly, SameSite=Lax cookie and a redirect into
+	// the journey (internal/web/journey tests the pages).
 	r := e.Do("GET", fmt.Sprintf("/partner/verification/verify?token=%s&sessionId=%d", newToken, a.Data.ID), nil, "Accept", "text/html")
-	if r.Status != 303 || !strings.Contains(r.Header.Get("Set-Cookie"), "vg_csrf=") || r.Header.Get("Location") != fmt.Sprintf("/journey/sessions/%d", a.Data.ID) {
+	if c := r.Header.Get("Set-Cookie"); r.Status != 303 || !strings.Contains(c, "vg_journey=") || !strings.Contains(c, "HttpOnly") ||
+		!strings.Contains(c, "SameSite=Lax") || r.Header.Get("Location") != fmt.Sprintf("/journey/sessions/%d", a.Data.ID) {
 		t.Fatalf("browser: %d %v", r.Status, r.Header)
 	}
 }

@@ -1,0 +1,5 @@
+package journey_test
+
+import "html"
+
+func htmlUnescape(s string) string { return html.UnescapeString(s) }
