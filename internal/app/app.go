@@ -141,16 +141,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sqlstore
 	a.Server.Mount((&external.Handler{Access: a.Access, Calls: a.Calls, PublicURL: cfg.PublicURL, Log: log, Limiter: a.Limits, Now: now}).Surface(cfg.BodyLimit))
 	formKey := sha256.Sum256([]byte("verigate journey form key\x00" + cfg.SecretKey))
 	pages := &journey.Handler{Verification: a.Verify, Limiter: a.Limits, Log: log, FormKey: formKey[:], Now: now,
-		Draining: a.Server.Draining(),
-		// TODO(merge): verification.Service.ReturnURL (signed); until then the
-		// session's redirectUrl as given. The journey authorized the session.
-		Return: func(ctx context.Context, id int64) (string, error) {
-			sess, err := db.GetSession(ctx, id)
-			if err != nil {
-				return "", err
-			}
-			return sess.RedirectURL, nil
-		}}
+		Draining: a.Server.Draining(), Return: a.Verify.ReturnURL}
 	a.Server.Mount(pages.Surface(cfg.BodyLimit))
 	a.Server.Mount((&partner.Handler{Access: a.Access, Verification: a.Verify, Limiter: a.Limits, Log: log,
 		Idempotency: a.Idempotency, Now: now, Browser: pages.Link}).Surface(cfg.BodyLimit))

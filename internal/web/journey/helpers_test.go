@@ -205,3 +205,17 @@ func (f *fixture) open(t *testing.T, s session) (*browser, *page) {
 	}
 	return b, b.get(p.Location)
 }
+
+// returnLink is the done page's link back to the partner.
+func returnLink(t *testing.T, body string) *url.URL {
+	t.Helper()
+	m := regexp.MustCompile(`<a[^>]+href="(https://partner\.example/[^"]+)"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no return link in %s", body)
+	}
+	u, err := url.Parse(html.UnescapeString(m[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}

@@ -3,6 +3,7 @@ package journey_test
 import (
 	"context"
 	"fmt"
+	"github.com/verigate/verigate/redirectsig"
 	"net/url"
 	"regexp"
 	"strings"
@@ -69,7 +70,22 @@ func TestConnectorJourney(t *testing.T) {
 		wantPage(t, p, 200, "Checking your details")
 		e.App.Worker.Work(context.Background())
 		p = b.get(fmt.Sprintf("/journey/sessions/%d/progress", s.ID))
-		wantPage(t, p, 200, "You're verified", "Connected", `href="https://partner.example/back?x=1"`, "Return to Institution acme-cu")
+		wantPage(t, p, 200, "You're verified", "Connected", `href="https://partner.example/back?sig=`, "Return to Institution acme-cu")
+		// The way back is signed with the organization's verification secret.
+		org, err := e.App.DB.GetOrganizationByKey(e.System, "acme-cu")
+		if err != nil {
+			t.Fatal(err)
+		}
+		testMode := *verigate.System
+		testMode.Mode = verigate.ModeTest
+		_, secret, err := e.App.Webhooks.RotateVerificationSecret(verigate.WithPrincipal(context.Background(), &testMode), org.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back := returnLink(t, b.get(fmt.Sprintf("/journey/sessions/%d/done", s.ID)).Body)
+		if q := back.Query(); q.Get("x") != "1" || q.Get("status") != "completed" || redirectsig.Verify(q, secret) != nil {
+			t.Fatalf("return link %s does not verify: %v", back, redirectsig.Verify(q, secret))
+		}
 		var st struct{ Data struct{ Status string } }
 		e.Do("GET", fmt.Sprintf("/partner/session/%d", s.ID), nil, "x-api-key", f.key).Decode(t, &st)
 		if st.Data.Status != "COMPLETED" {

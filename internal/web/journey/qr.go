@@ -6,39 +6,31 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/yeqown/go-qrcode/v2"
+	qr "github.com/piglig/go-qr"
 )
 
 // qrSVG draws text as a QR code in inline SVG: one path of unit squares
-// with a quiet zone of four, scaled by the page.
+// with a quiet zone of four, scaled by the page. Inline (not the library's
+// SVG document) so it carries the page's accessible name and needs no
+// image route.
 func qrSVG(text string) (template.HTML, error) {
-	code, err := qrcode.NewWith(text, qrcode.WithErrorCorrectionLevel(qrcode.ErrorCorrectionMedium))
+	code, err := qr.EncodeText(text, qr.Medium)
 	if err != nil {
 		return "", err
 	}
-	w := &svgWriter{}
-	if err := code.Save(w); err != nil {
-		return "", err
-	}
-	return template.HTML(w.svg), nil
-}
-
-type svgWriter struct{ svg string }
-
-func (s *svgWriter) Write(m qrcode.Matrix) error {
 	const quiet = 4
-	size := m.Width() + 2*quiet
+	n := code.Size()
+	size := n + 2*quiet
 	var path strings.Builder
-	m.Iterate(qrcode.IterDirection_ROW, func(x, y int, v qrcode.QRValue) {
-		if v.IsSet() {
-			fmt.Fprintf(&path, "M%d %dh1v1h-1z", x+quiet, y+quiet)
+	for y := 0; y < n; y++ {
+		for x := 0; x < n; x++ {
+			if code.Module(x, y) {
+				fmt.Fprintf(&path, "M%d %dh1v1h-1z", x+quiet, y+quiet)
+			}
 		}
-	})
-	s.svg = fmt.Sprintf(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" class="qr" role="img" aria-label="QR code of the proof request" shape-rendering="crispEdges"><rect width="%d" height="%d" fill="#fff"/><path fill="#000" d="%s"/></svg>`,
-		size, size, size, size, path.String())
-	return nil
+	}
+	return template.HTML(fmt.Sprintf(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" class="qr" role="img" aria-label="QR code of the proof request" shape-rendering="crispEdges"><rect width="%d" height="%d" fill="#fff"/><path fill="#000" d="%s"/></svg>`,
+		size, size, size, size, path.String())), nil
 }
-
-func (s *svgWriter) Close() error { return nil }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
