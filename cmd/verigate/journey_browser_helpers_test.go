@@ -245,13 +245,25 @@ func (h *hookReceiver) waitEvent(t *testing.T, typ, id string) hookEvent {
 // with path (on the server) and whose h1 holds heading, then checks it
 // like every journey page: a screenshot named name, axe-core without a
 // serious or critical violation, nothing sticking out at 375 px, and no
-// console error, exception or CSP violation.
+// console error, exception or CSP violation. It waits for the heading,
+// not only the URL: a step's start, sign-in and code pages share theirs.
 func (s *journeyServer) page(t *testing.T, ctx context.Context, path, heading, name string) string {
 	t.Helper()
-	u := webtest.WaitURL(t, ctx, s.base+path)
-	webtest.WaitVisible(t, ctx, "main h1")
-	if h := webtest.Text(t, ctx, "main h1"); !strings.Contains(h, heading) {
-		t.Fatalf("at %s the heading is %q, want %q", u, h, heading)
+	const js = `(() => { const h = document.querySelector("main h1");
+  return document.readyState === "complete" && h ? location.href + "\n" + h.textContent.trim() : ""; })()`
+	var u, h string
+	for deadline := time.Now().Add(webtest.WaitTimeout); ; {
+		ectx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		got, err := chromedp.Run(ectx, chromedp.Evaluate[string](js))
+		cancel()
+		u, h, _ = strings.Cut(got, "\n")
+		if err == nil && strings.HasPrefix(u, s.base+path) && strings.Contains(h, heading) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting for %s with the heading %q: the browser is at %s, heading %q (%v)", path, heading, u, h, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	checkPage(t, ctx, name)
 	return u

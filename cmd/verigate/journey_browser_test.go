@@ -116,6 +116,10 @@ func TestBrowserJourney(t *testing.T) {
 		webtest.WaitVisible(t, ctx, ".qr-box svg")
 		webtest.Click(t, ctx, `a[href$="/sandbox"]`)
 		s.page(t, ctx, "/journey/steps/", "Sandbox provider", "sandbox-provider")
+		// The proof, shown, wraps inside the page.
+		webtest.Click(t, ctx, "details summary")
+		webtest.WaitVisible(t, ctx, "pre.proof")
+		checkPage(t, ctx, "sandbox-proof-shown")
 		webtest.Click(t, ctx, `form[action$="/proof"] button`)
 		s.page(t, ctx, sess+"/done", "You're verified", "done")
 		webtest.Click(t, ctx, "a.button.primary")
