@@ -84,6 +84,8 @@ func (h *Handler) Surface(bodyLimit int64) *httpapi.Surface {
 	page("GET /journey/steps/{stepId}/reclaim", h.reclaimPage)
 	page("GET /journey/steps/{stepId}/sandbox", h.sandboxPage)
 	form("POST /journey/steps/{stepId}/proof", h.proof)
+	// The Reclaim app's callback: no cookie, its own key (callback.go).
+	s.Handle("POST /journey/steps/{stepId}/callback/{key}", http.HandlerFunc(h.callback))
 	return s
 }
 
