@@ -20,8 +20,9 @@ func ParseCallback(body []byte) ([]Proof, *Error) {
 		return nil, malformed("the body is empty; send the proof as JSON")
 	}
 	if text[0] != '{' && text[0] != '[' {
-		// decodeURIComponent: %XX only, a + stays a + (JSON may hold one).
-		s, err := url.PathUnescape(string(text))
+		// encodeURIComponent never leaves a + (it writes %2B), so reading
+		// + as a space also takes a form-encoded body.
+		s, err := url.QueryUnescape(string(text))
 		if err != nil {
 			return nil, malformed("the body is neither JSON nor percent-encoded JSON")
 		}
