@@ -8,7 +8,8 @@
 // holding the applicant token that opening the link gave (the link token
 // itself leaves the address bar by the redirect that sets it). Every form
 // carries a token bound to that cookie (an HMAC of it), checked before
-// anything runs.
+// anything runs. The one route without the cookie is the Reclaim app's
+// callback, a JSON route authenticated by a key in its path (callback.go).
 package journey
 
 import (
