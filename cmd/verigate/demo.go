@@ -99,6 +99,7 @@ type demoUser struct {
 }
 
 type demoAPIKey struct {
+	ID           string   `json:"id,omitempty"` // Konfir's client id (kept since /v1/verifications)
 	Key          string   `json:"key"`
 	Scopes       []string `json:"scopes"`
 	Organization string   `json:"organization"`

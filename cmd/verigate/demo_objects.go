@@ -40,7 +40,10 @@ func refreshDemo(ctx context.Context, a *app.App, st *demoState) error {
 	if st.Connections, err = demoConnections(ctx, a, st); err != nil {
 		return fmt.Errorf("open the demo connection: %w", err)
 	}
-	return demoHookKey(ctx, a, st)
+	if err := demoHookKey(ctx, a, st); err != nil {
+		return err
+	}
+	return demoVerifyKey(ctx, a, st)
 }
 
 // demoHookKey makes the webhook key (test mode, hookScopes) unless the

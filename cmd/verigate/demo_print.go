@@ -80,6 +80,7 @@ func printDemo(w io.Writer, st *demoState, adminEnv string, ingestKey []byte, no
 	p("")
 	printEmbedded(p)
 	printWebhooks(p, st, adminEnv, now)
+	printVerifications(p, st)
 	p("# Manage it from another terminal (the same data directory):")
 	p("%s go run ./cmd/verigate admin org list", adminEnv)
 	p("%s go run ./cmd/verigate admin call simulate --institution demo-cu --phone +15550105000 --name 'Sam Caller'", adminEnv)
@@ -124,8 +125,8 @@ func printPartner(p func(string, ...any), st *demoState, adminEnv string, now ti
 	csrf := `-H "x-csrf-token: $CSRF"`
 	key := `-H "x-api-key: $PARTNER_KEY"`
 	js := `-H "Content-Type: application/json"`
-	p("# Applicant link of a test-mode session (the lines below exchange such a link for a CSRF token; the hosted")
-	p("# journey pages it opens in a browser are not built yet):")
+	p("# Applicant link of a test-mode session: in a browser it opens the hosted journey; the lines below exchange")
+	p("# such a link for a CSRF token and drive the steps from a partner's app instead:")
 	p("#   %s", v.ApplicantLink)
 	p("# Partner API (/partner): the seed's typical workflow on a new test-mode session, in order:")
 	p(`SESSION=$(curl -sf -X POST $BASE/partner/session %s %s -H "Idempotency-Key: demo-$(date +%%s)" -d '{"params":{"expiryDate":"%s","applicantId":"applicant-42","applicantFirstName":"Jane","applicantLastName":"Roe","applicantEmail":"jane.roe@example.com","metadata":{"loanId":"L-1001"}}}'); echo "$SESSION"`,

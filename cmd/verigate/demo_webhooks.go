@@ -43,7 +43,7 @@ func startDemoReceiver(ctx context.Context, a *app.App, st *demoState, out io.Wr
 		return nil, err
 	}
 	url := "http://" + ln.Addr().String() + "/"
-	wctx, _, err := webhookPrincipal(verigate.WithPrincipal(ctx, cliPrincipal), a, demoResellerKey, string(verigate.ModeTest))
+	wctx, org, err := webhookPrincipal(verigate.WithPrincipal(ctx, cliPrincipal), a, demoResellerKey, string(verigate.ModeTest))
 	if err != nil {
 		ln.Close()
 		return nil, err
@@ -57,8 +57,8 @@ func startDemoReceiver(ctx context.Context, a *app.App, st *demoState, out io.Wr
 		ln.Close()
 		return nil, fmt.Errorf("the demo's webhook secret: %w", err)
 	}
-	rv := &demoReceiver{a: a, ctx: wctx, url: url, own: key, seal: seal.New(a.Config.SecretKey, delivery.SealPurpose),
-		out: &linePrefixer{w: out, prefix: demoReceiverPrefix}}
+	rv := &demoReceiver{a: a, ctx: wctx, orgID: org.ID, url: url, own: key, seal: seal.New(a.Config.SecretKey, delivery.SealPurpose),
+		out: &linePrefixer{w: out, prefix: demoReceiverPrefix}, plain: out}
 	srv := &http.Server{Handler: rv, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan struct{})
 	go func() { defer close(served); srv.Serve(ln) }()
@@ -71,15 +71,23 @@ func startDemoReceiver(ctx context.Context, a *app.App, st *demoState, out io.Wr
 // made or rotated while the demo runs verifies too, and a rotated secret
 // keeps verifying while it still signs.
 type demoReceiver struct {
-	a    *app.App
-	ctx  context.Context // demo-reseller's test-mode principal
-	url  string
-	own  []byte // the demo endpoint's key, used whatever the store answers
-	seal *seal.Sealer
-	out  io.Writer
+	a     *app.App
+	ctx   context.Context // demo-reseller's test-mode principal
+	orgID string          // demo-reseller
+	url   string
+	own   []byte // the demo endpoint's key, used whatever the store answers
+	seal  *seal.Sealer
+	out   io.Writer // the webhook lines
+	plain io.Writer // the return page's lines
 }
 
+// ServeHTTP receives webhooks, and answers the journey's redirect back
+// (GET demoReturnPath) as a partner's return page would.
 func (d *demoReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet && r.URL.Path == demoReturnPath {
+		d.returnPage(w, r)
+		return
+	}
 	rv := &webhook.Receiver{Secrets: d.keys(), Out: d.out}
 	rv.ServeHTTP(w, r)
 }

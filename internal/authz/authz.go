@@ -17,6 +17,7 @@ const (
 	Applicant     Guard = "applicant"     // a CSRF token: the session's applicant
 	LinkToken     Guard = "link"          // a session's link token
 	Signed        Guard = "signed"        // a Standard Webhooks signature
+	CallbackKey   Guard = "callback"      // a step's callback key, in the path
 )
 
 // Rule is what one route needs: a permission (of the principal), or a guard.
@@ -87,6 +88,9 @@ var Routes = map[string]Rule{
 	"GET /journey/steps/{stepId}/reclaim":        {Guard: Applicant},
 	"GET /journey/steps/{stepId}/sandbox":        {Guard: Applicant},
 	"POST /journey/steps/{stepId}/proof":         {Guard: Applicant},
+	// The Reclaim app's callback: the step's callback key (an HMAC the
+	// service checks), no cookie; it then acts as the session's applicant.
+	"POST /journey/steps/{stepId}/callback/{key}": {Guard: CallbackKey},
 
 	"POST /v1/accounts":                                                      perm("connections.write"),
 	"GET /v1/accounts":                                                       perm("connections.read"),
@@ -175,5 +179,5 @@ func Check(pattern string, p *verigate.Principal) error {
 	case p == nil:
 		return verigate.Errorf(verigate.EUNAUTHENTICATED, "Authentication required.")
 	}
-	return nil // Public, Credentials, Authenticated, LinkToken, Signed: the surface checked the credential
+	return nil // Public, Credentials, Authenticated, LinkToken, Signed, CallbackKey: the surface checked the credential
 }

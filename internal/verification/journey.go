@@ -3,7 +3,6 @@ package verification
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/url"
 	"time"
 
@@ -175,11 +174,12 @@ func (s *Service) StepPage(ctx context.Context, stepID int64) (*StepPage, error)
 
 // proofRequest is the deep link of a step's Reclaim proof request: the
 // applicant's app (DeeplinkURL) with what InitiateStep tells a partner's
-// app — provider, app id, the nonce the proof's context must carry, and
-// where to submit it.
+// app — provider, app id, the nonce the proof's context must carry — and
+// where the app submits the proof: the step's callback URL, which needs
+// no cookie (callback.go).
 func (s *Service) proofRequest(src *verigate.DataSource, st *verigate.Step) string {
 	ctxJSON, _ := json.Marshal(map[string]string{"contextAddress": "0x0", "contextMessage": st.Nonce})
 	q := url.Values{"providerId": {src.ProviderID}, "appId": {s.cfg.ReclaimAppID}, "context": {string(ctxJSON)},
-		"callbackUrl": {s.cfg.PublicURL + "/journey/steps/" + fmt.Sprint(st.ID) + "/proof"}}
+		"callbackUrl": {s.CallbackURL(st)}}
 	return s.cfg.DeeplinkURL + "?" + q.Encode()
 }

@@ -99,6 +99,8 @@ type Service struct {
 	sandbox *secp256k1.PrivateKey
 	cache   catalogCache
 	links   *seal.Sealer // the link tokens, kept to be shown again
+	// callbackSecret keys the steps' callback keys (callback.go).
+	callbackSecret []byte
 	// Webhooks checks a verification's own webhookUrl and signs the
 	// redirect back to its creator; without it a webhookUrl is refused
 	// and ReturnURL fails.
@@ -125,8 +127,9 @@ func New(store Store, conns Connections, cfg Config) *Service {
 		cfg.MaxProofAge = DefaultProofAge
 	}
 	seed := sha256.Sum256([]byte("verigate sandbox attestor\x00" + cfg.SecretKey))
+	callback := sha256.Sum256([]byte("verigate reclaim callback key\x00" + cfg.SecretKey))
 	return &Service{store: store, conns: conns, cfg: cfg, sandbox: secp256k1.PrivKeyFromBytes(seed[:]),
-		links: seal.New(cfg.SecretKey, "verigate link tokens v1"), Now: time.Now}
+		links: seal.New(cfg.SecretKey, "verigate link tokens v1"), callbackSecret: callback[:], Now: time.Now}
 }
 
 func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Millisecond) }

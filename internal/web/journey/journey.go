@@ -8,7 +8,8 @@
 // holding the applicant token that opening the link gave (the link token
 // itself leaves the address bar by the redirect that sets it). Every form
 // carries a token bound to that cookie (an HMAC of it), checked before
-// anything runs.
+// anything runs. The one route without the cookie is the Reclaim app's
+// callback, a JSON route authenticated by a key in its path (callback.go).
 package journey
 
 import (
@@ -84,6 +85,8 @@ func (h *Handler) Surface(bodyLimit int64) *httpapi.Surface {
 	page("GET /journey/steps/{stepId}/reclaim", h.reclaimPage)
 	page("GET /journey/steps/{stepId}/sandbox", h.sandboxPage)
 	form("POST /journey/steps/{stepId}/proof", h.proof)
+	// The Reclaim app's callback: no cookie, its own key (callback.go).
+	s.Handle("POST /journey/steps/{stepId}/callback/{key}", http.HandlerFunc(h.callback))
 	return s
 }
 

@@ -122,6 +122,10 @@ func (q *req) render(status int, name string, v *view) error {
 // renderError is the surface's error page: what happened in plain words,
 // and what to do.
 func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, err error) {
+	if callbackPath(r) {
+		writeCallbackError(w, err)
+		return
+	}
 	code := verigate.ErrorCode(err)
 	status := httpapi.Status(code)
 	v := &view{Title: "Something went wrong", Problem: "error", Heading: "Something went wrong",
