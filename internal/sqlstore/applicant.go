@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"github.com/verigate/verigate"
 )
@@ -49,3 +50,16 @@ func (db *DB) GetStepSession(ctx context.Context, id int64) (*verigate.Step, *ve
 type scanFunc func(dest ...any) error
 
 func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
+
+// ExtendCSRFToken moves an applicant token's expiry to until, if that is
+// later and the token was created after createdAfter (the cap on how long
+// renewals keep one alive); it reports whether it did.
+func (db *DB) ExtendCSRFToken(ctx context.Context, hash []byte, until, createdAfter time.Time) (bool, error) {
+	res, err := db.exec(ctx, `UPDATE csrf_tokens SET expires_at = $2 WHERE hash = $1 AND expires_at < $2 AND created_at > $3`,
+		hash, ms(until), ms(createdAfter))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}

@@ -67,28 +67,34 @@ var (
 // Applicant authenticates an applicant token and returns the applicant
 // principal bound to its session.
 func (s *Service) Applicant(ctx context.Context, token string) (*verigate.Principal, error) {
+	p, _, err := s.applicant(ctx, token)
+	return p, err
+}
+
+// applicant is Applicant, with the token's expiry.
+func (s *Service) applicant(ctx context.Context, token string) (*verigate.Principal, time.Time, error) {
 	if token == "" {
-		return nil, ErrApplicantTokenMissing
+		return nil, time.Time{}, ErrApplicantTokenMissing
 	}
 	if len(token) > 200 {
-		return nil, ErrApplicantTokenInvalid
+		return nil, time.Time{}, ErrApplicantTokenInvalid
 	}
 	// One query: the token, its session and the session's organization chain.
 	t, err := s.store.ApplicantToken(ctx, verigate.HashSecret(token))
 	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
-		return nil, ErrApplicantTokenInvalid
+		return nil, time.Time{}, ErrApplicantTokenInvalid
 	} else if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	if !s.now().Before(t.Expires) {
-		return nil, ErrApplicantTokenExpired
+		return nil, time.Time{}, ErrApplicantTokenExpired
 	}
 	if !t.OrgActive {
-		return nil, ErrApplicantTokenInvalid
+		return nil, time.Time{}, ErrApplicantTokenInvalid
 	}
 	return &verigate.Principal{Kind: verigate.PrincipalApplicant, ID: "session:" + sessionIDString(t.SessionID),
 		OrgID: t.OrgID, Orgs: []string{t.OrgID}, Mode: t.Mode, SessionID: t.SessionID,
-		Permissions: verigate.ApplicantPermissions}, nil
+		Permissions: verigate.ApplicantPermissions}, t.Expires, nil
 }
 
 // SessionSources lists the sources the applicant may choose from.

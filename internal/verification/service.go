@@ -53,6 +53,7 @@ type Store interface {
 	SessionEvents(ctx context.Context, orgID string, sessionID int64, limit int) ([]verigate.Event, error)
 
 	CreateCSRFToken(ctx context.Context, hash []byte, sessionID int64, linkHash []byte, created, expires time.Time) error
+	ExtendCSRFToken(ctx context.Context, hash []byte, until, createdAfter time.Time) (bool, error)
 	// ApplicantToken reads a CSRF token with its session's organization,
 	// mode and chain state in one query.
 	ApplicantToken(ctx context.Context, hash []byte) (verigate.ApplicantToken, error)

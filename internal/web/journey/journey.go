@@ -130,12 +130,15 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fn pageFunc, isF
 	if err != nil || c.Value == "" {
 		return 0, errNoCookie
 	}
-	p, err := h.Verification.Applicant(r.Context(), c.Value)
+	p, renewed, err := h.Verification.KeepApplicant(r.Context(), c.Value)
 	if err != nil {
 		if verigate.ErrorCode(err) == verigate.EUNAUTHENTICATED {
 			return 0, errNoCookie
 		}
 		return 0, err
+	}
+	if !renewed.IsZero() {
+		h.setCookie(w, r, c.Value, renewed)
 	}
 	if err := h.limit(w, r, "journey:session:"+strconv.FormatInt(p.SessionID, 10), PageLimit); err != nil {
 		return p.SessionID, err

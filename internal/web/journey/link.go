@@ -3,6 +3,7 @@ package journey
 import (
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/api/httpapi"
@@ -38,8 +39,7 @@ func (h *Handler) link(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	http.SetCookie(w, &http.Cookie{Name: Cookie, Value: applicant, Path: "/journey/", Expires: expires, HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: secure(r)})
+	h.setCookie(w, r, applicant, expires)
 	http.Redirect(w, r, sessionPath(sess.ID, ""), http.StatusSeeOther)
 	return nil
 }
@@ -69,4 +69,12 @@ func (h *Handler) linkProblem(w http.ResponseWriter, r *http.Request, err error)
 	}
 	text := linkPages[le.Problem]
 	render(w, http.StatusUnauthorized, "problem", &view{Title: text[0], Problem: string(le.Problem), Heading: text[0], Message: text[1]})
+}
+
+// setCookie sets the applicant cookie: HttpOnly; SameSite=Lax, so that it
+// is sent on the redirect that follows a click in an email; Secure behind
+// TLS.
+func (h *Handler) setCookie(w http.ResponseWriter, r *http.Request, token string, expires time.Time) {
+	http.SetCookie(w, &http.Cookie{Name: Cookie, Value: token, Path: "/journey/", Expires: expires, HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: secure(r)})
 }
