@@ -19,7 +19,7 @@ type JourneyStore interface {
 	RetiredLink(ctx context.Context, hash []byte) (int64, error)
 }
 
-func (s *Service) journeyStore() JourneyStore { return s.store.(JourneyStore) }
+func (s *Service) journeyStore() JourneyStore { return s.store }
 
 // SetJourneySettings sets the journey settings (logo, frame ancestors) of
 // the organization key names.

@@ -23,7 +23,13 @@ const (
 // LinkError is ErrBadLink with its reason. The reason is told only to
 // whoever holds a token that was the session's; any other token is
 // LinkInvalid, so a guessed session id learns nothing.
-type LinkError struct{ Problem LinkProblem }
+type LinkError struct {
+	Problem LinkProblem
+	// OrgName and Settings are the session's organization's, for a page
+	// in its colours; empty for LinkInvalid.
+	OrgName  string
+	Settings verigate.JourneySettings
+}
 
 func (e *LinkError) Error() string { return ErrBadLink.Error() + " (" + string(e.Problem) + ")" }
 
@@ -42,7 +48,14 @@ func (s *Service) OpenJourney(ctx context.Context, token string, sessionID int64
 	if err != nil {
 		return "", time.Time{}, nil, err
 	}
-	return "", time.Time{}, nil, &LinkError{Problem: problem}
+	le := &LinkError{Problem: problem}
+	if problem != LinkInvalid {
+		// The token was this session's: its holder may know whose it is.
+		if le.OrgName, le.Settings, _, err = s.journeyStore().JourneyFacts(ctx, sessionID); err != nil {
+			return "", time.Time{}, nil, err
+		}
+	}
+	return "", time.Time{}, nil, le
 }
 
 func (s *Service) linkProblem(ctx context.Context, token string, sessionID int64) (LinkProblem, error) {

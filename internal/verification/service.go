@@ -20,6 +20,7 @@ import (
 
 // Store is the persistence the engine needs; internal/sqlstore implements it.
 type Store interface {
+	JourneyStore
 	UpsertVerificationTypes(ctx context.Context, types []verigate.VerificationType) error
 	ListVerificationTypes(ctx context.Context) ([]verigate.VerificationType, error)
 	UpsertSources(ctx context.Context, sources []*verigate.DataSource, ev *verigate.AuditEvent) error

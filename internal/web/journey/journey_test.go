@@ -195,18 +195,21 @@ func TestLinkProblems(t *testing.T) {
 		wantPage(t, fresh().get("/partner/verification/verify?token=x&sessionId=abc"), 401, "This link is not valid")
 		// The right token for another session says nothing of either.
 		other := f.session(t, nil)
-		wantPage(t, fresh().get(fmt.Sprintf("/partner/verification/verify?token=%s&sessionId=%d", s.Token, other.ID)), 401, "This link is not valid")
+		p := fresh().get(fmt.Sprintf("/partner/verification/verify?token=%s&sessionId=%d", s.Token, other.ID))
+		wantPage(t, p, 401, "This link is not valid", "Secure verification")
+		if strings.Contains(p.Body, "acme-cu") {
+			t.Errorf("an invalid link names the organization")
+		}
 		// Rotated.
 		r := e.Do("POST", fmt.Sprintf("/partner/session/%d/link", s.ID), nil, "x-api-key", f.key)
 		if r.Status != 201 {
 			t.Fatalf("rotate: %d %s", r.Status, r.Body)
 		}
-		wantPage(t, fresh().get(s.link()), 401, "This link has been replaced")
+		wantPage(t, fresh().get(s.link()), 401, "This link has been replaced", `<span class="org">Institution acme-cu</span>`)
 		if r := e.Do("GET", s.link(), nil, "Accept", "application/json"); r.Status != 401 || !strings.Contains(string(r.Body), `"statusCode":401`) {
 			t.Fatalf("JSON: %d %s", r.Status, r.Body)
 		}
-		// Cancelled: the session's own state (helper A adds the use case;
-		// here the store moves it).
+		// Cancelled: the session's own state (the store moves it).
 		c := f.session(t, nil)
 		sess, err := e.App.DB.GetSession(e.System, c.ID)
 		if err != nil {
@@ -216,7 +219,7 @@ func TestLinkProblems(t *testing.T) {
 		if err := e.App.DB.ApplySessionChange(e.System, verigate.SessionChange{Session: sess}); err != nil {
 			t.Fatal(err)
 		}
-		wantPage(t, fresh().get(c.link()), 401, "This verification was cancelled")
+		wantPage(t, fresh().get(c.link()), 401, "This verification was cancelled", "cancelled by Institution acme-cu")
 		// Expired.
 		x := f.session(t, nil)
 		e.Clock.Advance(49 * 60 * 60 * 1e9)

@@ -3,6 +3,7 @@ package journey
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/verigate/verigate"
@@ -53,7 +54,7 @@ var linkPages = map[verification.LinkProblem][2]string{
 	verification.LinkExpired: {"This link has expired",
 		"The verification ran out of time. Ask the organization that sent it for a new link."},
 	verification.LinkCancelled: {"This verification was cancelled",
-		"The organization that sent it cancelled the request. Contact them if you think this is a mistake."},
+		"The request was cancelled by the organization that sent it. Contact them if you think this is a mistake."},
 	verification.LinkFinished: {"You have already finished",
 		"This verification is complete, so there is nothing more to do. You can close this page."},
 }
@@ -68,7 +69,13 @@ func (h *Handler) linkProblem(w http.ResponseWriter, r *http.Request, err error)
 		return
 	}
 	text := linkPages[le.Problem]
-	render(w, http.StatusUnauthorized, "problem", &view{Title: text[0], Problem: string(le.Problem), Heading: text[0], Message: text[1]})
+	v := &view{Title: text[0], Problem: string(le.Problem), Heading: text[0], Message: text[1]}
+	if le.OrgName != "" {
+		// A page in the colours of whoever sent the link, naming them.
+		v.J = &verification.Journey{OrgName: le.OrgName, Settings: le.Settings}
+		v.Message = strings.ReplaceAll(v.Message, "the organization that sent it", le.OrgName)
+	}
+	render(w, http.StatusUnauthorized, "problem", v)
 }
 
 // setCookie sets the applicant cookie: HttpOnly; SameSite=Lax, so that it
