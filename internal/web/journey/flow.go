@@ -60,7 +60,9 @@ func state(j *verification.Journey) string {
 	for _, js := range j.Steps {
 		fmt.Fprintf(&b, ".%d:%s", js.Step.ID, js.Step.Status)
 		if awaitingCode(js) {
-			b.WriteString(":code")
+			// The request and its attempts: a code refused (one more
+			// attempt on the same request) is a change too.
+			b.WriteString(":code:" + sentMark(js.Login.Pending))
 		}
 	}
 	return b.String()

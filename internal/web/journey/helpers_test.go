@@ -219,3 +219,13 @@ func returnLink(t *testing.T, body string) *url.URL {
 	}
 	return u
 }
+
+// liveState is the state a progress page shows (its data-state).
+func liveState(t *testing.T, body string) string {
+	t.Helper()
+	m := regexp.MustCompile(`data-state="([^"]+)"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no live state in %s", body)
+	}
+	return html.UnescapeString(m[1])
+}

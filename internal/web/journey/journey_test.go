@@ -3,14 +3,16 @@ package journey_test
 import (
 	"context"
 	"fmt"
-	"github.com/verigate/verigate/redirectsig"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/app/apptest"
+	"github.com/verigate/verigate/internal/web/journey"
+	"github.com/verigate/verigate/redirectsig"
 )
 
 func sourceID(t *testing.T, e *apptest.Env, name string) int64 {
@@ -63,7 +65,18 @@ func TestConnectorJourney(t *testing.T) {
 		// A wrong code: the page waits for its outcome, then asks again.
 		p = b.post(fmt.Sprintf("/journey/steps/%d/code", step), url.Values{"code": {"000000"}, "sent": {sentField(t, p.Body)}})
 		wantPage(t, p, 200, "Checking your details")
+		waiting := liveState(t, p.Body)
 		e.App.Worker.Work(context.Background())
+		// The refusal is news to the waiting page: its live stream says a
+		// state other than the one the page shows, and the page reloads.
+		life := journey.StreamLife
+		journey.StreamLife = 1500 * time.Millisecond // the session is open: end the stream soon
+		ev := b.do("GET", fmt.Sprintf("/journey/sessions/%d/events", s.ID), nil)
+		journey.StreamLife = life
+		if !strings.Contains(ev.Body, "event: state\ndata: ") ||
+			strings.Contains(ev.Body, "data: "+waiting+"\n") {
+			t.Fatalf("after a refused code the stream still says %q: %s", waiting, ev.Body)
+		}
 		p = b.get(fmt.Sprintf("/journey/sessions/%d", s.ID))
 		wantPage(t, p, 200, "Enter your code", "That code did not work", "2 attempts left")
 		p = b.post(fmt.Sprintf("/journey/steps/%d/code", step), url.Values{"code": {"123456"}, "sent": {sentField(t, p.Body)}})
@@ -92,7 +105,7 @@ func TestConnectorJourney(t *testing.T) {
 			t.Fatalf("session %s", st.Data.Status)
 		}
 		// The live stream says the state, and ends with the session.
-		ev := b.do("GET", fmt.Sprintf("/journey/sessions/%d/events", s.ID), nil)
+		ev = b.do("GET", fmt.Sprintf("/journey/sessions/%d/events", s.ID), nil)
 		if ev.Status != 200 || ev.Header.Get("Content-Type") != "text/event-stream" || !strings.Contains(ev.Body, "event: state\ndata: COMPLETED.") {
 			t.Fatalf("events: %d %v %q", ev.Status, ev.Header, ev.Body)
 		}
