@@ -183,3 +183,15 @@ func (s *Service) proofRequest(src *verigate.DataSource, st *verigate.Step) stri
 		"callbackUrl": {s.CallbackURL(st)}}
 	return s.cfg.DeeplinkURL + "?" + q.Encode()
 }
+
+// Connected reports whether any step verified or connected: a session
+// can end (or await review) with none, and the applicant must not be told
+// it went well.
+func (j *Journey) Connected() bool {
+	for _, js := range j.Steps {
+		if js.Step.Status == verigate.StepVerified || js.Step.Status == verigate.StepCompleted {
+			return true
+		}
+	}
+	return false
+}

@@ -318,3 +318,24 @@ func TestRateLimits(t *testing.T) {
 	}
 	wantPage(t, p, 429, "Too many attempts")
 }
+
+// TestNothingConnected: a journey whose only step failed does not tell
+// the applicant it went well, whatever the session's status.
+func TestNothingConnected(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		f := newFixture(t, e)
+		s := f.session(t, nil)
+		b, _ := f.open(t, s)
+		b.post(fmt.Sprintf("/journey/sessions/%d/consent", s.ID), nil)
+		p := b.post(fmt.Sprintf("/journey/sessions/%d/sources", s.ID), url.Values{"source": {fmt.Sprint(sourceID(t, e, "Sandbox Bank"))}})
+		step := stepID(t, p.Body)
+		b.post(fmt.Sprintf("/journey/steps/%d/initiate", step), nil)
+		b.post(fmt.Sprintf("/journey/steps/%d/connect", step), url.Values{"username": {"good"}, "password": {"wrong"}})
+		e.App.Worker.Work(context.Background())
+		p = b.get(fmt.Sprintf("/journey/sessions/%d/done", s.ID))
+		wantPage(t, p, 200, "Not connected")
+		if strings.Contains(p.Body, "all done") || strings.Contains(p.Body, "You're verified") || !strings.Contains(p.Body, "could not") {
+			t.Fatalf("a failed journey reads as a success:\n%s", p.Body)
+		}
+	})
+}
