@@ -17,7 +17,7 @@ import (
 // (?e=…): never text from the address bar itself.
 var notices = map[string]string{
 	"missing": "Please fill in every field.",
-	"none":    "Choose at least one source to continue.",
+	"none":    "Choose at least one to continue.",
 	"code":    "Please enter the code.",
 }
 

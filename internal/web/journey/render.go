@@ -133,7 +133,7 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, err error)
 	switch {
 	case err == errNoCookie:
 		v.Title, v.Heading = "Session ended", "Your secure session has ended"
-		v.Message = "For your security, this page needs the verification link. Open the link you were sent again to pick up where you left off."
+		v.Message = "For your security, this page needs the verification link. Open the most recent link you were sent to pick up where you left off."
 		v.Problem = "session"
 	case err == errForm:
 		v.Title, v.Heading = "Form expired", "This form has expired"
