@@ -17,7 +17,7 @@ import (
 // (?e=…): never text from the address bar itself.
 var notices = map[string]string{
 	"missing": "Please fill in every field.",
-	"none":    "Choose at least one to continue.",
+	"none":    "Choose an account to continue.",
 	"code":    "Please enter the code.",
 }
 
