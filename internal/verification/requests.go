@@ -54,7 +54,7 @@ type Verification struct {
 	// LinkToken is the current link token, "" when it cannot be shown:
 	// the session has ended, or was made before link tokens were kept.
 	LinkToken string
-	Timeline  []TimelineEntry // most recent first; only from Verification
+	Timeline  []TimelineEntry // most recent first
 }
 
 // Activity is one data source of a verification: one the applicant
@@ -180,7 +180,9 @@ func (s *Service) CreateVerification(ctx context.Context, in VerificationInput) 
 		[]verigate.OutboxEvent{verigate.NewVerificationCreated(sess, sess.CreatedAt)}, ep, secret); err != nil {
 		return nil, "", err
 	}
-	v := &Verification{Session: sess, WebhookURL: in.WebhookURL, LinkToken: token}
+	// Its timeline is its creation, as a read right after would say.
+	v := &Verification{Session: sess, WebhookURL: in.WebhookURL, LinkToken: token,
+		Timeline: []TimelineEntry{{Type: verigate.EventVerificationCreated, At: sess.CreatedAt, Status: sess.Status}}}
 	if v.Activities, err = s.activities(ctx, sess, nil); err != nil {
 		return nil, "", err
 	}

@@ -135,9 +135,11 @@ func TestVerificationFlow(t *testing.T) {
 			!m.ExpiresAt.Equal(e.Clock.Now().Add(72*time.Hour).Truncate(time.Millisecond)) {
 			t.Fatalf("meta: %+v", m)
 		}
-		// GET shows the same link again.
-		if got := f.get(t, d.ID); *got.Meta.CandidateURL != *m.CandidateURL || *got.Meta.WebhookURL != *m.WebhookURL {
-			t.Fatalf("get meta: %+v", got.Meta)
+		// GET shows the same link again, and the same timeline.
+		if got := f.get(t, d.ID); *got.Meta.CandidateURL != *m.CandidateURL || *got.Meta.WebhookURL != *m.WebhookURL ||
+			len(d.Timeline) != 1 || len(got.Data.Timeline) != 1 || d.Timeline[0].Type != got.Data.Timeline[0].Type ||
+			d.Timeline[0].Type != "verification.created" {
+			t.Fatalf("get meta %+v, timeline created %+v, read %+v", got.Meta, d.Timeline, got.Data.Timeline)
 		}
 
 		// The applicant proves the source.
