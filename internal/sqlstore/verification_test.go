@@ -128,6 +128,28 @@ func TestStoreVerification(t *testing.T) {
 		if _, _, err := db.GetCSRFToken(ctx, []byte("csrf")); verigate.ErrorCode(err) != verigate.ENOTFOUND {
 			t.Fatalf("expired csrf not purged: %v", err)
 		}
+		// A renewed link is remembered until RetiredLinkKeep after its
+		// session's expiry.
+		for name, p := range db.Pools() {
+			if name == "read" {
+				continue
+			}
+			if _, err := p.Exec(`UPDATE verification_sessions SET link_hash = $1 WHERE id = $2`, []byte("new link"), s.ID); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+		for _, c := range []struct {
+			at   time.Time
+			kept bool
+		}{{s.ExpiryDate.Add(sqlstore.RetiredLinkKeep - time.Hour), true}, {s.ExpiryDate.Add(sqlstore.RetiredLinkKeep + time.Hour), false}} {
+			if err := db.PurgeExpired(ctx, c.at, t0); err != nil {
+				t.Fatal(err)
+			}
+			if id, err := db.RetiredLink(ctx, []byte("link")); (err == nil && id == s.ID) != c.kept {
+				t.Fatalf("purge at %v: retired link %d %v, want kept %v", c.at, id, err, c.kept)
+			}
+		}
 		// The event about the new session names it, though it was made
 		// before the session had an id.
 		evs, _ := db.ListEvents(ctx, "r1", 0, 10)

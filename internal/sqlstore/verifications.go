@@ -424,9 +424,21 @@ func (db *DB) ReleaseIdempotencyKey(ctx context.Context, scope, key string) erro
 	return err
 }
 
-// PurgeExpired deletes CSRF tokens and idempotency keys past their time.
+// RetiredLinkKeep is how long after its session's expiry a renewed
+// link is remembered.
+const RetiredLinkKeep = 30 * 24 * time.Hour
+
+// PurgeExpired deletes CSRF tokens, idempotency keys and retired links
+// past their time.
 func (db *DB) PurgeExpired(ctx context.Context, now, idempotencySince time.Time) error {
 	if _, err := db.exec(ctx, `DELETE FROM csrf_tokens WHERE expires_at < $1`, ms(now)); err != nil {
+		return err
+	}
+	// A retired link tells its holder "replaced" while its session may
+	// still be worked on, and for RetiredLinkKeep after; then it is
+	// merely not valid.
+	if _, err := db.exec(ctx, `DELETE FROM retired_links WHERE session_id IN
+		(SELECT id FROM verification_sessions WHERE expiry_date < $1)`, ms(now.Add(-RetiredLinkKeep))); err != nil {
 		return err
 	}
 	_, err := db.exec(ctx, `DELETE FROM idempotency_keys WHERE created_at < $1`, ms(idempotencySince))
