@@ -47,6 +47,9 @@ type jwtClaims struct {
 	Iat int64  `json:"iat"`
 	Exp int64  `json:"exp"`
 	Jti string `json:"jti"`
+	// Mode is the data the token sees, live or test, as an Embedded
+	// user token's.
+	Mode verigate.Mode `json:"mode"`
 }
 
 var jwtHeaderB64 = b64url(mustJSON(jwtHeader{Alg: "HS256", Typ: "JWT"}))
@@ -69,10 +72,16 @@ func (s *Service) jwtSign(signingInput string) string {
 
 // SignInJWT signs a person in with email and password (the same check,
 // lockout and failure answers as every sign-in) and returns a dashboard
-// JWT with its expiry.
-func (s *Service) SignInJWT(ctx context.Context, email, password string) (string, time.Time, *verigate.User, error) {
+// JWT for mode ("": live) with its expiry.
+func (s *Service) SignInJWT(ctx context.Context, email, password string, mode verigate.Mode) (string, time.Time, *verigate.User, error) {
 	if len(s.JWTKey) == 0 {
 		return "", time.Time{}, nil, verigate.Errorf(verigate.EINTERNAL, "no JWT key configured")
+	}
+	if mode == "" {
+		mode = verigate.ModeLive
+	}
+	if !mode.Valid() {
+		return "", time.Time{}, nil, verigate.FieldError("mode", "must be live or test")
 	}
 	u, err := s.SignIn(ctx, email, password)
 	if err != nil {
@@ -80,7 +89,7 @@ func (s *Service) SignInJWT(ctx context.Context, email, password string) (string
 	}
 	now := s.now()
 	exp := now.Add(JWTLifetime)
-	c := jwtClaims{Iss: JWTIssuer, Sub: u.ID, Iat: now.Unix(), Exp: exp.Unix(), Jti: verigate.NewID()}
+	c := jwtClaims{Iss: JWTIssuer, Sub: u.ID, Iat: now.Unix(), Exp: exp.Unix(), Jti: verigate.NewID(), Mode: mode}
 	ev := s.audit(ctx, "user.signin", "user", u.ID, u.OrgID)
 	ev.ActorKind, ev.ActorID = verigate.PrincipalUser, u.ID
 	ev.Details = map[string]any{"credential": "jwt", "jti": c.Jti}
@@ -123,7 +132,7 @@ func (s *Service) VerifyJWT(ctx context.Context, token string) (*verigate.Princi
 		return nil, ErrInvalidJWT
 	}
 	var c jwtClaims
-	if json.Unmarshal(pb, &c) != nil || c.Iss != JWTIssuer || c.Sub == "" || c.Jti == "" {
+	if json.Unmarshal(pb, &c) != nil || c.Iss != JWTIssuer || c.Sub == "" || c.Jti == "" || !c.Mode.Valid() {
 		return nil, ErrInvalidJWT
 	}
 	now := s.now()
@@ -151,7 +160,7 @@ func (s *Service) VerifyJWT(ctx context.Context, token string) (*verigate.Princi
 	if err != nil {
 		return nil, err
 	}
-	p := &verigate.Principal{Kind: verigate.PrincipalUser, ID: c.Jti, UserID: u.ID, OrgID: u.OrgID, Permissions: perms, Orgs: orgs, Mode: verigate.ModeLive}
+	p := &verigate.Principal{Kind: verigate.PrincipalUser, ID: c.Jti, UserID: u.ID, OrgID: u.OrgID, Permissions: perms, Orgs: orgs, Mode: c.Mode}
 	s.creds.store(&cached{key: key, gen: gen, at: now, fixedEnd: &exp, p: p})
 	return p, nil
 }

@@ -26,7 +26,16 @@ func person(t *testing.T, e *apptest.Env, org, name string, roles ...string) str
 
 func login(t *testing.T, e *apptest.Env, email string) string {
 	t.Helper()
-	r := e.Do("POST", "/api/auth/login", map[string]string{"email": email, "password": password})
+	return loginMode(t, e, email, "")
+}
+
+func loginMode(t *testing.T, e *apptest.Env, email, mode string) string {
+	t.Helper()
+	body := map[string]string{"email": email, "password": password}
+	if mode != "" {
+		body["mode"] = mode
+	}
+	r := e.Do("POST", "/api/auth/login", body)
 	if r.Status != 200 {
 		t.Fatalf("login %s: %d %s", email, r.Status, r.Body)
 	}
@@ -88,6 +97,7 @@ func TestLogin(t *testing.T) {
 		wantError(t, e.Do("POST", "/api/auth/login", map[string]string{"email": email, "password": "wrong password"}), 401)
 		wantError(t, e.Do("POST", "/api/auth/login", map[string]string{"email": "nobody@acme.test", "password": password}), 401)
 		wantError(t, e.Do("POST", "/api/auth/login", map[string]string{"email": email}), 400)
+		wantError(t, e.Do("POST", "/api/auth/login", map[string]string{"email": email, "password": password, "mode": "sandbox"}), 400)
 		wantError(t, e.Do("POST", "/api/auth/login", `{"email":`, "Content-Type", "application/json"), 400)
 		// A service account signs in through /external, not here.
 		wantError(t, e.Do("POST", "/api/auth/login", map[string]string{"email": "svc@acme.test", "password": "password of acme"}), 401)

@@ -12,6 +12,7 @@ import (
 type loginRequest struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
+	Mode     string `json:"mode"`
 }
 
 type userJSON struct {
@@ -25,6 +26,7 @@ type userJSON struct {
 type loginResponse struct {
 	Token     string   `json:"token"`
 	TokenType string   `json:"token_type"`
+	Mode      string   `json:"mode"`
 	ExpiresAt string   `json:"expires_at"`
 	User      userJSON `json:"user"`
 }
@@ -40,15 +42,19 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 	if in.Email == "" || in.Password == "" {
 		return verigate.FieldError("email", "email and password are required")
 	}
-	tok, exp, u, err := h.Access.SignInJWT(r.Context(), in.Email, in.Password)
+	tok, exp, u, err := h.Access.SignInJWT(r.Context(), in.Email, in.Password, verigate.Mode(in.Mode))
 	if err != nil {
 		return err
+	}
+	mode := in.Mode
+	if mode == "" {
+		mode = string(verigate.ModeLive)
 	}
 	roles := u.Roles
 	if roles == nil {
 		roles = []string{}
 	}
-	httpapi.WriteJSON(w, http.StatusOK, loginResponse{Token: tok, TokenType: "Bearer", ExpiresAt: formatTime(exp),
+	httpapi.WriteJSON(w, http.StatusOK, loginResponse{Token: tok, TokenType: "Bearer", Mode: mode, ExpiresAt: formatTime(exp),
 		User: userJSON{ID: u.ID, Email: u.Email, Username: u.Username, OrganizationID: u.OrgID, Roles: roles}})
 	return nil
 }
