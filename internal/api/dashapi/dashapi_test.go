@@ -217,6 +217,25 @@ func TestJWTDisabledUser(t *testing.T) {
 		// On the very next request (the cache was warm).
 		wantError(t, e.Do("GET", "/api/me/api-keys", nil, bearer(tok)...), 401)
 
+		// Another replica, its cache warm, honours a disable made elsewhere
+		// once it has polled the store's generation (within access.Fresh;
+		// without the poll it still answers 200: the cache is in use).
+		r2 := e.Replica()
+		r2.App.SetClock(e.Clock.Now)
+		email3 := person(t, e, "acme", "cyd", verigate.RoleAdmin)
+		tok3 := login(t, e, email3)
+		if r := r2.Do("GET", "/api/me/api-keys", nil, bearer(tok3)...); r.Status != 200 {
+			t.Fatalf("on the replica: %d %s", r.Status, r.Body)
+		}
+		u3, _ := e.App.DB.GetUserByEmail(e.System, email3)
+		if _, err := e.App.Access.DisableUser(e.System, u3.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := r2.App.Access.RefreshCredentialCache(e.System); err != nil {
+			t.Fatal(err)
+		}
+		wantError(t, r2.Do("GET", "/api/me/api-keys", nil, bearer(tok3)...), 401)
+
 		// Deleted, likewise.
 		email2 := person(t, e, "acme", "bob", verigate.RoleAdmin)
 		tok2 := login(t, e, email2)
