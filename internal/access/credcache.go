@@ -242,6 +242,7 @@ func earliest(ts ...*time.Time) *time.Time {
 func apiKeyCacheKey(hash []byte) string { return "k" + string(hash) }
 func ssoCacheKey(hash []byte) string    { return "s" + string(hash) }
 func tokenCacheKey(hash []byte) string  { return "t" + string(hash) }
+func jwtCacheKey(hash []byte) string    { return "j" + string(hash) }
 
 // invalidating is the store as the service sees it: every change that can
 // narrow or end a verified credential drops the cache when it returns

@@ -73,3 +73,7 @@ func ParseAPIKey(key string) (id string, ok bool) {
 	}
 	return id, true
 }
+
+// APIKeyPrefix is the part of a key that identifies it and may be shown
+// (Reconbanker's prefix): "vgk_" and its id.
+func APIKeyPrefix(id string) string { return apiKeyPrefix + id }

@@ -80,6 +80,9 @@ type Service struct {
 	// hashSlots bounds concurrent argon2id work (19 MiB each), so a flood of
 	// sign-ins cannot exhaust memory.
 	hashSlots chan struct{}
+	// JWTKey signs the dashboard's JWTs (JWTKey derives it; empty: the
+	// /api surface signs no one in).
+	JWTKey []byte
 	// creds is the credential cache (nil: off); see CacheCredentials.
 	creds *credCache
 }

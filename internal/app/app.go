@@ -17,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/verigate/verigate/internal/access"
+	"github.com/verigate/verigate/internal/api/dashapi"
 	"github.com/verigate/verigate/internal/api/embedded"
 	"github.com/verigate/verigate/internal/api/external"
 	"github.com/verigate/verigate/internal/api/partner"
@@ -94,6 +95,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sqlstore
 	a := &App{Config: cfg, Log: log, DB: db, Access: access.New(db), Calls: calls.New(db, cfg.SecretKey), now: time.Now}
 	a.Access.SessionMaxAge = cfg.SessionMaxAge
 	a.Access.CacheCredentials(cfg.CredentialCacheTTL)
+	a.Access.JWTKey = access.JWTKey(cfg.SecretKey)
 	a.Limits = ratelimit.NewMemory()
 	var broker connect.Broker = connect.NewMemoryBroker()
 	if cfg.RedisURL != "" {
@@ -149,6 +151,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sqlstore
 	a.Server.Mount((&v1.Handler{Access: a.Access, Connect: a.Connect, Limiter: a.Limits, Log: log, Now: now,
 		Draining: a.Server.Draining(), Webhooks: a.Webhooks, Idempotency: a.Idempotency, Verification: a.Verify,
 		PublicURL: cfg.PublicURL}).Surface(cfg.BodyLimit))
+	a.Server.Mount((&dashapi.Handler{Access: a.Access, Connect: a.Connect, Limiter: a.Limits, Log: log, Now: now}).Surface(cfg.BodyLimit))
 	return a, nil
 }
 

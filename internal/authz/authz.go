@@ -122,6 +122,14 @@ var Routes = map[string]Rule{
 	"GET /v1/verifications/{id}/qr.png":                                      perm("verifications.read"),
 
 	"POST /token": {Guard: Credentials},
+
+	// The dashboard's JSON API (Reconbanker's /api): a person's JWT.
+	"POST /api/auth/login":                                {Guard: Credentials},
+	"GET /api/me/api-keys":                                perm("api-keys.read"),
+	"POST /api/me/api-keys":                               perm("api-keys.create"),
+	"DELETE /api/me/api-keys/{id}":                        perm("api-keys.delete"),
+	"GET /api/accounts/{accountId}/status":                perm("status.read"),
+	"POST /api/accounts/{accountId}/otp":                  perm("otp.write"),
 	"POST /application/{applicationId}/token":             perm("application-tokens.create"),
 	"GET /application/{applicationId}/token":              perm("application-tokens.read"),
 	"DELETE /application/{applicationId}/token/{tokenId}": perm("application-tokens.delete"),

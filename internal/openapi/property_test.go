@@ -105,6 +105,9 @@ func TestSchemaValidRequestsAreAccepted(t *testing.T) {
 						// An organization in reach: the document cannot say which exist.
 						g.refs["organization_id"] = func() any { return s.account }
 						g.refs["account"] = func() any { return s.account }
+					case "/api/me/api-keys":
+						// Accounts the key's user reaches: the document cannot say which exist.
+						g.refs["account_ids[]"] = func() any { return s.account }
 					case "/v1/webhook-endpoints/{endpointId}/replay", "/webhooks/{id}/replay":
 						// A replay starts in the past, which a schema cannot say.
 						g.refs["since"] = func() any { return e.Clock.Now().Add(-time.Hour).Format(time.RFC3339) }
@@ -186,6 +189,8 @@ func (s *surfaces) credential(scheme string, h http.Header, q url.Values) {
 		h.Set("Authorization", s.embedded)
 	case "V1ApiKey":
 		h.Set("Authorization", "Api-Key "+s.v1)
+	case "BearerJWT":
+		h.Set("Authorization", "Bearer "+s.jwt)
 	case "AccessToken":
 		h.Set("accessToken", s.reseller.AccessToken)
 	case "LinkToken":
@@ -246,7 +251,9 @@ func (tg *targets) known(path, name string) string {
 		return tg.user
 	case name == "id" && strings.HasPrefix(path, "/roles/"):
 		return tg.role
-	case name == "accountId" && strings.HasPrefix(path, "/v1/"):
+	case name == "id" && strings.HasPrefix(path, "/api/me/api-keys/"):
+		return tg.apiKey
+	case name == "accountId" && (strings.HasPrefix(path, "/v1/") || strings.HasPrefix(path, "/api/")):
 		return tg.v1
 	case name == "voiceId":
 		return tg.voiceID

@@ -27,6 +27,7 @@ type surfaces struct {
 	sso       string // /external SSO token of the reseller's service account
 	embedded  string // embedded user token (owner)
 	userID    string // that user
+	jwt       string // /api JWT of the same user
 }
 
 // targets are objects made afresh for each operation the property test
@@ -41,6 +42,7 @@ type targets struct {
 	voiceID                    string // a call in the institution's queue
 	v1Endpoint, v1Message      string // a /v1 webhook endpoint and a message of it
 	webhook, webhookMessage    string // an embedded webhook and a message of it
+	apiKey                     string // an /api key of the JWT's user
 	verification               string // an open /v1 verification
 	n                          int
 }
@@ -122,6 +124,11 @@ func (s *surfaces) makeTargets(t *testing.T, tg *targets) {
 	}
 	tg.webhook = r.JSON(t)["id"].(string)
 	tg.webhookMessage = e.Do("POST", "/webhooks/"+tg.webhook+"/test", nil, s.user()...).JSON(t)["id"].(string)
+	r = e.Do("POST", "/api/me/api-keys", map[string]any{"name": "target", "scopes": []string{"status:read"}}, "Authorization", "Bearer "+s.jwt)
+	if r.Status != 201 {
+		t.Fatalf("create /api key: %d %s", r.Status, r.Body)
+	}
+	tg.apiKey = r.JSON(t)["id"].(string)
 }
 
 func newSurfaces(t *testing.T, e *apptest.Env) *surfaces {
@@ -187,6 +194,12 @@ func (s *surfaces) refresh(t *testing.T) {
 	}
 	tok := r.JSON(t)
 	s.embedded, s.orgID, s.appID, s.userID = tok["token"].(string), tok["account"].(string), tok["application"].(string), tok["user"].(string)
+
+	r = e.Do("POST", "/api/auth/login", map[string]string{"email": "olivia@acme.test", "password": "password of olivia"})
+	if r.Status != 200 {
+		t.Fatalf("POST /api/auth/login: %d %s", r.Status, r.Body)
+	}
+	s.jwt = r.JSON(t)["token"].(string)
 }
 
 // Header pairs for each credential.

@@ -28,6 +28,7 @@ type Keys struct {
 	RequestedBy string
 	APIKey      string // /partner and /v1: every scope the owner holds, live mode
 	UserToken   string // the Embedded API: the owner's user token
+	JWT         string // /api: the owner's JWT
 	CSRFToken   string // /partner applicant routes: a fresh session's applicant
 	SessionID   int64
 }
@@ -53,6 +54,11 @@ func (e *Env) SeedKeys(key string) *Keys {
 		e.T.Fatalf("embedded sign-in: %d %s", resp.Status, resp.Body)
 	}
 	k.UserToken = resp.JSON(e.T)["token"].(string)
+	resp = e.Do("POST", "/api/auth/login", map[string]string{"email": owner, "password": r.Password})
+	if resp.Status != 200 {
+		e.T.Fatalf("/api sign-in: %d %s", resp.Status, resp.Body)
+	}
+	k.JWT = resp.JSON(e.T)["token"].(string)
 	var scopes []string
 	for _, p := range verigate.Permissions {
 		scopes = append(scopes, verigate.PermissionScope(p.Name))
@@ -93,6 +99,8 @@ func (k *Keys) Headers(path string) []string {
 		return []string{"x-api-key", k.APIKey, "x-csrf-token", k.CSRFToken}
 	case strings.HasPrefix(path, "/v1/"):
 		return []string{"Authorization", "Api-Key " + k.APIKey}
+	case strings.HasPrefix(path, "/api/"):
+		return []string{"Authorization", "Bearer " + k.JWT}
 	default:
 		return []string{"Authorization", k.UserToken}
 	}
