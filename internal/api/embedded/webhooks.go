@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"regexp"
 	"slices"
 	"time"
 
@@ -24,12 +23,10 @@ import (
 var fieldNames = map[string]string{"event_types": "eventTypes", "rate_limit": "rateLimit", "auth_scheme": "auth.scheme",
 	"auth_token": "auth.token", "organization": "account", "event_type": "eventType"}
 
-var idPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-
 // cursor reads an optional cursor: an id from the previous page.
 func cursor(r *http.Request, name string) (string, error) {
 	s, err := httpapi.QueryString(r, name)
-	if err == nil && s != "" && !idPattern.MatchString(s) {
+	if err == nil && s != "" && !httpapi.IsUUID(s) {
 		err = verigate.FieldError(name, "must be an id from the previous page")
 	}
 	return s, err

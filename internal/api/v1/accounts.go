@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strconv"
 	"time"
 
@@ -12,31 +11,6 @@ import (
 	"github.com/verigate/verigate/internal/api/httpapi"
 	"github.com/verigate/verigate/internal/connect"
 )
-
-var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-
-func accountID(r *http.Request) (string, error) {
-	id := r.PathValue("accountId")
-	if !uuidPattern.MatchString(id) {
-		return "", verigate.FieldError("accountId", "must be a UUID")
-	}
-	return id, nil
-}
-
-type pendingJSON struct {
-	ID         string              `json:"id"`
-	Type       string              `json:"type"`
-	Descriptor verigate.Descriptor `json:"descriptor"`
-	Attempts   int                 `json:"attempts"`
-	ExpiresAt  string              `json:"expires_at"`
-}
-
-func toPending(r *verigate.AssistanceRequest) *pendingJSON {
-	if r == nil {
-		return nil
-	}
-	return &pendingJSON{ID: r.ID, Type: r.Type, Descriptor: r.Descriptor, Attempts: r.Attempts, ExpiresAt: r.ExpiresAt.UTC().Format(time.RFC3339)}
-}
 
 type accountJSON struct {
 	AccountID      string          `json:"account_id"`
@@ -109,7 +83,7 @@ func (h *Handler) listAccounts(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) getAccount(w http.ResponseWriter, r *http.Request) error {
-	id, err := accountID(r)
+	id, err := httpapi.PathUUID(r, "accountId")
 	if err != nil {
 		return err
 	}
@@ -121,15 +95,8 @@ func (h *Handler) getAccount(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// statusJSON is exactly the seed's status object.
-type statusJSON struct {
-	AccountID         string       `json:"account_id"`
-	SessionRunning    bool         `json:"session_running"`
-	PendingAssistance *pendingJSON `json:"pending_assistance"`
-}
-
 func (h *Handler) status(w http.ResponseWriter, r *http.Request) error {
-	id, err := accountID(r)
+	id, err := httpapi.PathUUID(r, "accountId")
 	if err != nil {
 		return err
 	}
@@ -137,7 +104,7 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpapi.WriteJSON(w, http.StatusOK, statusJSON{AccountID: c.ID, SessionRunning: c.Status.SessionRunning(), PendingAssistance: toPending(req)})
+	httpapi.WriteJSON(w, http.StatusOK, httpapi.NewAccountStatus(c, req))
 	return nil
 }
 
@@ -146,7 +113,7 @@ type otpRequest struct {
 }
 
 func (h *Handler) submitOTP(w http.ResponseWriter, r *http.Request) error {
-	id, err := accountID(r)
+	id, err := httpapi.PathUUID(r, "accountId")
 	if err != nil {
 		return err
 	}
@@ -165,7 +132,7 @@ func (h *Handler) submitOTP(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) refresh(w http.ResponseWriter, r *http.Request) error {
-	id, err := accountID(r)
+	id, err := httpapi.PathUUID(r, "accountId")
 	if err != nil {
 		return err
 	}
@@ -180,7 +147,7 @@ func (h *Handler) refresh(w http.ResponseWriter, r *http.Request) error {
 // events streams a connection's events as Server-Sent Events, from after
 // Last-Event-ID (header or last_event_id query parameter) on.
 func (h *Handler) events(w http.ResponseWriter, r *http.Request) error {
-	id, err := accountID(r)
+	id, err := httpapi.PathUUID(r, "accountId")
 	if err != nil {
 		return err
 	}

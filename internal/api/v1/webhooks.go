@@ -38,22 +38,13 @@ func strPtr(s string) *string {
 	return &s
 }
 
-// pathUUID reads a path parameter that must be a UUID.
-func pathUUID(r *http.Request, name string) (string, error) {
-	id := r.PathValue(name)
-	if !uuidPattern.MatchString(id) {
-		return "", verigate.FieldError(name, "must be a UUID")
-	}
-	return id, nil
-}
-
 // queryUUID reads an optional cursor that must be a UUID.
 func queryUUID(r *http.Request, name string) (string, error) {
 	s, err := httpapi.QueryString(r, name)
 	if err != nil || s == "" {
 		return "", err
 	}
-	if !uuidPattern.MatchString(s) {
+	if !httpapi.IsUUID(s) {
 		return "", verigate.FieldError(name, "must be an id from the previous page")
 	}
 	return s, nil
@@ -209,7 +200,7 @@ func (h *Handler) listEndpoints(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) getEndpoint(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathUUID(r, "endpointId")
+	id, err := httpapi.PathUUID(r, "endpointId")
 	if err != nil {
 		return err
 	}
@@ -234,7 +225,7 @@ type updateEndpointRequest struct {
 }
 
 func (h *Handler) updateEndpoint(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathUUID(r, "endpointId")
+	id, err := httpapi.PathUUID(r, "endpointId")
 	if err != nil {
 		return err
 	}
@@ -263,7 +254,7 @@ func (h *Handler) updateEndpoint(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) deleteEndpoint(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathUUID(r, "endpointId")
+	id, err := httpapi.PathUUID(r, "endpointId")
 	if err != nil {
 		return err
 	}
@@ -275,7 +266,7 @@ func (h *Handler) deleteEndpoint(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) rotateSecret(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathUUID(r, "endpointId")
+	id, err := httpapi.PathUUID(r, "endpointId")
 	if err != nil {
 		return err
 	}
@@ -339,7 +330,7 @@ type testRequest struct {
 }
 
 func (h *Handler) sendTest(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathUUID(r, "endpointId")
+	id, err := httpapi.PathUUID(r, "endpointId")
 	if err != nil {
 		return err
 	}
@@ -356,7 +347,7 @@ func (h *Handler) sendTest(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) listMessages(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathUUID(r, "endpointId")
+	id, err := httpapi.PathUUID(r, "endpointId")
 	if err != nil {
 		return err
 	}
@@ -402,11 +393,11 @@ func (h *Handler) listMessages(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) getMessage(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathUUID(r, "endpointId")
+	id, err := httpapi.PathUUID(r, "endpointId")
 	if err != nil {
 		return err
 	}
-	msg, err := pathUUID(r, "messageId")
+	msg, err := httpapi.PathUUID(r, "messageId")
 	if err != nil {
 		return err
 	}
@@ -430,11 +421,11 @@ type messageDetail struct {
 }
 
 func (h *Handler) redeliver(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathUUID(r, "endpointId")
+	id, err := httpapi.PathUUID(r, "endpointId")
 	if err != nil {
 		return err
 	}
-	msg, err := pathUUID(r, "messageId")
+	msg, err := httpapi.PathUUID(r, "messageId")
 	if err != nil {
 		return err
 	}
@@ -455,7 +446,7 @@ type replayRequest struct {
 }
 
 func (h *Handler) replay(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathUUID(r, "endpointId")
+	id, err := httpapi.PathUUID(r, "endpointId")
 	if err != nil {
 		return err
 	}
