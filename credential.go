@@ -109,3 +109,24 @@ type LoginToken struct {
 	ExpiresAt   time.Time
 	UsedAt      *time.Time
 }
+
+// DashboardSession is a person's signed-in dashboard: the cookie holds
+// its secret. It acts as its user in one organization (OrgID: the user's
+// own, a child institution chosen with the switcher, or the institution a
+// login token opened), ends 30 minutes after its last use and never after
+// AbsoluteExpiresAt, and is revoked by signing out.
+type DashboardSession struct {
+	ID     string
+	Hash   []byte
+	UserID string
+	OrgID  string // the organization it acts in
+	// RequestedBy names the person on activity records (Confirm's
+	// RequestedBy): the user's email, or the operator a login token named.
+	RequestedBy       string
+	Via               string // "password" or "login_token"
+	CreatedAt         time.Time
+	LastUsedAt        time.Time
+	ExpiresAt         time.Time
+	AbsoluteExpiresAt time.Time
+	RevokedAt         *time.Time
+}

@@ -58,6 +58,12 @@ type Store interface {
 	CreateLoginToken(ctx context.Context, t *verigate.LoginToken, ev verigate.AuditEvent) error
 	RedeemLoginToken(ctx context.Context, hash []byte, at time.Time, ev verigate.AuditEvent) (*verigate.LoginToken, error)
 
+	CreateDashboardSession(ctx context.Context, d *verigate.DashboardSession, ev verigate.AuditEvent) error
+	GetDashboardSessionByHash(ctx context.Context, hash []byte) (*verigate.DashboardSession, error)
+	SlideDashboardSession(ctx context.Context, id string, at, expires time.Time) error
+	SetDashboardSessionOrg(ctx context.Context, id, orgID string, ev verigate.AuditEvent) error
+	RevokeDashboardSession(ctx context.Context, id string, ev verigate.AuditEvent) error
+
 	RecordAudit(ctx context.Context, ev verigate.AuditEvent) error
 	ListAuditEvents(ctx context.Context, f verigate.AuditFilter) ([]verigate.AuditEvent, error)
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/verigate/verigate/internal/server"
 	"github.com/verigate/verigate/internal/sqlstore"
 	"github.com/verigate/verigate/internal/verification"
+	"github.com/verigate/verigate/internal/web/dashboard"
 	"github.com/verigate/verigate/internal/web/journey"
 	"github.com/verigate/verigate/internal/webhook"
 )
@@ -129,11 +130,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sqlstore
 		return nil, fmt.Errorf("create the platform organization: %w", err)
 	}
 	a.Server = server.New(server.Options{
-		Logger:    log,
-		BodyLimit: cfg.BodyLimit,
-		Database:  db.Dialect(),
-		Version:   Version,
-		Ready:     a.ready,
+		Logger:         log,
+		BodyLimit:      cfg.BodyLimit,
+		Database:       db.Dialect(),
+		Version:        Version,
+		Ready:          a.ready,
+		TrustedProxies: cfg.TrustedProxies,
 	})
 	for name, pool := range db.Pools() {
 		a.Server.Registry().MustRegister(collectors.NewDBStatsCollector(pool, name))
@@ -152,6 +154,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sqlstore
 		Draining: a.Server.Draining(), Webhooks: a.Webhooks, Idempotency: a.Idempotency, Verification: a.Verify,
 		PublicURL: cfg.PublicURL}).Surface(cfg.BodyLimit))
 	a.Server.Mount((&dashapi.Handler{Access: a.Access, Connect: a.Connect, Limiter: a.Limits, Log: log, Now: now}).Surface(cfg.BodyLimit))
+	dashKey := sha256.Sum256([]byte("verigate dashboard form key\x00" + cfg.SecretKey))
+	a.Server.Mount((&dashboard.Handler{Access: a.Access, Verification: a.Verify, Calls: a.Calls, Connect: a.Connect,
+		Webhooks: a.Webhooks, Limiter: a.Limits, Log: log, FormKey: dashKey[:], PublicURL: cfg.PublicURL, Now: now}).Surface(cfg.BodyLimit))
 	return a, nil
 }
 

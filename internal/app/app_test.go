@@ -50,7 +50,10 @@ func TestRoutesDocumented(t *testing.T) {
 			documented = append(documented, method+" "+path)
 		}
 	}
-	served := a.Server.Routes()
+	var served []string
+	for _, r := range a.Server.Routes() {
+		served = append(served, strings.ReplaceAll(r, "{$}", "")) // "GET /dashboard/{$}" is the path /dashboard/
+	}
 	if len(served) < 5 {
 		t.Fatalf("only %d routes registered", len(served))
 	}

@@ -123,6 +123,16 @@ var Routes = map[string]Rule{
 
 	"POST /token": {Guard: Credentials},
 
+	// The dashboard's pages (internal/web/dashboard): a person's session
+	// cookie. A link is shown to whoever its page's rule lets in.
+	"GET /dashboard":           {Guard: Public},      // redirects to /dashboard/
+	"GET /dashboard/sign-in":   {Guard: Public},      // the form
+	"POST /dashboard/sign-in":  {Guard: Credentials}, // email and password
+	"GET /dashboard/sso":       {Guard: Credentials}, // a single-use login token
+	"POST /dashboard/sign-out": {Guard: Authenticated},
+	"POST /dashboard/org":      {Guard: Authenticated}, // the switcher; the service checks the organization
+	"GET /dashboard/{$}":       {Guard: Authenticated}, // the overview: each chart checks its own permission
+
 	// The dashboard's JSON API (Reconbanker's /api): a person's JWT.
 	"POST /api/auth/login":                                {Guard: Credentials},
 	"GET /api/me/api-keys":                                perm("api-keys.read"),

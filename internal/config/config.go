@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -63,6 +64,10 @@ type Config struct {
 	WebhookRotationOverlap                time.Duration
 	EventRetention                        time.Duration
 
+	// TrustedProxies are the peers whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed (empty: nobody's).
+	TrustedProxies []netip.Prefix
+
 	// SecretKeyGenerated is set when Load made a new secret key.
 	SecretKeyGenerated bool
 }
@@ -98,6 +103,7 @@ var Vars = []Variable{
 	{"VERIGATE_WEBHOOK_ALLOW_PRIVATE", "", "false", "Allow webhook endpoints on loopback, private, link-local and other non-public addresses (the demo sets it for its local receiver).", false},
 	{"VERIGATE_WEBHOOK_ROTATION_OVERLAP", "", "24h", "How long a rotated webhook secret still signs beside the new one (0s–720h).", false},
 	{"VERIGATE_EVENT_RETENTION", "", "720h", "How long events, their webhook messages and attempts are kept (1h–8760h).", false},
+	{"VERIGATE_TRUSTED_PROXIES", "", "(none)", "Comma-separated CIDRs (or addresses) of the reverse proxies in front of Verigate: only from them are X-Forwarded-For (the client address the per-address limits count) and X-Forwarded-Proto (https: Secure cookies) believed.", false},
 	{"VERIGATE_CREDENTIAL_CACHE_TTL", "", "30s", "How long a verified API key or token is reused before the database is read again (0 disables; 0s–5m). Revocations and disables are honoured within 1 second on every replica whatever the TTL.", false},
 }
 
@@ -180,6 +186,7 @@ func load(getenv func(string) string, flags map[string]*string) (*Config, error)
 	allowPrivate := str("VERIGATE_WEBHOOK_ALLOW_PRIVATE", "false")
 	overlap := str("VERIGATE_WEBHOOK_ROTATION_OVERLAP", "24h")
 	retention := str("VERIGATE_EVENT_RETENTION", "720h")
+	proxies := str("VERIGATE_TRUSTED_PROXIES", "")
 	if err != nil {
 		return nil, err
 	}
@@ -213,6 +220,20 @@ func load(getenv func(string) string, flags map[string]*string) (*Config, error)
 	}
 	if c.EventRetention, err = time.ParseDuration(retention); err != nil || c.EventRetention < time.Hour || c.EventRetention > 8760*time.Hour {
 		return nil, errorf("VERIGATE_EVENT_RETENTION %q: want a duration between 1h and 8760h, such as 720h", retention)
+	}
+	for _, p := range strings.Split(proxies, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		prefix, perr := netip.ParsePrefix(p)
+		if perr != nil {
+			addr, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				return nil, errorf("VERIGATE_TRUSTED_PROXIES: %q is not a CIDR (10.0.0.0/8) or an address", p)
+			}
+			prefix = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		c.TrustedProxies = append(c.TrustedProxies, prefix.Masked())
 	}
 	if c.DeeplinkURL != "" {
 		if u, err := url.Parse(c.DeeplinkURL); err != nil || u.Scheme == "" {

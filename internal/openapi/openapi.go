@@ -45,6 +45,13 @@ func merge() ([]byte, error) {
 			return nil, err
 		}
 	}
+	dash := map[string]any{"paths": dashboardPaths(), "components": map[string]any{"securitySchemes": map[string]any{
+		"DashboardCookie": map[string]any{"type": "apiKey", "in": "cookie", "name": "vg_dash",
+			"description": "A person's dashboard session, set by signing in (`__Host-vg_dash` over HTTPS)."}}}, "tags": []any{map[string]any{"name": "Dashboard",
+		"description": "The operator dashboard: server-rendered HTML pages, not an API, listed so that every route the server answers is documented. Authenticated by the `vg_dash` cookie (`__Host-vg_dash` over HTTPS; HttpOnly, SameSite=Lax) that signing in sets; every form carries the page's `csrf` token. Sent with a strict Content-Security-Policy."}}}
+	if err := mergeInto(doc, dash, "dashboard"); err != nil {
+		return nil, err
+	}
 	hooks, err := webhooks()
 	if err != nil {
 		return nil, err

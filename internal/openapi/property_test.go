@@ -73,7 +73,7 @@ func TestSchemaValidRequestsAreAccepted(t *testing.T) {
 	var ops []op
 	for path, item := range doc.Paths.Map() {
 		for method, o := range item.Operations() {
-			if skipped[method+" "+path] == "" {
+			if skipped[method+" "+path] == "" && !slices.Contains(o.Tags, "Dashboard") { // HTML pages: internal/web/dashboard's tests
 				ops = append(ops, op{method, path, o, append(slices.Clone(item.Parameters), o.Parameters...)})
 			}
 		}

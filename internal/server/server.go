@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -24,6 +25,9 @@ type Options struct {
 	Ready     Readiness
 	Database  string // dialect, shown by /readyz
 	Version   string
+	// TrustedProxies are the peers whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed (proxies.go).
+	TrustedProxies []netip.Prefix
 	// Registry receives the server's metrics; nil makes a new one.
 	Registry *prometheus.Registry
 }
@@ -54,7 +58,7 @@ func New(opts Options) *Server {
 		opts.Registry = prometheus.NewRegistry()
 	}
 	s := &Server{opts: opts, mux: http.NewServeMux(), metrics: newMetrics(opts.Registry), drained: make(chan struct{})}
-	s.handler = s.requestID(s.observe(s.recoverPanics(s.secureHeaders(s.limitBody(s.mux)))))
+	s.handler = s.forwarded(s.requestID(s.observe(s.recoverPanics(s.secureHeaders(s.limitBody(s.mux))))))
 	s.registerOps()
 	// Outside every surface: a JSON 404 (or 405), not net/http's text.
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -428,8 +428,8 @@ func (db *DB) ReleaseIdempotencyKey(ctx context.Context, scope, key string) erro
 // link is remembered.
 const RetiredLinkKeep = 30 * 24 * time.Hour
 
-// PurgeExpired deletes CSRF tokens, idempotency keys and retired links
-// past their time.
+// PurgeExpired deletes CSRF tokens, idempotency keys, retired links and
+// dashboard sessions past their time.
 func (db *DB) PurgeExpired(ctx context.Context, now, idempotencySince time.Time) error {
 	if _, err := db.exec(ctx, `DELETE FROM csrf_tokens WHERE expires_at < $1`, ms(now)); err != nil {
 		return err
@@ -439,6 +439,10 @@ func (db *DB) PurgeExpired(ctx context.Context, now, idempotencySince time.Time)
 	// merely not valid.
 	if _, err := db.exec(ctx, `DELETE FROM retired_links WHERE session_id IN
 		(SELECT id FROM verification_sessions WHERE expiry_date < $1)`, ms(now.Add(-RetiredLinkKeep))); err != nil {
+		return err
+	}
+	// A dashboard session past its absolute cap can never be used again.
+	if _, err := db.exec(ctx, `DELETE FROM dashboard_sessions WHERE absolute_expires_at < $1`, ms(now)); err != nil {
 		return err
 	}
 	_, err := db.exec(ctx, `DELETE FROM idempotency_keys WHERE created_at < $1`, ms(idempotencySince))

@@ -273,9 +273,10 @@ func StripTrailingCommas(b []byte) []byte {
 // password work: 30 a minute, then a minute's block.
 var SignInLimit = ratelimit.Policy{TTL: time.Minute, Limit: 30, BlockDuration: time.Minute}
 
-// LimitClient applies a policy per client address (the connection's
-// remote address; deployments behind a proxy limit at the proxy too). A
-// limiter failure lets the request through.
+// LimitClient applies a policy per client address: the connection's
+// remote address, or the client a trusted proxy names (the server
+// rewrites RemoteAddr, VERIGATE_TRUSTED_PROXIES). A limiter failure lets
+// the request through.
 func LimitClient(r *http.Request, store ratelimit.Store, scope string, p ratelimit.Policy, now time.Time) error {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {

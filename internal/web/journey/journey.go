@@ -15,7 +15,6 @@ package journey
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -33,6 +32,7 @@ import (
 	"github.com/verigate/verigate/internal/authz"
 	"github.com/verigate/verigate/internal/ratelimit"
 	"github.com/verigate/verigate/internal/verification"
+	"github.com/verigate/verigate/internal/web/ui"
 )
 
 // Cookie is the applicant cookie of the journey.
@@ -146,7 +146,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fn pageFunc, isF
 	if err := authz.Check(r.Pattern, p); err != nil {
 		return p.SessionID, err
 	}
-	q := &req{w: w, r: r, ctx: verigate.WithPrincipal(r.Context(), p), nonce: newNonce(), form: h.formToken(c.Value), sessID: p.SessionID}
+	q := &req{w: w, r: r, ctx: verigate.WithPrincipal(r.Context(), p), nonce: ui.Nonce(), form: h.formToken(c.Value), sessID: p.SessionID}
 	if isForm {
 		if err := r.ParseForm(); err != nil {
 			var mb *http.MaxBytesError
@@ -176,12 +176,6 @@ func (h *Handler) formToken(cookie string) string {
 	m := hmac.New(sha256.New, h.FormKey)
 	m.Write([]byte("verigate journey form\x00" + cookie))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
-func newNonce() string {
-	b := make([]byte, 16)
-	rand.Read(b)
-	return base64.RawStdEncoding.EncodeToString(b)
 }
 
 // limit applies a rate policy; a limiter outage lets the request through.
@@ -225,11 +219,6 @@ func sessionPath(id int64, page string) string {
 
 func stepPath(id int64, page string) string {
 	return "/journey/steps/" + strconv.FormatInt(id, 10) + "/" + page
-}
-
-// secure tells whether the request came over TLS (directly or at a proxy).
-func secure(r *http.Request) bool {
-	return r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https"
 }
 
 // csp is the Content-Security-Policy of a page: nothing but its own

@@ -9,6 +9,7 @@ import (
 	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/api/httpapi"
 	"github.com/verigate/verigate/internal/verification"
+	"github.com/verigate/verigate/internal/web/ui"
 )
 
 // Link is the browser side of GET /partner/verification/verify: it
@@ -83,5 +84,5 @@ func (h *Handler) linkProblem(w http.ResponseWriter, r *http.Request, err error)
 // TLS.
 func (h *Handler) setCookie(w http.ResponseWriter, r *http.Request, token string, expires time.Time) {
 	http.SetCookie(w, &http.Cookie{Name: Cookie, Value: token, Path: "/journey/", Expires: expires, HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: secure(r)})
+		SameSite: http.SameSiteLaxMode, Secure: ui.Secure(r)})
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/verigate/verigate/internal/connect"
 	"github.com/verigate/verigate/internal/reclaim"
 	"github.com/verigate/verigate/internal/verification"
+	"github.com/verigate/verigate/internal/web/ui"
 )
 
 // notices are the fixed messages a page shows after a form came back
@@ -258,7 +260,7 @@ func (h *Handler) code(q *req) error {
 		return err
 	}
 	sent := q.r.PostForm.Get("sent")
-	return redirect(q, sessionPath(q.sessID, "progress")+"?sent="+urlQueryEscape(sent))
+	return redirect(q, sessionPath(q.sessID, "progress")+"?sent="+url.QueryEscape(sent))
 }
 
 // reclaimPage is a Reclaim step's page: its introduction, then the proof
@@ -283,7 +285,7 @@ func (h *Handler) reclaimPage(q *req) error {
 		v.Refresh = 0
 		return q.render(http.StatusOK, "start", v)
 	}
-	if v.QR, err = qrSVG(p.ProofRequest); err != nil {
+	if v.QR, err = ui.QRSVG(p.ProofRequest, "QR code of the proof request"); err != nil {
 		return err
 	}
 	v.Deeplink, v.Title, v.Live = p.ProofRequest, "Share from "+p.Source.Name, state(p.Journey)

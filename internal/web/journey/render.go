@@ -11,20 +11,11 @@ import (
 	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/api/httpapi"
 	"github.com/verigate/verigate/internal/verification"
+	"github.com/verigate/verigate/internal/web/ui"
 )
 
-//go:embed templates/*.html templates/journey.css
+//go:embed templates/*.html
 var files embed.FS
-
-// css is the one stylesheet, inlined in a nonce'd <style> of every page:
-// no request more, and the CSP needs no 'self' for styles.
-var css = func() template.CSS {
-	b, err := files.ReadFile("templates/journey.css")
-	if err != nil {
-		panic(err)
-	}
-	return template.CSS(b)
-}()
 
 var funcs = template.FuncMap{
 	"date":  func(t time.Time) string { return t.UTC().Format("2 January 2006, 15:04 UTC") },
@@ -87,7 +78,7 @@ func (v *view) Stages() []string { return stages }
 // the organization's frame ancestors and logo.
 func render(w http.ResponseWriter, status int, name string, v *view) {
 	if v.Nonce == "" {
-		v.Nonce = newNonce()
+		v.Nonce = ui.Nonce()
 	}
 	var settings verigate.JourneySettings
 	if v.J != nil {
@@ -98,7 +89,7 @@ func render(w http.ResponseWriter, status int, name string, v *view) {
 	if err := pages[name].ExecuteTemplate(&buf, "layout.html", struct {
 		*view
 		CSS template.CSS
-	}{v, css}); err != nil {
+	}{v, ui.CSS}); err != nil {
 		// A template error is a bug; it must not show half a page.
 		http.Error(w, "Internal server error", http.StatusInternalServerError)
 		return

@@ -1,19 +1,18 @@
-package journey
+package ui
 
 import (
 	"fmt"
 	"html/template"
-	"net/url"
 	"strings"
 
 	qr "github.com/piglig/go-qr"
 )
 
-// qrSVG draws text as a QR code in inline SVG: one path of unit squares
+// QRSVG draws text as a QR code in inline SVG: one path of unit squares
 // with a quiet zone of four, scaled by the page. Inline (not the library's
 // SVG document) so it carries the page's accessible name and needs no
 // image route.
-func qrSVG(text string) (template.HTML, error) {
+func QRSVG(text, label string) (template.HTML, error) {
 	code, err := qr.EncodeText(text, qr.Medium)
 	if err != nil {
 		return "", err
@@ -29,8 +28,6 @@ func qrSVG(text string) (template.HTML, error) {
 			}
 		}
 	}
-	return template.HTML(fmt.Sprintf(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" class="qr" role="img" aria-label="QR code of the proof request" shape-rendering="crispEdges"><rect width="%d" height="%d" fill="#fff"/><path fill="#000" d="%s"/></svg>`,
-		size, size, size, size, path.String())), nil
+	return template.HTML(fmt.Sprintf(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" class="qr" role="img" aria-label="%s" shape-rendering="crispEdges"><rect width="%d" height="%d" fill="#fff"/><path fill="#000" d="%s"/></svg>`,
+		size, size, template.HTMLEscapeString(label), size, size, path.String())), nil
 }
-
-func urlQueryEscape(s string) string { return url.QueryEscape(s) }

@@ -1,0 +1,4 @@
+package dashboard
+
+// reviewRoutes registers the pages of this section.
+func (h *Handler) reviewRoutes(rt *router) {}

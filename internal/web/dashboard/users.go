@@ -1,0 +1,4 @@
+package dashboard
+
+// userRoutes registers the pages of this section.
+func (h *Handler) userRoutes(rt *router) {}
