@@ -281,4 +281,3 @@ func (q *req) Org() (*verigate.Organization, error) {
 	}
 	return nil, errSignedOut // the organization left the session's reach
 }
-

@@ -184,7 +184,7 @@ func renderPage(w http.ResponseWriter, status int, name string, v *page) {
 
 // problemView is the error page.
 type problemView struct {
-	Heading, Message string
+	Heading, Message   string
 	Action, ActionText string
 }
 

@@ -142,4 +142,3 @@ func nextPath(next string) string {
 	}
 	return "/dashboard/"
 }
-
