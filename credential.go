@@ -124,6 +124,7 @@ type DashboardSession struct {
 	// RequestedBy): the user's email, or the operator a login token named.
 	RequestedBy       string
 	Via               string // "password" or "login_token"
+	Mode              Mode   // the data it shows: live, or test
 	CreatedAt         time.Time
 	LastUsedAt        time.Time
 	ExpiresAt         time.Time

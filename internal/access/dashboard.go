@@ -70,7 +70,7 @@ func (s *Service) openDashboard(ctx context.Context, u *verigate.User, orgID, re
 	now := s.now()
 	abs := now.Add(s.sessionMaxAge())
 	d := &verigate.DashboardSession{ID: verigate.NewID(), Hash: verigate.HashSecret(secret), UserID: u.ID, OrgID: orgID,
-		RequestedBy: requestedBy, Via: via, CreatedAt: now, LastUsedAt: now,
+		RequestedBy: requestedBy, Via: via, Mode: verigate.ModeLive, CreatedAt: now, LastUsedAt: now,
 		ExpiresAt: minTime(now.Add(DashboardIdle+UseAllowance), abs), AbsoluteExpiresAt: abs}
 	ev := s.audit(ctx, "dashboard.signin", "dashboard_session", d.ID, orgID)
 	ev.ActorKind, ev.ActorID, ev.RequestedBy = actorKind(u), u.ID, requestedBy
@@ -136,7 +136,7 @@ func (s *Service) DashboardSession(ctx context.Context, secret string) (*verigat
 		id = u.ID // audit names the account; RequestedBy the operator
 	}
 	p := &verigate.Principal{Kind: actorKind(u), ID: id, UserID: u.ID, OrgID: d.OrgID, Permissions: perms, Orgs: orgs,
-		Mode: verigate.ModeLive, RequestedBy: d.RequestedBy}
+		Mode: d.Mode, RequestedBy: d.RequestedBy}
 	if now.Sub(d.LastUsedAt) >= UseAllowance {
 		exp := minTime(now.Add(DashboardIdle+UseAllowance), d.AbsoluteExpiresAt)
 		if err := s.store.SlideDashboardSession(ctx, d.ID, now, exp); err != nil {
@@ -189,7 +189,15 @@ func (s *Service) SwitchDashboardOrg(ctx context.Context, d *verigate.DashboardS
 	if !slices.ContainsFunc(orgs, func(o *verigate.Organization) bool { return o.ID == orgID }) {
 		return ErrOrganizationNotFound
 	}
-	return s.store.SetDashboardSessionOrg(ctx, d.ID, orgID, s.audit(ctx, "dashboard.switch", "dashboard_session", d.ID, orgID))
+	return s.store.SetDashboardSessionView(ctx, d.ID, orgID, d.Mode, s.audit(ctx, "dashboard.switch", "dashboard_session", d.ID, orgID))
+}
+
+// SwitchDashboardMode shows a session live or test data.
+func (s *Service) SwitchDashboardMode(ctx context.Context, d *verigate.DashboardSession, mode verigate.Mode) error {
+	if !mode.Valid() {
+		return verigate.FieldError("mode", "must be live or test")
+	}
+	return s.store.SetDashboardSessionView(ctx, d.ID, d.OrgID, mode, s.audit(ctx, "dashboard.mode", "dashboard_session", d.ID, d.OrgID))
 }
 
 // SignOutDashboard ends a dashboard session.

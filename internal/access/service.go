@@ -61,7 +61,7 @@ type Store interface {
 	CreateDashboardSession(ctx context.Context, d *verigate.DashboardSession, ev verigate.AuditEvent) error
 	GetDashboardSessionByHash(ctx context.Context, hash []byte) (*verigate.DashboardSession, error)
 	SlideDashboardSession(ctx context.Context, id string, at, expires time.Time) error
-	SetDashboardSessionOrg(ctx context.Context, id, orgID string, ev verigate.AuditEvent) error
+	SetDashboardSessionView(ctx context.Context, id, orgID string, mode verigate.Mode, ev verigate.AuditEvent) error
 	RevokeDashboardSession(ctx context.Context, id string, ev verigate.AuditEvent) error
 
 	RecordAudit(ctx context.Context, ev verigate.AuditEvent) error

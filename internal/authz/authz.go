@@ -131,6 +131,7 @@ var Routes = map[string]Rule{
 	"GET /dashboard/sso":       {Guard: Credentials}, // a single-use login token
 	"POST /dashboard/sign-out": {Guard: Authenticated},
 	"POST /dashboard/org":      {Guard: Authenticated}, // the switcher; the service checks the organization
+	"POST /dashboard/mode":     {Guard: Authenticated}, // live or test data
 	"GET /dashboard/{$}":       {Guard: Authenticated}, // the overview: each chart checks its own permission
 
 	// The dashboard's JSON API (Reconbanker's /api): a person's JWT.

@@ -12,9 +12,9 @@ import (
 // audit event with it.
 func (db *DB) CreateDashboardSession(ctx context.Context, s *verigate.DashboardSession, ev verigate.AuditEvent) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO dashboard_sessions (id, hash, user_id, org_id, requested_by, via,
-			created_at, last_used_at, expires_at, absolute_expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-			s.ID, s.Hash, s.UserID, s.OrgID, s.RequestedBy, s.Via, ms(s.CreatedAt), ms(s.LastUsedAt), ms(s.ExpiresAt),
+		if _, err := tx.ExecContext(ctx, `INSERT INTO dashboard_sessions (id, hash, user_id, org_id, requested_by, via, mode,
+			created_at, last_used_at, expires_at, absolute_expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			s.ID, s.Hash, s.UserID, s.OrgID, s.RequestedBy, s.Via, string(s.Mode), ms(s.CreatedAt), ms(s.LastUsedAt), ms(s.ExpiresAt),
 			ms(s.AbsoluteExpiresAt)); err != nil {
 			return err
 		}
@@ -28,14 +28,15 @@ func (db *DB) GetDashboardSessionByHash(ctx context.Context, hash []byte) (*veri
 	var s verigate.DashboardSession
 	var created, used, expires, abs int64
 	var revoked sql.NullInt64
-	err := db.read.QueryRowContext(ctx, `SELECT id, hash, user_id, org_id, requested_by, via, created_at, last_used_at,
+	var mode string
+	err := db.read.QueryRowContext(ctx, `SELECT id, hash, user_id, org_id, requested_by, via, mode, created_at, last_used_at,
 		expires_at, absolute_expires_at, revoked_at FROM dashboard_sessions WHERE hash = $1`, hash).
-		Scan(&s.ID, &s.Hash, &s.UserID, &s.OrgID, &s.RequestedBy, &s.Via, &created, &used, &expires, &abs, &revoked)
+		Scan(&s.ID, &s.Hash, &s.UserID, &s.OrgID, &s.RequestedBy, &s.Via, &mode, &created, &used, &expires, &abs, &revoked)
 	if err != nil {
 		return nil, notFound(err, "Dashboard session")
 	}
 	s.CreatedAt, s.LastUsedAt, s.ExpiresAt, s.AbsoluteExpiresAt = fromMS(created), fromMS(used), fromMS(expires), fromMS(abs)
-	s.RevokedAt = fromNullMS(revoked)
+	s.RevokedAt, s.Mode = fromNullMS(revoked), verigate.Mode(mode)
 	return &s, nil
 }
 
@@ -49,11 +50,11 @@ func (db *DB) SlideDashboardSession(ctx context.Context, id string, at, expires 
 	return err
 }
 
-// SetDashboardSessionOrg moves a live session to another organization
-// (the switcher), with its audit event.
-func (db *DB) SetDashboardSessionOrg(ctx context.Context, id, orgID string, ev verigate.AuditEvent) error {
+// SetDashboardSessionView moves a live session to another organization
+// or mode (the switchers), with its audit event.
+func (db *DB) SetDashboardSessionView(ctx context.Context, id, orgID string, mode verigate.Mode, ev verigate.AuditEvent) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE dashboard_sessions SET org_id = $1 WHERE id = $2 AND revoked_at IS NULL`, orgID, id)
+		res, err := tx.ExecContext(ctx, `UPDATE dashboard_sessions SET org_id = $1, mode = $2 WHERE id = $3 AND revoked_at IS NULL`, orgID, string(mode), id)
 		if err != nil {
 			return err
 		}

@@ -66,6 +66,7 @@ func (h *Handler) Surface(bodyLimit int64) *httpapi.Surface {
 	rt.public("GET /dashboard/sso", h.sso)
 	rt.form("POST /dashboard/sign-out", h.signOut)
 	rt.form("POST /dashboard/org", h.switchOrg)
+	rt.form("POST /dashboard/mode", h.switchMode)
 	rt.page("GET /dashboard/{$}", h.overview)
 	for _, routes := range []func(*router){h.verificationRoutes, h.reviewRoutes, h.callRoutes, h.connectionRoutes,
 		h.apiKeyRoutes, h.webhookRoutes, h.userRoutes, h.auditRoutes, h.settingsRoutes} {

@@ -102,6 +102,7 @@ type page struct {
 	Nav     []navLink
 	User    string
 	Via     string
+	Mode    verigate.Mode
 	Org     *verigate.Organization
 	Orgs    []*verigate.Organization
 	Data    any
@@ -141,7 +142,7 @@ var nav = []navLink{
 // their permissions allow.
 func (q *req) render(status int, name, title, active string, data any) error {
 	v := &page{Title: title, Nonce: q.nonce, CSRF: q.csrf, Active: active, Data: data, p: q.p, User: q.sess.RequestedBy,
-		Via: q.sess.Via, Notice: q.takeFlash()}
+		Via: q.sess.Via, Mode: q.sess.Mode, Notice: q.takeFlash()}
 	for _, l := range nav {
 		if v.Can(l.Pattern) {
 			v.Nav = append(v.Nav, l)

@@ -135,6 +135,18 @@ func (h *Handler) switchOrg(q *req) error {
 	return q.redirect("/dashboard/", "Switched organization.")
 }
 
+// switchMode shows live or test data.
+func (h *Handler) switchMode(q *req) error {
+	mode := verigate.Mode(q.r.PostForm.Get("mode"))
+	if err := h.Access.SwitchDashboardMode(q.ctx, q.sess, mode); err != nil {
+		return err
+	}
+	if mode == verigate.ModeTest {
+		return q.redirect("/dashboard/", "Showing test data.")
+	}
+	return q.redirect("/dashboard/", "Showing live data.")
+}
+
 // nextPath is where to go after signing in: a dashboard path only.
 func nextPath(next string) string {
 	if strings.HasPrefix(next, "/dashboard/") && !strings.ContainsAny(next, "\\\r\n") && !strings.HasPrefix(next, "//") && len(next) < 500 {
