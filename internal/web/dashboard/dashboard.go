@@ -170,7 +170,13 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, isForm bo
 // it came from one of our pages (its token, and the Origin when sent)
 // and holds only text.
 func (h *Handler) readForm(w http.ResponseWriter, r *http.Request, token string) error {
-	if o := r.Header.Get("Origin"); o != "" {
+	// Another site's page: said by the browser (Sec-Fetch-Site), or by
+	// an Origin naming another host. Our pages send no referrer, so a
+	// browser may say Origin "null" for them; the token decides then.
+	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+		return errForm
+	}
+	if o := r.Header.Get("Origin"); o != "" && o != "null" {
 		if u, err := url.Parse(o); err != nil || u.Host != r.Host {
 			return errForm
 		}
