@@ -52,6 +52,8 @@ func printDemo(w io.Writer, st *demoState, adminEnv string, ingestKey []byte, no
 	for _, k := range st.APIKeys {
 		p("#   %s   %s, %s", k.Key, k.Mode, strings.Join(k.Scopes, ","))
 	}
+	p("# Dashboard: open $BASE/dashboard/ in a browser and sign in as any user above; the reviewer works the")
+	p("# review queue (REVIEW_SESSION waits there), the operator the call queue. \"Show test data\" shows test-mode objects.")
 	p("# Machine-readable: go run ./cmd/verigate demo --json")
 	p("")
 	p("# Ops (open $BASE/docs in a browser for the API reference):")
@@ -111,6 +113,9 @@ func printReseller(p func(string, ...any), st *demoState, ingestKey []byte) {
 	p(`curl -sf $BASE/external/institutions/demo-bank -H "SsoToken: $TOKEN"`)
 	p(`curl -sf -X PUT $BASE/external/institutions/demo-bank -H "SsoToken: $TOKEN" %s -d '{"core":"Jack Henry Symitar"}'`, js)
 	p(`curl -sf -X POST $BASE/external/institutions/demo-bank/login -H "SsoToken: $TOKEN" -H "RequestedBy: jdoe"`)
+	p("# The url opens demo-cu's dashboard as operator jdoe, once (open it in a browser instead to work the call queue):")
+	p(`URL=$(curl -sf -X POST $BASE/external/institutions/demo-cu/login -H "SsoToken: $TOKEN" -H "RequestedBy: jdoe" | sed -E 's/.*"url":"([^"]+)".*/\1/'); echo $URL`)
+	p(`curl -s -o /dev/null -w '%%{http_code} first use: signed in\n' "$URL"; curl -s -o /dev/null -w '%%{http_code} second use: refused\n' "$URL"`)
 	p(`curl -sf -X POST $BASE/external/token/revoke -H "SsoToken: $TOKEN"`)
 	p("# A telephony integration reports a call, signed the Standard Webhooks way with demo-cu's ingestion key:")
 	p(`BODY='{"callId":"demo-'"$(date +%%s)"'","phoneNumber":"+15550107777","callerName":"Pat Doe"}'; TS=$(date +%%s); `+
