@@ -164,7 +164,7 @@ func (h *Handler) renderConnection(q *req, status int, mode, msg string) error {
 	if !httpapi.IsUUID(id) {
 		return connect.ErrNotFound
 	}
-	c, pending, err := h.Connect.Status(ctx, id)
+	c, pending, err := h.Connect.Details(ctx, id)
 	if err != nil {
 		return err
 	}
