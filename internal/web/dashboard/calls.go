@@ -29,6 +29,7 @@ func (h *Handler) callRoutes(rt *router) {
 // organization that takes no calls: where it could switch to.
 type noInstitutionView struct {
 	Org          *verigate.Organization
+	Refused      bool // an institution, but not one the role may act in
 	Institutions []*verigate.Organization
 }
 
@@ -40,19 +41,25 @@ func (q *req) institution() (*verigate.Organization, error) {
 	if err != nil {
 		return nil, err
 	}
-	if org.Kind != verigate.OrgInstitution {
-		if q.r.Method != http.MethodGet {
-			return nil, access.ErrNoInstitution
+	status := http.StatusOK
+	if org.Kind == verigate.OrgInstitution {
+		inst, err := q.h.Access.ActingInstitution(q.ctx, org.Key)
+		if err != access.ErrNoInstitution || q.r.Method != http.MethodGet {
+			return inst, err
 		}
-		v := noInstitutionView{Org: org}
-		for _, o := range q.Orgs() {
-			if o.Kind == verigate.OrgInstitution {
-				v.Institutions = append(v.Institutions, o)
-			}
-		}
-		return nil, q.render(http.StatusOK, "calls-none", "Calls", "/dashboard/calls", v)
+		// An institution this person's role may not act in, by the
+		// rules of /external (organizations.read there).
+		status = http.StatusForbidden
+	} else if q.r.Method != http.MethodGet {
+		return nil, access.ErrNoInstitution
 	}
-	return q.h.Access.ActingInstitution(q.ctx, org.Key)
+	v := noInstitutionView{Org: org, Refused: status == http.StatusForbidden}
+	for _, o := range q.Orgs() {
+		if o.Kind == verigate.OrgInstitution && o.ID != org.ID {
+			v.Institutions = append(v.Institutions, o)
+		}
+	}
+	return nil, q.render(status, "calls-none", "Calls", "/dashboard/calls", v)
 }
 
 // callQueueView is the queue page.
@@ -143,7 +150,9 @@ type callView struct {
 func (v callView) CanAssign() bool {
 	return v.Call.Status == verigate.CallQueued || v.Call.Status == verigate.CallAssigned
 }
-func (v callView) CanEnroll() bool { return v.Call.Status == verigate.CallAssigned && v.Call.Member != nil }
+func (v callView) CanEnroll() bool {
+	return v.Call.Status == verigate.CallAssigned && v.Call.Member != nil
+}
 func (v callView) CanReject() bool {
 	return (v.Call.Status == verigate.CallAssigned || v.Call.Status == verigate.CallEnrolled) && v.Call.Member != nil
 }

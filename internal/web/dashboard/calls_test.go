@@ -216,6 +216,17 @@ func TestCallsViewer(t *testing.T) {
 				t.Errorf("viewer %s: %d", a, p.Status)
 			}
 		}
+		// An operator holds the calls permissions but not organizations.read,
+		// which /external's rule (access.ActingInstitution) asks too: the
+		// page says so.
+		op := as(t, e, "acme", "operator")
+		switchTo(t, e, op, "acme-cu")
+		if p := op.get("/dashboard/calls"); p.Status != 403 || !strings.Contains(p.Text(), "organizations.read") || strings.Contains(p.Text(), "Jane Roe") {
+			t.Errorf("operator calls: %d %s", p.Status, p.Text())
+		}
+		if p := op.post("/dashboard/calls/"+c.VoiceID+"/assign", url.Values{"personId": {"M-1"}}); p.Status != 403 {
+			t.Errorf("operator assign: %d", p.Status)
+		}
 		// A developer has no calls permission: no link, 403.
 		dev := as(t, e, "acme", "developer")
 		if p := dev.get("/dashboard/"); strings.Contains(p.Body, `href="/dashboard/calls"`) {
