@@ -134,6 +134,20 @@ var Routes = map[string]Rule{
 	"POST /dashboard/mode":     {Guard: Authenticated}, // live or test data
 	"GET /dashboard/{$}":       {Guard: Authenticated}, // the overview: each chart checks its own permission
 
+	// dashboard: calls, connections, API keys — the permissions of the
+	// JSON routes they mirror (/external/calls, /v1/accounts, /api/me/api-keys).
+	"GET /dashboard/calls":                         perm("calls.read"),
+	"GET /dashboard/calls/{voiceId}":               perm("calls.read"),
+	"POST /dashboard/calls/{voiceId}/assign":       perm("calls.assign"),
+	"POST /dashboard/calls/{voiceId}/enroll":       perm("calls.enroll"),
+	"POST /dashboard/calls/{voiceId}/reject-voice": perm("calls.reject"),
+	"GET /dashboard/connections":                   perm("connections.read"),
+	"GET /dashboard/connections/{accountId}":       perm("status.read"),
+	"POST /dashboard/connections/{accountId}/otp":  perm("otp.write"),
+	"GET /dashboard/api-keys":                      perm("api-keys.read"),
+	"POST /dashboard/api-keys":                     perm("api-keys.create"),
+	"POST /dashboard/api-keys/{id}/revoke":         perm("api-keys.delete"),
+
 	// The dashboard's JSON API (Reconbanker's /api): a person's JWT.
 	"POST /api/auth/login":                                {Guard: Credentials},
 	"GET /api/me/api-keys":                                perm("api-keys.read"),

@@ -271,6 +271,24 @@ func (s *Service) Status(ctx context.Context, id string) (*verigate.Connection, 
 	return c, r, nil
 }
 
+// Details returns a connection in full and its pending request (nil when
+// none; its Code is set while a submitted code awaits delivery): what a
+// person's page of the connection shows, where Status is the hot, narrow
+// read a client polls. It needs status.read, as Status does.
+func (s *Service) Details(ctx context.Context, id string) (*verigate.Connection, *verigate.AssistanceRequest, error) {
+	c, err := s.connection(ctx, "status.read", id)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := s.store.PendingRequest(ctx, id)
+	if verigate.ErrorCode(err) == verigate.ENOTFOUND {
+		return c, nil, nil
+	} else if err != nil {
+		return nil, nil, err
+	}
+	return c, r, nil
+}
+
 // SubmitCode accepts a one-time code for delivery to the waiting login.
 // The outcome shows later in the status, the stream and the events.
 // Whoever submits it (an API key, a step's applicant), a connection takes
