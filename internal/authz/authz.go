@@ -133,6 +133,15 @@ var Routes = map[string]Rule{
 	"POST /dashboard/org":      {Guard: Authenticated}, // the switcher; the service checks the organization
 	"GET /dashboard/{$}":       {Guard: Authenticated}, // the overview: each chart checks its own permission
 
+	// dashboard: verifications and the reviewer queue (as /v1 and /partner/reviewer)
+	"GET /dashboard/verifications":              perm("verifications.read"),
+	"GET /dashboard/verifications/{id}":         perm("verifications.read"),
+	"POST /dashboard/verifications/{id}/cancel": perm("verifications.update"),
+	"POST /dashboard/verifications/{id}/link":   perm("verifications.update"),
+	"GET /dashboard/review":                     perm("verifications.review"),
+	"POST /dashboard/review/{id}/approve":       perm("verifications.review"),
+	"POST /dashboard/review/{id}/reject":        perm("verifications.review"),
+
 	// The dashboard's JSON API (Reconbanker's /api): a person's JWT.
 	"POST /api/auth/login":                                {Guard: Credentials},
 	"GET /api/me/api-keys":                                perm("api-keys.read"),
