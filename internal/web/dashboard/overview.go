@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -136,7 +137,7 @@ func pct(n, of int) string {
 	if of == 0 {
 		return "0%"
 	}
-	return fmt.Sprintf("%.0f%%", float64(n)*100/float64(of))
+	return fmt.Sprintf("%d%%", int(math.Round(float64(n)*100/float64(of))))
 }
 
 func plural(n int, one, many string) string {
