@@ -260,8 +260,8 @@ func webhookChartOf(s verigate.WebhookStats) *webhookChart {
 		ok := w * float64(s.Succeeded) / float64(s.Attempts)
 		c.SVG.Rects = append(c.SVG.Rects, rect{X: 0, Y: 4, W: ok, H: 20, Fill: "#059669", Title: fmt.Sprintf("%d succeeded", s.Succeeded)},
 			rect{X: ok, Y: 4, W: w - ok, H: 20, Fill: "#dc2626", Title: fmt.Sprintf("%d failed", c.Failed)})
-		c.SVG.Summary = fmt.Sprintf("Webhook delivery in the last %d days: %s of %s succeeded (%s); latency p50 %d ms, p95 %d ms.",
-			webhookStatsDays, plural(s.Succeeded, "attempt", "attempts"), fmt.Sprint(s.Attempts), c.SuccessPct, c.P50, c.P95)
+		c.SVG.Summary = fmt.Sprintf("Webhook delivery in the last %d days: %d of %s succeeded (%s); latency p50 %d ms, p95 %d ms.",
+			webhookStatsDays, s.Succeeded, plural(s.Attempts, "attempt", "attempts"), c.SuccessPct, c.P50, c.P95)
 	} else {
 		c.SVG.Rects = append(c.SVG.Rects, rect{X: 0, Y: 4, W: w, H: 20, Fill: "#e5e7eb", Title: "no attempts"})
 		c.SVG.Summary = fmt.Sprintf("No webhook delivery attempts in the last %d days.", webhookStatsDays)

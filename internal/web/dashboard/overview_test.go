@@ -4,8 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -142,7 +142,7 @@ func TestOverviewCharts(t *testing.T) {
 			}
 		}
 		for _, want := range []string{`role="img" aria-label="Verifications created per day`, `aria-label="Journey funnel`,
-			`aria-label="Webhook delivery in the last 7 days: 8 attempts of 9 succeeded (89%)`, `aria-label="Calls waiting now: 2 in all`} {
+			`aria-label="Webhook delivery in the last 7 days: 8 of 9 attempts succeeded (89%)`, `aria-label="Calls waiting now: 2 in all`} {
 			if !strings.Contains(page.Body, want) {
 				t.Errorf("overview lacks %q", want)
 			}
