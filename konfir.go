@@ -89,8 +89,11 @@ type VerificationFilter struct {
 	CreatedFrom         time.Time
 	CreatedTo           time.Time
 	ExternalReferenceID string
-	Before              int64
-	Limit               int
+	// Search matches the external reference exactly, or a part of the
+	// applicant's name ("first last") or email, ignoring case.
+	Search string
+	Before int64
+	Limit  int
 }
 
 // ActivityStatus is a verification's data source ("activity") as Konfir

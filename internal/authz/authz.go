@@ -134,6 +134,15 @@ var Routes = map[string]Rule{
 	"POST /dashboard/mode":     {Guard: Authenticated}, // live or test data
 	"GET /dashboard/{$}":       {Guard: Authenticated}, // the overview: each chart checks its own permission
 
+	// dashboard: verifications and the reviewer queue (as /v1 and /partner/reviewer)
+	"GET /dashboard/verifications":              perm("verifications.read"),
+	"GET /dashboard/verifications/{id}":         perm("verifications.read"),
+	"POST /dashboard/verifications/{id}/cancel": perm("verifications.update"),
+	"POST /dashboard/verifications/{id}/link":   perm("verifications.update"),
+	"GET /dashboard/review":                     perm("verifications.review"),
+	"POST /dashboard/review/{id}/approve":       perm("verifications.review"),
+	"POST /dashboard/review/{id}/reject":        perm("verifications.review"),
+
 	// dashboard: calls, connections, API keys — the permissions of the
 	// JSON routes they mirror (/external/calls, /v1/accounts, /api/me/api-keys).
 	"GET /dashboard/calls":                         perm("calls.read"),

@@ -24,6 +24,7 @@ type Store interface {
 	GetCall(ctx context.Context, institutionID, voiceID string) (*verigate.PhoneCall, error)
 	GetMember(ctx context.Context, institutionID, personID string) (*verigate.Member, error)
 	ListCalls(ctx context.Context, f verigate.CallFilter) ([]*verigate.PhoneCall, int, error)
+	CallQueueCounts(ctx context.Context, orgIDs []string) ([]verigate.CallQueueCount, error)
 	FindCallByPhone(ctx context.Context, institutionID, phone string) (*verigate.PhoneCall, error)
 	GetCallByProviderID(ctx context.Context, institutionID, provider, callID string) (*verigate.PhoneCall, error)
 	GetOrganizationByKey(ctx context.Context, key string) (*verigate.Organization, error)

@@ -222,3 +222,21 @@ func (s *Service) decide(ctx context.Context, inst *verigate.Organization, voice
 	}
 	return c, to, nil
 }
+
+// QueueSizes counts the calls waiting (queued or assigned) now at each
+// institution in the caller's reach, institutions with none included.
+func (s *Service) QueueSizes(ctx context.Context) ([]verigate.CallQueueCount, error) {
+	p := verigate.PrincipalFrom(ctx)
+	if err := p.Authorize("calls.read", verigate.Object{}, nil); err != nil {
+		return nil, err
+	}
+	orgs := p.Orgs
+	if p.Kind == verigate.PrincipalSystem {
+		orgs = []string{p.OrgID}
+	}
+	list, err := s.store.CallQueueCounts(ctx, orgs)
+	if list == nil && err == nil {
+		list = []verigate.CallQueueCount{}
+	}
+	return list, err
+}

@@ -43,6 +43,8 @@ type Store interface {
 	RecordWebhookAttempts(ctx context.Context, recs []verigate.WebhookRecord) error
 	PruneEvents(ctx context.Context, olderThan time.Time) (int, error)
 	WebhookQueueStats(ctx context.Context) (verigate.WebhookQueueStats, error)
+	WebhookAttemptStats(ctx context.Context, orgIDs []string, mode verigate.Mode, from, to time.Time) (verigate.WebhookStats, error)
+	SubjectWebhookMessages(ctx context.Context, orgIDs []string, mode verigate.Mode, eventOrg, subject string, limit int) ([]*verigate.WebhookMessage, error)
 }
 
 // URLChecker checks an endpoint's URL (scheme, and the SSRF rules);

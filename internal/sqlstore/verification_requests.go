@@ -51,6 +51,11 @@ func (db *DB) ListVerifications(ctx context.Context, f verigate.VerificationFilt
 	if f.ExternalReferenceID != "" {
 		cond += ` AND s.external_reference_id = ` + arg(f.ExternalReferenceID)
 	}
+	if f.Search != "" {
+		exact, like := arg(f.Search), arg("%"+escapeLike(fold(f.Search))+"%")
+		cond += ` AND (s.external_reference_id = ` + exact + ` OR LOWER(s.applicant_first_name || ' ' || s.applicant_last_name) LIKE ` +
+			like + ` ESCAPE '\' OR LOWER(s.applicant_email) LIKE ` + like + ` ESCAPE '\')`
+	}
 	if f.Before > 0 {
 		cond += ` AND s.id < ` + arg(f.Before)
 	}

@@ -357,18 +357,25 @@ func (db *DB) ProofUsed(ctx context.Context, identifier string) (bool, error) {
 }
 
 // CreateCSRFToken stores a CSRF token's hash for a session, if the
-// session's link is still linkHash (a link renewed meanwhile: ENOTFOUND).
+// session's link is still linkHash (a link renewed meanwhile: ENOTFOUND),
+// and records when the session's link was first opened.
 func (db *DB) CreateCSRFToken(ctx context.Context, hash []byte, sessionID int64, linkHash []byte, created, expires time.Time) error {
-	res, err := db.exec(ctx, `INSERT INTO csrf_tokens (hash, session_id, created_at, expires_at)
-		SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM verification_sessions WHERE id = $2 AND link_hash = $5)`,
-		hash, sessionID, ms(created), ms(expires), linkHash)
-	if err != nil {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		q := db.in(tx)
+		res, err := q.ExecContext(ctx, `INSERT INTO csrf_tokens (hash, session_id, created_at, expires_at)
+			SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM verification_sessions WHERE id = $2 AND link_hash = $5)`,
+			hash, sessionID, ms(created), ms(expires), linkHash)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return verigate.Errorf(verigate.ENOTFOUND, "Session link not found.")
+		}
+		// Not a change of the session: its version stays.
+		_, err = q.ExecContext(ctx, `UPDATE verification_sessions SET opened_at = $2 WHERE id = $1 AND opened_at IS NULL`,
+			sessionID, ms(created))
 		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return verigate.Errorf(verigate.ENOTFOUND, "Session link not found.")
-	}
-	return nil
+	})
 }
 
 // GetCSRFToken returns the session and expiry of a CSRF token.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/verigate/verigate"
@@ -17,8 +18,11 @@ type VerificationQuery struct {
 	CreatedFrom         *time.Time
 	CreatedTo           *time.Time
 	ExternalReferenceID string
-	Before              int64 // the cursor: the last id of the previous page
-	Limit               int
+	// Search matches the external reference exactly, or a part of the
+	// applicant's name or email (ignoring case; at most 100 characters).
+	Search string
+	Before int64 // the cursor: the last id of the previous page
+	Limit  int
 }
 
 // Verifications lists one page of the verifications in the caller's
@@ -30,7 +34,7 @@ func (s *Service) Verifications(ctx context.Context, q VerificationQuery) (page 
 		return nil, 0, err
 	}
 	f := verigate.VerificationFilter{OrgIDs: p.Orgs, Mode: p.Mode, ExternalReferenceID: q.ExternalReferenceID,
-		Before: q.Before, Limit: q.Limit}
+		Search: strings.TrimSpace(q.Search), Before: q.Before, Limit: q.Limit}
 	switch {
 	case q.Limit < 1 || q.Limit > MaxPageSize:
 		return nil, 0, verigate.FieldError("limit", fmt.Sprintf("must be between 1 and %d", MaxPageSize))
@@ -40,6 +44,9 @@ func (s *Service) Verifications(ctx context.Context, q VerificationQuery) (page 
 		return nil, 0, verigate.FieldError("createdTo", "must not be before createdFrom")
 	}
 	if err := optionalText("externalReferenceId", q.ExternalReferenceID, 200); err != nil {
+		return nil, 0, err
+	}
+	if err := optionalText("search", q.Search, 100); err != nil {
 		return nil, 0, err
 	}
 	if q.Status != "" {

@@ -52,6 +52,10 @@ type Store interface {
 	ListVerifications(ctx context.Context, f verigate.VerificationFilter) ([]*verigate.Session, error)
 	SessionWebhookURL(ctx context.Context, sessionID int64) (string, error)
 	SessionEvents(ctx context.Context, orgID string, sessionID int64, limit int) ([]verigate.Event, error)
+	// VerificationsPerDay and VerificationFunnel are the overview's
+	// aggregates (one query each).
+	VerificationsPerDay(ctx context.Context, f verigate.StatsFilter) ([]verigate.DayStatusCount, error)
+	VerificationFunnel(ctx context.Context, f verigate.StatsFilter) (verigate.FunnelCounts, error)
 
 	CreateCSRFToken(ctx context.Context, hash []byte, sessionID int64, linkHash []byte, created, expires time.Time) error
 	ExtendCSRFToken(ctx context.Context, hash []byte, until, createdAfter time.Time) (bool, error)
