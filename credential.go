@@ -125,6 +125,8 @@ type DashboardSession struct {
 	RequestedBy       string
 	Via               string // "password" or "login_token"
 	Mode              Mode   // the data it shows: live, or test
+	// UserOrgID is the user's own organization, read with the session.
+	UserOrgID string
 	CreatedAt         time.Time
 	LastUsedAt        time.Time
 	ExpiresAt         time.Time

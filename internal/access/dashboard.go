@@ -131,6 +131,7 @@ func (s *Service) DashboardSession(ctx context.Context, secret string) (*verigat
 	if err != nil {
 		return nil, nil, err
 	}
+	d.UserOrgID = u.OrgID
 	id := d.ID
 	if u.ServiceAccount {
 		id = u.ID // audit names the account; RequestedBy the operator

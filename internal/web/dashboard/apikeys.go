@@ -75,10 +75,32 @@ func (h *Handler) apiKeys(q *req) error {
 	return h.renderAPIKeys(q, http.StatusOK, apiKeysView{Form: newAPIKeyForm()})
 }
 
+// keyOrg is the organization whose keys the page manages: the one the
+// session acts in, when it is the person's own (a key acts as its person,
+// who belongs there). Elsewhere — a child institution chosen with the
+// switcher, or the one a sign-in link opened — it renders a page saying
+// where keys are managed, and returns nil.
+func (q *req) keyOrg() (*verigate.Organization, error) {
+	org, err := q.Org()
+	if err != nil || org.ID == q.sess.UserOrgID {
+		return org, err
+	}
+	if q.r.Method != http.MethodGet {
+		return nil, verigate.Errorf(verigate.ECONFLICT, "API keys act as you and belong to your own organization; switch to it to manage them.")
+	}
+	var home *verigate.Organization
+	for _, o := range q.Orgs() {
+		if o.ID == q.sess.UserOrgID {
+			home = o
+		}
+	}
+	return nil, q.render(http.StatusOK, "apikeys-elsewhere", "API keys", "/dashboard/api-keys", struct{ Org, Home *verigate.Organization }{org, home})
+}
+
 // renderAPIKeys lists the organization's keys around v's form.
 func (h *Handler) renderAPIKeys(q *req, status int, v apiKeysView) error {
-	org, err := q.Org()
-	if err != nil {
+	org, err := q.keyOrg()
+	if org == nil {
 		return err
 	}
 	keys, err := h.Access.ListAPIKeys(q.ctx, org.Key)
@@ -140,8 +162,8 @@ func (f apiKeyForm) input(orgKey string) (access.APIKeyInput, error) {
 var keyIDPattern = regexp.MustCompile(`^[0-9a-f]{1,64}$`)
 
 func (h *Handler) createAPIKey(q *req) error {
-	org, err := q.Org()
-	if err != nil {
+	org, err := q.keyOrg()
+	if org == nil {
 		return err
 	}
 	pf := q.r.PostForm

@@ -29,37 +29,32 @@ func (h *Handler) callRoutes(rt *router) {
 // organization that takes no calls: where it could switch to.
 type noInstitutionView struct {
 	Org          *verigate.Organization
-	Refused      bool // an institution, but not one the role may act in
 	Institutions []*verigate.Organization
 }
 
-// institution is the institution the session acts in, resolved by the
-// rules of /external (access.ActingInstitution). When the organization is
-// no institution it renders the page saying so and returns nil.
+// institution is the institution the session acts in: the organization
+// the session chose (or the login-token URL opened), already checked to
+// be active and in the person's reach; the calls service checks each
+// action's permission on it. When the organization is no institution it
+// renders the page saying so and returns nil.
 func (q *req) institution() (*verigate.Organization, error) {
 	org, err := q.Org()
 	if err != nil {
 		return nil, err
 	}
-	status := http.StatusOK
 	if org.Kind == verigate.OrgInstitution {
-		inst, err := q.h.Access.ActingInstitution(q.ctx, org.Key)
-		if err != access.ErrNoInstitution || q.r.Method != http.MethodGet {
-			return inst, err
-		}
-		// An institution this person's role may not act in, by the
-		// rules of /external (organizations.read there).
-		status = http.StatusForbidden
-	} else if q.r.Method != http.MethodGet {
+		return org, nil
+	}
+	if q.r.Method != http.MethodGet {
 		return nil, access.ErrNoInstitution
 	}
-	v := noInstitutionView{Org: org, Refused: status == http.StatusForbidden}
+	v := noInstitutionView{Org: org}
 	for _, o := range q.Orgs() {
-		if o.Kind == verigate.OrgInstitution && o.ID != org.ID {
+		if o.Kind == verigate.OrgInstitution {
 			v.Institutions = append(v.Institutions, o)
 		}
 	}
-	return nil, q.render(status, "calls-none", "Calls", "/dashboard/calls", v)
+	return nil, q.render(http.StatusOK, "calls-none", "Calls", "/dashboard/calls", v)
 }
 
 // callQueueView is the queue page.

@@ -24,26 +24,6 @@ func (h *Handler) connectionRoutes(rt *router) {
 // connectionsPerPage is the list's page size.
 const connectionsPerPage = 50
 
-// inMode returns the request's context acting in mode (live or test;
-// "" is live). A person's session is not bound to a mode the way an API
-// key is — /api lets a person sign in in either — so the pages look at
-// either mode's connections, one at a time.
-func (q *req) inMode(mode string) (context.Context, verigate.Mode, error) {
-	m := verigate.Mode(mode)
-	if m == "" {
-		m = verigate.ModeLive
-	}
-	if !m.Valid() {
-		return nil, "", verigate.FieldError("mode", "must be live or test")
-	}
-	if m == q.p.Mode {
-		return q.ctx, m, nil
-	}
-	p := *q.p
-	p.Mode = m
-	return verigate.WithPrincipal(q.ctx, &p), m, nil
-}
-
 // connectionsView is the list page.
 type connectionsView struct {
 	Mode        verigate.Mode
@@ -89,14 +69,7 @@ func (n names) row(c *verigate.Connection) connectionRow {
 }
 
 func (h *Handler) connections(q *req) error {
-	mode, err := httpapi.QueryString(q.r, "mode")
-	if err != nil {
-		return err
-	}
-	ctx, m, err := q.inMode(mode)
-	if err != nil {
-		return err
-	}
+	ctx, m := q.ctx, q.p.Mode
 	offset, err := httpapi.QueryInt(q.r, "offset", 0)
 	if err != nil {
 		return err
@@ -109,9 +82,6 @@ func (h *Handler) connections(q *req) error {
 	v := connectionsView{Mode: m}
 	link := func(off int) string {
 		u := url.Values{}
-		if m != verigate.ModeLive {
-			u.Set("mode", string(m))
-		}
 		if off > 0 {
 			u.Set("offset", strconv.Itoa(off))
 		}
@@ -146,20 +116,13 @@ type connectionView struct {
 func (v connectionView) Delivering() bool { return v.Pending != nil && v.Pending.Code != nil }
 
 func (h *Handler) connection(q *req) error {
-	mode, err := httpapi.QueryString(q.r, "mode")
-	if err != nil {
-		return err
-	}
-	return h.renderConnection(q, http.StatusOK, mode, "")
+	return h.renderConnection(q, http.StatusOK, "")
 }
 
 // renderConnection reads the connection of the path (another tenant's, or
 // a malformed id, answers as a missing one) and renders its page.
-func (h *Handler) renderConnection(q *req, status int, mode, msg string) error {
-	ctx, m, err := q.inMode(mode)
-	if err != nil {
-		return err
-	}
+func (h *Handler) renderConnection(q *req, status int, msg string) error {
+	ctx, m := q.ctx, q.p.Mode
 	id := q.r.PathValue("accountId")
 	if !httpapi.IsUUID(id) {
 		return connect.ErrNotFound
@@ -177,33 +140,25 @@ func (h *Handler) renderConnection(q *req, status int, mode, msg string) error {
 }
 
 func (h *Handler) submitCode(q *req) error {
-	mode := q.r.PostForm.Get("mode")
-	ctx, m, err := q.inMode(mode)
-	if err != nil {
-		return err
-	}
+	ctx := q.ctx
 	id := q.r.PathValue("accountId")
 	if !httpapi.IsUUID(id) {
 		return connect.ErrNotFound
 	}
 	code := strings.TrimSpace(q.r.PostForm.Get("code"))
-	err = h.Connect.SubmitCode(ctx, id, code)
+	err := h.Connect.SubmitCode(ctx, id, code)
 	switch {
 	case err == nil:
-		path := "/dashboard/connections/" + id
-		if m != verigate.ModeLive {
-			path += "?mode=" + string(m)
-		}
-		return q.redirect(path, "Code sent to the login. The status below shows whether the bank accepted it.")
+		return q.redirect("/dashboard/connections/"+id, "Code sent to the login. The status below shows whether the bank accepted it.")
 	case err == connect.ErrNoPending:
-		return h.renderConnection(q, http.StatusConflict, mode, "This login is not waiting for a code any more.")
+		return h.renderConnection(q, http.StatusConflict, "This login is not waiting for a code any more.")
 	case verigate.ErrorCode(err) == verigate.EINVALID:
-		return h.renderConnection(q, http.StatusUnprocessableEntity, mode, "The code "+strings.TrimPrefix(verigate.ErrorMessage(err), "code: ")+".")
+		return h.renderConnection(q, http.StatusUnprocessableEntity, "The code "+strings.TrimPrefix(verigate.ErrorMessage(err), "code: ")+".")
 	case verigate.ErrorCode(err) == verigate.ECONFLICT:
-		return h.renderConnection(q, http.StatusConflict, mode, verigate.ErrorMessage(err))
+		return h.renderConnection(q, http.StatusConflict, verigate.ErrorMessage(err))
 	case verigate.ErrorCode(err) == verigate.ERATELIMITED:
 		httpapi.SetRetryAfter(q.w, err)
-		return h.renderConnection(q, http.StatusTooManyRequests, mode, verigate.ErrorMessage(err))
+		return h.renderConnection(q, http.StatusTooManyRequests, verigate.ErrorMessage(err))
 	}
 	return err
 }

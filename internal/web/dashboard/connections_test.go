@@ -51,29 +51,30 @@ func TestConnectionsAndCodes(t *testing.T) {
 		id := openConnection(t, e, "acme", "otp")
 		good := openConnection(t, e, "acme", "good")
 
-		// Live mode holds none; the test tab lists both.
+		// Live data holds none; test data lists both.
 		if p := op.get("/dashboard/"); !strings.Contains(p.Body, `href="/dashboard/connections"`) {
 			t.Fatal("no connections link for an operator")
 		}
 		if p := op.get("/dashboard/connections"); p.Status != 200 || !strings.Contains(p.Text(), "No live connections") {
 			t.Fatalf("live list: %d %s", p.Status, p.Text())
 		}
-		p := op.get("/dashboard/connections?mode=test")
+		op.mode("test")
+		p := op.get("/dashboard/connections")
 		save(t, "connections", p)
 		txt := p.Text()
 		if p.Status != 200 || !strings.Contains(txt, "otp login") || !strings.Contains(txt, good) || !strings.Contains(txt, "awaiting_code") ||
 			!strings.Contains(txt, "connected") || !strings.Contains(txt, "Sandbox Bank") || !strings.Contains(txt, "Reseller acme") ||
-			!strings.Contains(p.Body, `href="/dashboard/connections/`+id+`?mode=test"`) {
+			!strings.Contains(p.Body, `href="/dashboard/connections/`+id+`"`) {
 			t.Fatalf("test list: %d %s", p.Status, txt)
 		}
-		for _, bad := range []string{"?mode=staging", "?offset=-1", "?mode=%00"} {
+		for _, bad := range []string{"?offset=x", "?offset=-1", "?offset=%00"} {
 			if p := op.get("/dashboard/connections" + bad); p.Status != 400 {
 				t.Errorf("list%s: %d", bad, p.Status)
 			}
 		}
 
 		// The connection waits for a code: its prompt and the form.
-		page := "/dashboard/connections/" + id + "?mode=test"
+		page := "/dashboard/connections/" + id
 		p = op.get(page)
 		save(t, "connection", p)
 		if p.Status != 200 || !strings.Contains(p.Text(), "waiting for a 6-digit code for login") || !strings.Contains(p.Body, `name="code"`) {
@@ -81,13 +82,13 @@ func TestConnectionsAndCodes(t *testing.T) {
 		}
 		// Invalid codes: the page again, with the message, nothing spent.
 		for _, code := range []string{"", strings.Repeat("9", 33)} {
-			p := op.post("/dashboard/connections/"+id+"/otp", url.Values{"code": {code}, "mode": {"test"}})
+			p := op.post("/dashboard/connections/"+id+"/otp", url.Values{"code": {code}})
 			if p.Status != 422 || !strings.Contains(p.Text(), "must be 1 to 32 characters") || !strings.Contains(p.Body, `name="code"`) {
 				t.Fatalf("code %q: %d %s", code, p.Status, p.Text())
 			}
 		}
 		// A wrong code reaches the bank, which refuses it.
-		p = op.post("/dashboard/connections/"+id+"/otp", url.Values{"code": {"000000"}, "mode": {"test"}})
+		p = op.post("/dashboard/connections/"+id+"/otp", url.Values{"code": {"000000"}})
 		if p.Status != http.StatusSeeOther || p.Location() != page {
 			t.Fatalf("wrong code: %d %s", p.Status, p.Text())
 		}
@@ -98,7 +99,7 @@ func TestConnectionsAndCodes(t *testing.T) {
 		if p := op.get(page); !strings.Contains(p.Text(), "1 wrong code so far") || !strings.Contains(p.Body, `name="code"`) {
 			t.Fatalf("after a wrong code: %s", p.Text())
 		}
-		op.post("/dashboard/connections/"+id+"/otp", url.Values{"code": {connectSandboxCode}, "mode": {"test"}})
+		op.post("/dashboard/connections/"+id+"/otp", url.Values{"code": {connectSandboxCode}})
 		work(t, e)
 		if p := op.get(page); !strings.Contains(p.Text(), "connected") || !strings.Contains(p.Text(), "No code is awaited") {
 			t.Fatalf("after the right code: %s", p.Text())
@@ -108,23 +109,28 @@ func TestConnectionsAndCodes(t *testing.T) {
 			t.Fatalf("status: %v %v %v", c, pending, err)
 		}
 		// No code is awaited now.
-		if p := op.post("/dashboard/connections/"+id+"/otp", url.Values{"code": {"123456"}, "mode": {"test"}}); p.Status != 409 || !strings.Contains(p.Text(), "not waiting") {
+		if p := op.post("/dashboard/connections/"+id+"/otp", url.Values{"code": {"123456"}}); p.Status != 409 || !strings.Contains(p.Text(), "not waiting") {
 			t.Fatalf("code for nothing: %d %s", p.Status, p.Text())
 		}
 
 		// The other mode's, another tenant's, and malformed ids: missing.
 		e.SeedReseller("beta", "beta-cu")
 		other := openConnection(t, e, "beta", "otp")
-		for _, path := range []string{"/dashboard/connections/" + id, "/dashboard/connections/" + other + "?mode=test",
-			"/dashboard/connections/not-a-uuid?mode=test", "/dashboard/connections/00000000-0000-4000-8000-000000000000?mode=test"} {
+		for _, path := range []string{"/dashboard/connections/" + other, "/dashboard/connections/not-a-uuid",
+			"/dashboard/connections/00000000-0000-4000-8000-000000000000"} {
 			if p := op.get(path); p.Status != 404 {
 				t.Errorf("%s: %d", path, p.Status)
 			}
 		}
-		if p := op.post("/dashboard/connections/"+other+"/otp", url.Values{"code": {"123456"}, "mode": {"test"}}); p.Status != 404 {
+		op.mode("live")
+		if p := op.get("/dashboard/connections/" + id); p.Status != 404 {
+			t.Errorf("a test connection in live data: %d", p.Status)
+		}
+		op.mode("test")
+		if p := op.post("/dashboard/connections/"+other+"/otp", url.Values{"code": {"123456"}}); p.Status != 404 {
 			t.Errorf("code for another tenant's: %d", p.Status)
 		}
-		if p := op.post("/dashboard/connections/x/otp", url.Values{"code": {"123456"}, "mode": {"test"}}); p.Status != 404 {
+		if p := op.post("/dashboard/connections/x/otp", url.Values{"code": {"123456"}}); p.Status != 404 {
 			t.Errorf("code for a malformed id: %d", p.Status)
 		}
 	})
@@ -137,18 +143,19 @@ func TestConnectionsRoles(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
 		viewer := as(t, e, "acme", "viewer")
 		id := openConnection(t, e, "acme", "otp")
-		p := viewer.get("/dashboard/connections/" + id + "?mode=test")
+		viewer.mode("test")
+		p := viewer.get("/dashboard/connections/" + id)
 		if p.Status != 200 || !strings.Contains(p.Text(), "6-digit code") || strings.Contains(p.Body, `name="code"`) {
 			t.Fatalf("viewer detail: %d %s", p.Status, p.Text())
 		}
-		if p := viewer.post("/dashboard/connections/"+id+"/otp", url.Values{"code": {"123456"}, "mode": {"test"}}); p.Status != 403 {
+		if p := viewer.post("/dashboard/connections/"+id+"/otp", url.Values{"code": {"123456"}}); p.Status != 403 {
 			t.Fatalf("viewer code: %d", p.Status)
 		}
 		reviewer := as(t, e, "acme", "reviewer")
 		if p := reviewer.get("/dashboard/"); strings.Contains(p.Body, `href="/dashboard/connections"`) {
 			t.Error("connections link for a reviewer")
 		}
-		for _, path := range []string{"/dashboard/connections", "/dashboard/connections/" + id + "?mode=test"} {
+		for _, path := range []string{"/dashboard/connections", "/dashboard/connections/" + id} {
 			if p := reviewer.get(path); p.Status != 403 {
 				t.Errorf("reviewer %s: %d", path, p.Status)
 			}

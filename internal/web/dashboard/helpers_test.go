@@ -132,6 +132,15 @@ func signIn(t *testing.T, e *apptest.Env, email, password string) *browser {
 	return b
 }
 
+// mode shows the person live or test data.
+func (b *browser) mode(m string) {
+	b.t.Helper()
+	b.get("/dashboard/")
+	if p := b.post("/dashboard/mode", url.Values{"mode": {m}}); p.Status != http.StatusSeeOther {
+		b.t.Fatalf("mode %s: %d %s", m, p.Status, p.Text())
+	}
+}
+
 // as signs in a new person with a built-in role in org.
 func as(t *testing.T, e *apptest.Env, org, role string) *browser {
 	t.Helper()
