@@ -32,7 +32,7 @@ type auditFilters struct {
 type auditView struct {
 	Filters auditFilters
 	Events  []verigate.AuditEvent
-	// Next is the next page's query, "" on the last page.
+	// Next is the next page's address, "" on the last page.
 	Next string
 }
 
@@ -97,7 +97,7 @@ func (h *Handler) audit(q *req) error {
 			}
 		}
 		next.Set("before", strconv.FormatInt(events[len(events)-1].ID, 10))
-		v.Next = next.Encode()
+		v.Next = "/dashboard/audit?" + next.Encode()
 	}
 	return q.render(http.StatusOK, "audit", "Audit log", "/dashboard/audit", v)
 }
