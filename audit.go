@@ -48,5 +48,13 @@ type AuditFilter struct {
 	OrgID    string
 	Action   string
 	TargetID string
-	Limit    int
+	// ActorID matches the actor's id or the person it acted for
+	// (RequestedBy).
+	ActorID string
+	Since   time.Time // at or after; zero: no bound
+	Until   time.Time // before; zero: no bound
+	// Before is a cursor: only events with a smaller id (the last id of
+	// the previous page).
+	Before int64
+	Limit  int
 }

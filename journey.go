@@ -2,6 +2,7 @@ package verigate
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -45,4 +46,53 @@ func (j JourneySettings) Validate() error {
 type JourneyConsent struct {
 	SessionID   int64
 	ConsentedAt time.Time
+}
+
+// MaxRedirectOrigins bounds an organization's redirect allow-list.
+const MaxRedirectOrigins = 20
+
+// OrgSettings are an organization's settings the dashboard shows: its
+// review policy, journey settings and redirect allow-list.
+type OrgSettings struct {
+	ReviewPolicy string
+	Journey      JourneySettings
+	// RedirectOrigins are the https origins a session's redirectUrl may
+	// point to; empty allows any http or https URL.
+	RedirectOrigins []string
+}
+
+// ValidateRedirectOrigins checks a redirect allow-list: each an https
+// origin (scheme and host, no path), at most MaxRedirectOrigins. It
+// returns them in their canonical form (lower case, no trailing slash).
+func ValidateRedirectOrigins(origins []string) ([]string, error) {
+	if len(origins) > MaxRedirectOrigins {
+		return nil, FieldError("redirectOrigins", "at most 20 origins")
+	}
+	out := []string{}
+	for _, o := range origins {
+		u, err := url.Parse(o)
+		if err != nil || u.Scheme != "https" || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" ||
+			u.Fragment != "" || u.User != nil || u.Opaque != "" || len(o) > 200 || strings.ContainsAny(o, " \"';,<>") {
+			return nil, FieldError("redirectOrigins", "each must be an https origin such as https://partner.example")
+		}
+		c := "https://" + strings.ToLower(u.Host)
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// RedirectAllowed reports whether raw (an absolute URL) is allowed by the
+// allow-list origins: any URL when the list is empty, else one whose
+// origin (https, host and port) is listed.
+func RedirectAllowed(origins []string, raw string) bool {
+	if len(origins) == 0 {
+		return true
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil {
+		return false
+	}
+	return slices.Contains(origins, "https://"+strings.ToLower(u.Host))
 }

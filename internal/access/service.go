@@ -137,6 +137,17 @@ func (s *Service) AuditEvents(ctx context.Context, f verigate.AuditFilter) ([]ve
 	if err := verigate.Authorize(ctx, "audit.read", verigate.Object{Org: f.OrgID}, ErrOrganizationNotFound); err != nil {
 		return nil, err
 	}
+	for name, v := range map[string]string{"action": f.Action, "targetId": f.TargetID, "actor": f.ActorID} {
+		if verigate.TooLong(v, 200) {
+			return nil, verigate.FieldError(name, "must be at most 200 characters")
+		}
+	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Until.After(f.Since) {
+		return nil, verigate.FieldError("until", "must be after since")
+	}
+	if f.Before < 0 {
+		return nil, verigate.FieldError("before", "must be an id from the previous page")
+	}
 	return s.store.ListAuditEvents(ctx, f)
 }
 

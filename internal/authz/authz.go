@@ -157,6 +157,41 @@ var Routes = map[string]Rule{
 	"POST /dashboard/api-keys":                     perm("api-keys.create"),
 	"POST /dashboard/api-keys/{id}/revoke":         perm("api-keys.delete"),
 
+	// dashboard: webhooks
+	"GET /dashboard/webhooks":                                      perm("webhooks.read"),
+	"GET /dashboard/webhooks/new":                                  perm("webhooks.create"),
+	"POST /dashboard/webhooks":                                     perm("webhooks.create"),
+	"GET /dashboard/webhooks/{id}":                                 perm("webhooks.read"),
+	"POST /dashboard/webhooks/{id}":                                perm("webhooks.update"),
+	"POST /dashboard/webhooks/{id}/enable":                         perm("webhooks.update"),
+	"POST /dashboard/webhooks/{id}/disable":                        perm("webhooks.update"),
+	"POST /dashboard/webhooks/{id}/delete":                         perm("webhooks.delete"),
+	"POST /dashboard/webhooks/{id}/rotate-secret":                  perm("webhooks.update"),
+	"POST /dashboard/webhooks/{id}/test":                           perm("webhooks.update"),
+	"POST /dashboard/webhooks/{id}/replay":                         perm("webhooks.update"),
+	"GET /dashboard/webhooks/{id}/messages/{messageId}":            perm("webhooks.read"),
+	"POST /dashboard/webhooks/{id}/messages/{messageId}/redeliver": perm("webhooks.update"),
+
+	// dashboard: users and roles
+	"GET /dashboard/users":               perm("users.read"),
+	"GET /dashboard/users/new":           perm("users.create"),
+	"POST /dashboard/users":              perm("users.create"),
+	"GET /dashboard/users/{id}":          perm("users.read"),
+	"POST /dashboard/users/{id}/roles":   perm("users.set-permissions"),
+	"POST /dashboard/users/{id}/disable": perm("users.disable"),
+	"GET /dashboard/roles":               perm("roles.read"),
+	"GET /dashboard/roles/{id}":          perm("roles.read"),
+	"POST /dashboard/roles":              perm("roles.create"),
+	"POST /dashboard/roles/{id}":         perm("roles.update"),
+	"POST /dashboard/roles/{id}/delete":  perm("roles.delete"),
+
+	// dashboard: audit log
+	"GET /dashboard/audit": perm("audit.read"),
+
+	// dashboard: settings
+	"GET /dashboard/settings":  perm("organizations.read"),
+	"POST /dashboard/settings": perm("organizations.update"),
+
 	// The dashboard's JSON API (Reconbanker's /api): a person's JWT.
 	"POST /api/auth/login":                                {Guard: Credentials},
 	"GET /api/me/api-keys":                                perm("api-keys.read"),

@@ -48,6 +48,37 @@ func (s *Service) Messages(ctx context.Context, endpointID string, f MessageFilt
 	return list, err
 }
 
+// LogEntry is a message of the delivery log with its latest attempt (nil
+// before the first).
+type LogEntry struct {
+	Message *verigate.WebhookMessage
+	Last    *verigate.WebhookAttempt
+}
+
+// Log returns a page of an endpoint's delivery log as Messages does, each
+// message with its latest attempt: what a person reads first.
+func (s *Service) Log(ctx context.Context, endpointID string, f MessageFilter) ([]LogEntry, error) {
+	list, err := s.Messages(ctx, endpointID, f)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]LogEntry, 0, len(list))
+	for _, m := range list {
+		e := LogEntry{Message: m}
+		if m.Attempts > 0 {
+			attempts, err := s.store.ListWebhookAttempts(ctx, m.ID)
+			if err != nil {
+				return nil, err
+			}
+			if len(attempts) > 0 {
+				e.Last = &attempts[len(attempts)-1]
+			}
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
 // message returns one of an endpoint's messages the principal may use
 // with perm.
 func (s *Service) message(ctx context.Context, perm verigate.Permission, endpointID, id string) (*verigate.WebhookMessage, *verigate.WebhookEndpoint, error) {

@@ -36,10 +36,19 @@ func (db *DB) ListAuditEvents(ctx context.Context, f verigate.AuditFilter) ([]ve
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
+	var since, until int64
+	if !f.Since.IsZero() {
+		since = ms(f.Since)
+	}
+	if !f.Until.IsZero() {
+		until = ms(f.Until)
+	}
 	rows, err := db.read.QueryContext(ctx, `SELECT id, at, actor_kind, actor_id, requested_by, action, target_kind,
 		target_id, org_id, request_id, outcome, details FROM audit_events
 		WHERE ($1 = '' OR org_id = $1) AND ($2 = '' OR action = $2) AND ($3 = '' OR target_id = $3)
-		ORDER BY id DESC LIMIT $4`, f.OrgID, f.Action, f.TargetID, limit)
+		AND ($5 = '' OR actor_id = $5 OR requested_by = $5) AND (CAST($6 AS BIGINT) = 0 OR at >= $6) AND (CAST($7 AS BIGINT) = 0 OR at < $7)
+		AND (CAST($8 AS BIGINT) = 0 OR id < $8)
+		ORDER BY id DESC LIMIT $4`, f.OrgID, f.Action, f.TargetID, limit, f.ActorID, since, until, f.Before)
 	if err != nil {
 		return nil, err
 	}

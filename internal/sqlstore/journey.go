@@ -65,3 +65,32 @@ func (db *DB) RetiredLink(ctx context.Context, hash []byte) (int64, error) {
 	err := db.read.QueryRowContext(ctx, `SELECT session_id FROM retired_links WHERE hash = $1`, hash).Scan(&id)
 	return id, notFound(err, "Link")
 }
+
+// SetRedirectOrigins sets an organization's redirect allow-list.
+func (db *DB) SetRedirectOrigins(ctx context.Context, orgID string, origins []string, ev verigate.AuditEvent) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE organizations SET redirect_origins = $1 WHERE id = $2`,
+			strings.Join(origins, " "), orgID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return verigate.Errorf(verigate.ENOTFOUND, "Organization not found.")
+		}
+		return insertAudit(ctx, tx, ev)
+	})
+}
+
+// OrgSettings reads an organization's review policy, journey settings
+// and redirect allow-list.
+func (db *DB) OrgSettings(ctx context.Context, orgID string) (verigate.OrgSettings, error) {
+	var s verigate.OrgSettings
+	var ancestors, origins string
+	err := db.read.QueryRowContext(ctx, `SELECT review_policy, journey_logo_url, journey_frame_ancestors, redirect_origins
+		FROM organizations WHERE id = $1`, orgID).Scan(&s.ReviewPolicy, &s.Journey.LogoURL, &ancestors, &origins)
+	if err != nil {
+		return s, notFound(err, "Organization")
+	}
+	s.Journey.FrameAncestors, s.RedirectOrigins = strings.Fields(ancestors), strings.Fields(origins)
+	return s, nil
+}

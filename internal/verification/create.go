@@ -62,6 +62,9 @@ func (s *Service) CreateSession(ctx context.Context, in SessionInput) (*verigate
 	if err != nil {
 		return nil, "", err
 	}
+	if err := s.checkRedirect(ctx, chain, sess.RedirectURL); err != nil {
+		return nil, "", err
+	}
 	sess.OrgID, sess.Mode, sess.CreatedBy, sess.TeamID = org.ID, p.Mode, p.ID, number
 	if err := s.resolveSources(ctx, sess, chain, in); err != nil {
 		return nil, "", err

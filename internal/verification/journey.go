@@ -17,6 +17,8 @@ type JourneyStore interface {
 	JourneyFacts(ctx context.Context, sessionID int64) (orgName string, j verigate.JourneySettings, consent *verigate.JourneyConsent, err error)
 	RecordConsent(ctx context.Context, c verigate.JourneyConsent, ev verigate.AuditEvent) error
 	RetiredLink(ctx context.Context, hash []byte) (int64, error)
+	SetRedirectOrigins(ctx context.Context, orgID string, origins []string, ev verigate.AuditEvent) error
+	OrgSettings(ctx context.Context, orgID string) (verigate.OrgSettings, error)
 }
 
 func (s *Service) journeyStore() JourneyStore { return s.store }
@@ -34,6 +36,56 @@ func (s *Service) SetJourneySettings(ctx context.Context, orgKey string, j verig
 	ev := s.audit(ctx, "organization.journey_settings", "organization", org.ID, org.ID)
 	ev.Details = map[string]any{"logoUrl": j.LogoURL, "frameAncestors": j.FrameAncestors}
 	return s.journeyStore().SetJourneySettings(ctx, org.ID, j, ev)
+}
+
+// Settings returns the review policy, journey settings and redirect
+// allow-list of the organization key names.
+func (s *Service) Settings(ctx context.Context, orgKey string) (verigate.OrgSettings, error) {
+	org, err := s.organization(ctx, "organizations.read", orgKey)
+	if err != nil {
+		return verigate.OrgSettings{}, err
+	}
+	return s.journeyStore().OrgSettings(ctx, org.ID)
+}
+
+// SetRedirectOrigins sets the redirect allow-list of the organization key
+// names: the https origins a redirectUrl of its sessions (and of its
+// institutions' sessions, unless they have a list of their own) may
+// point to. An empty list allows any http or https URL.
+func (s *Service) SetRedirectOrigins(ctx context.Context, orgKey string, origins []string) error {
+	origins, err := verigate.ValidateRedirectOrigins(origins)
+	if err != nil {
+		return err
+	}
+	org, err := s.organization(ctx, "organizations.update", orgKey)
+	if err != nil {
+		return err
+	}
+	ev := s.audit(ctx, "organization.redirect_origins", "organization", org.ID, org.ID)
+	ev.Details = map[string]any{"redirectOrigins": origins}
+	return s.journeyStore().SetRedirectOrigins(ctx, org.ID, origins, ev)
+}
+
+// checkRedirect checks a session's redirectUrl against the allow-list
+// that governs its organization: the nearest non-empty one up its chain
+// (the organization itself, then its parents).
+func (s *Service) checkRedirect(ctx context.Context, chain []string, redirectURL string) error {
+	if redirectURL == "" {
+		return nil
+	}
+	for _, id := range chain {
+		set, err := s.journeyStore().OrgSettings(ctx, id)
+		if err != nil {
+			return err
+		}
+		if len(set.RedirectOrigins) > 0 {
+			if !verigate.RedirectAllowed(set.RedirectOrigins, redirectURL) {
+				return verigate.FieldError("redirectUrl", "must point to one of the organization's allowed redirect origins")
+			}
+			return nil
+		}
+	}
+	return nil
 }
 
 // Journey is what the applicant's pages show of a session: only the

@@ -158,6 +158,9 @@ func (s *Service) CreateVerification(ctx context.Context, in VerificationInput) 
 	if err != nil {
 		return nil, "", err
 	}
+	if err := s.checkRedirect(ctx, chain, sess.RedirectURL); err != nil {
+		return nil, "", err
+	}
 	sess.OrgID, sess.Mode, sess.CreatedBy, sess.TeamID = org.ID, p.Mode, p.ID, number
 	if err := s.resolveSources(ctx, sess, chain, in.Session); err != nil {
 		return nil, "", err
