@@ -68,11 +68,26 @@ var dashLink = regexp.MustCompile(`href="(/dashboard/[^"#]*)"`)
 func TestCrawl(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
 		seedData(t, e)
+		var orgs []string
+		for _, key := range []string{"acme", "acme-cu"} {
+			o, err := e.App.Access.Organization(e.System, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			orgs = append(orgs, o.ID)
+		}
 		for _, role := range verigate.BuiltinRoles {
 			b := as(t, e, "acme", role)
 			b.remote = "192.0.2.20:1"
 			seen := map[string]bool{}
-			for _, mode := range []string{"live", "test"} {
+			for i, view := range []struct{ org, mode string }{{orgs[0], "live"}, {orgs[0], "test"}, {orgs[1], "test"}} {
+				mode := view.mode
+				if i == 2 {
+					b.get("/dashboard/")
+					if p := b.post("/dashboard/org", map[string][]string{"org": {view.org}}); p.Status != http.StatusSeeOther {
+						t.Fatalf("%s: switch: %d", role, p.Status)
+					}
+				}
 				b.get("/dashboard/")
 				if p := b.post("/dashboard/mode", map[string][]string{"mode": {mode}}); p.Status != http.StatusSeeOther {
 					t.Fatalf("%s: mode %s: %d", role, mode, p.Status)
@@ -112,7 +127,7 @@ func TestCrawl(t *testing.T) {
 				if seen[l] {
 					continue
 				}
-				if p := b.get(l); p.Status != http.StatusForbidden && p.Status != http.StatusNotFound {
+				if p := b.get(l); p.Status != http.StatusForbidden {
 					t.Errorf("%s: %s is not linked but answers %d", role, l, p.Status)
 				}
 			}
