@@ -112,6 +112,7 @@ func (s *journeyServer) api(t *testing.T, method, path string, body any, status 
 type verificationJSON struct {
 	Data struct {
 		ID, Status string
+		CoreStatus string
 		Activities []struct {
 			ID           int64
 			Name, Status string
