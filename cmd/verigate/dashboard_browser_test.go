@@ -29,6 +29,8 @@ const dashboardPassword = "dashboard password 1"
 type dashboardSeed struct {
 	accessToken string // Northwind's onboarding access token
 	call        string // a call waiting in Northwind Credit Union's queue
+	accountsKey string // a test-mode key that may open accounts
+	bank        int64  // Sandbox Bank's source id
 }
 
 // seedPeople gives Northwind a person of every built-in role
@@ -52,6 +54,19 @@ func seedPeople(t *testing.T, out *dashboardSeed) func(a *app.App, sys context.C
 			t.Fatal(err)
 		}
 		if err := a.Verify.SetReviewPolicy(sys, "northwind", verigate.ReviewAlways); err != nil {
+			t.Fatal(err)
+		}
+		srcs, err := a.Verify.Sources(sys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, src := range srcs {
+			if src.SourceName == "Sandbox Bank" {
+				out.bank = src.ID
+			}
+		}
+		if out.accountsKey, _, err = a.Access.CreateAPIKey(sys, access.APIKeyInput{OrgKey: "northwind", UserEmail: "svc@northwind.test",
+			Scopes: []string{"accounts:read", "accounts:write"}, Mode: verigate.ModeTest}); err != nil {
 			t.Fatal(err)
 		}
 		for _, role := range verigate.BuiltinRoles {
@@ -161,6 +176,24 @@ func (s *journeyServer) external(t *testing.T, method, path string, body any, he
 	}
 }
 
+// openAccount opens a Sandbox Bank login on /v1 with key.
+func (s *journeyServer) openAccount(t *testing.T, key string, bank int64, username string) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"source_id": bank, "credentials": map[string]string{"username": username, "password": "pass"}, "label": username})
+	req, _ := http.NewRequest("POST", s.base+"/v1/accounts", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Api-Key "+key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 201 {
+		t.Fatalf("open an account: %d %s", resp.StatusCode, b)
+	}
+}
+
 // withKey calls path with an API key and returns the status.
 func (s *journeyServer) withKey(t *testing.T, key, path string) int {
 	t.Helper()
@@ -196,8 +229,12 @@ func (s *journeyServer) crawlDashboard(t *testing.T, ctx context.Context, role s
 			continue
 		}
 		kind := idInPath.ReplaceAllString(strings.SplitN(path, "?", 2)[0], "/id")
-		if !checked[kind] {
-			checked[kind] = true
+		key := kind
+		if strings.HasSuffix(role, "-cu") {
+			key = "institution " + kind // the same page in an institution shows other things
+		}
+		if !checked[key] {
+			checked[key] = true
 			name := strings.Trim(strings.ReplaceAll(strings.TrimPrefix(kind, "/dashboard"), "/", "-"), "-")
 			if name == "" {
 				name = "overview"
@@ -377,11 +414,48 @@ func TestBrowserDashboard(t *testing.T) {
 
 	t.Run("crawl", func(t *testing.T) {
 		s.create(t, "st-crawl", "Sandbox Bank", "Sandbox Reclaim")
+		s.openAccount(t, seed.accountsKey, seed.bank, "otp")
 		checked := map[string]bool{}
 		for _, role := range verigate.BuiltinRoles {
 			s.signInDashboard(t, ctx, role+"@northwind.test")
 			showTestData(t, ctx) // Northwind's verifications are test data
 			s.crawlDashboard(t, ctx, role, checked)
+			// And in the institution, where the calls are.
+			if sel := `form[action="/dashboard/org"] select`; webtest.Text(t, ctx, sel) != "" {
+				if _, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => { const s = document.querySelector('`+sel+`');
+  s.value = Array.from(s.options).find(o => o.text.startsWith("Northwind Credit Union")).value; return s.value; })()`)); err != nil {
+					t.Fatal(err)
+				}
+				webtest.Click(t, ctx, `form[action="/dashboard/org"] button`)
+				waitText(t, ctx, "p.notice", "Switched")
+				s.crawlDashboard(t, ctx, role+"-cu", checked)
+			}
 		}
+		// The owner's pages again on a phone.
+		webtest.Phone(t, ctx)
+		defer webtest.Desktop(t, ctx)
+		s.signInDashboard(t, ctx, "owner@northwind.test")
+		showTestData(t, ctx)
+		s.crawlDashboard(t, ctx, "phone", map[string]bool{})
+	})
+
+	// Pages a person is refused, and one that is not there.
+	t.Run("refusals", func(t *testing.T) {
+		s.signInDashboard(t, ctx, "reviewer@northwind.test")
+		if code := webtest.Navigate(t, ctx, s.base+"/dashboard/users"); code != 403 {
+			t.Errorf("a reviewer on the users page: %d", code)
+		}
+		s.page(t, ctx, "/dashboard/users", "You do not have access", "forbidden")
+		if code := webtest.Navigate(t, ctx, s.base+"/dashboard/verifications/999999"); code != 404 {
+			t.Errorf("a missing verification: %d", code)
+		}
+		s.page(t, ctx, "/dashboard/verifications/999999", "could not find", "not-found")
+		s.signOutDashboard(t, ctx)
+		checkPage(t, ctx, "signed-out")
+		webtest.Type(t, ctx, "#email", "reviewer@northwind.test")
+		webtest.Type(t, ctx, "#password", "not the password")
+		webtest.Click(t, ctx, `form[action="/dashboard/sign-in"] button`)
+		waitText(t, ctx, "#signin-error", "do not match")
+		checkPage(t, ctx, "sign-in-refused")
 	})
 }
