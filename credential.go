@@ -122,11 +122,11 @@ type DashboardSession struct {
 	OrgID  string // the organization it acts in
 	// RequestedBy names the person on activity records (Confirm's
 	// RequestedBy): the user's email, or the operator a login token named.
-	RequestedBy       string
-	Via               string // "password" or "login_token"
-	Mode              Mode   // the data it shows: live, or test
+	RequestedBy string
+	Via         string // "password" or "login_token"
+	Mode        Mode   // the data it shows: live, or test
 	// UserOrgID is the user's own organization, read with the session.
-	UserOrgID string
+	UserOrgID         string
 	CreatedAt         time.Time
 	LastUsedAt        time.Time
 	ExpiresAt         time.Time

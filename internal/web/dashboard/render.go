@@ -18,7 +18,7 @@ import (
 	"github.com/verigate/verigate/internal/web/ui"
 )
 
-//go:embed templates
+//go:embed templates/*.html templates/*.css
 var files embed.FS
 
 // css is the dashboard's stylesheet: the journey's base, then its own.
@@ -73,10 +73,11 @@ func pillClass(status any) string {
 	return "pill busy"
 }
 
-// pages are the templates: each file of templates/ but the layout is a
-// page, parsed with the layout and defining "main".
+// pages are the templates: each file of templates/ but the layout and
+// the partials (_*.html, shared by pages) is a page, parsed with them and
+// defining "main".
 var pages = func() map[string]*template.Template {
-	base := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html"))
+	base := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/_*.html"))
 	names, err := fs.Glob(files, "templates/*.html")
 	if err != nil {
 		panic(err)
@@ -84,7 +85,7 @@ var pages = func() map[string]*template.Template {
 	out := map[string]*template.Template{}
 	for _, n := range names {
 		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if name == "layout" {
+		if name == "layout" || strings.HasPrefix(name, "_") {
 			continue
 		}
 		out[name] = template.Must(template.Must(base.Clone()).ParseFS(files, n))
