@@ -211,7 +211,12 @@ func dayChartOf(counts []verigate.DayStatusCount, from time.Time) *dayChart {
 			c.SVG.Rects = append(c.SVG.Rects, rect{X: x, Y: y, W: barW, H: hgt, Fill: c.Colours[k],
 				Title: fmt.Sprintf("%s: %d %s", r.Day.Format("2 Jan"), n, c.Statuses[k])})
 		}
-		if i%2 == 0 || i == chartDays-1 {
+		// Every other day, counted back from today, so the last bar is
+		// labelled and no two labels touch; today's ends at its bar.
+		switch {
+		case i == chartDays-1:
+			c.SVG.Labels = append(c.SVG.Labels, label{X: x + barW, Y: top + plotH + 16, Anchor: "end", Text: r.Day.Format("2 Jan")})
+		case (chartDays-1-i)%2 == 0 && i > 0:
 			c.SVG.Labels = append(c.SVG.Labels, label{X: x + barW/2, Y: top + plotH + 16, Anchor: "middle", Text: r.Day.Format("2 Jan")})
 		}
 	}
