@@ -3,6 +3,7 @@ package access
 import (
 	"context"
 	"crypto/subtle"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -135,6 +136,14 @@ func (s *Service) CreateAPIKey(ctx context.Context, in APIKeyInput) (string, *ve
 	}
 	if err := rl.Validate(); err != nil {
 		return "", nil, err
+	}
+	// The per-key limit protects the platform: only its operators (the
+	// admin CLI) may give a key more than the default rate.
+	if p := verigate.PrincipalFrom(ctx); p == nil || p.Kind != verigate.PrincipalSystem {
+		d := verigate.DefaultRateLimit
+		if float64(rl.Limit)/rl.TTL.Seconds() > float64(d.Limit)/d.TTL.Seconds() {
+			return "", nil, verigate.FieldError("rateLimit", fmt.Sprintf("may not allow more than the default of %d requests a %s", d.Limit, d.TTL))
+		}
 	}
 	if in.Name != "" {
 		if err := verigate.ValidateText("name", in.Name, 100); err != nil {

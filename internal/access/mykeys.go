@@ -71,24 +71,6 @@ func (s *Service) RevokeMyAPIKey(ctx context.Context, id string) error {
 	return s.RevokeAPIKey(ctx, id)
 }
 
-// CreateAPIKeyAsCaller creates an API key of organization in.OrgKey that
-// acts as the signed-in person (in.UserEmail is ignored): the dashboard's
-// keys, which belong to the organization its session acts in. The rules
-// of CreateAPIKey hold: the caller's api-keys.create there, the person a
-// member of that organization, and no scope the person lacks.
-func (s *Service) CreateAPIKeyAsCaller(ctx context.Context, in APIKeyInput) (string, *verigate.APIKey, error) {
-	p := verigate.PrincipalFrom(ctx)
-	if p == nil || p.UserID == "" {
-		return "", nil, verigate.Errorf(verigate.EFORBIDDEN, "Only a signed-in user has API keys of its own.")
-	}
-	u, err := s.store.GetUser(ctx, p.UserID)
-	if err != nil {
-		return "", nil, err
-	}
-	in.UserEmail = u.Email
-	return s.CreateAPIKey(ctx, in)
-}
-
 // GrantableScopes are the API-key scopes p may give a key acting as
 // itself: the /v1 scopes (verigate.Scopes) whose permissions p all holds,
 // in their order, then the own spelling of every other permission p

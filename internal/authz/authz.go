@@ -151,7 +151,7 @@ var Routes = map[string]Rule{
 	"POST /dashboard/calls/{voiceId}/enroll":       perm("calls.enroll"),
 	"POST /dashboard/calls/{voiceId}/reject-voice": perm("calls.reject"),
 	"GET /dashboard/connections":                   perm("connections.read"),
-	"GET /dashboard/connections/{accountId}":       perm("status.read"),
+	"GET /dashboard/connections/{accountId}":       perm("connections.read"),
 	"POST /dashboard/connections/{accountId}/otp":  perm("otp.write"),
 	"GET /dashboard/api-keys":                      perm("api-keys.read"),
 	"POST /dashboard/api-keys":                     perm("api-keys.create"),

@@ -16,7 +16,7 @@ func TestDetails(t *testing.T) {
 		e.SeedReseller("beta", "beta-cu")
 		key := func(org string) (string, context.Context) {
 			secret, _, err := e.App.Access.CreateAPIKey(e.System, access.APIKeyInput{OrgKey: org, UserEmail: "svc@" + org + ".test",
-				Scopes: []string{"accounts:write", "status:read"}, Mode: verigate.ModeTest})
+				Scopes: []string{"accounts:write", "accounts:read"}, Mode: verigate.ModeTest})
 			if err != nil {
 				t.Fatal(err)
 			}

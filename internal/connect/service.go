@@ -274,9 +274,9 @@ func (s *Service) Status(ctx context.Context, id string) (*verigate.Connection, 
 // Details returns a connection in full and its pending request (nil when
 // none; its Code is set while a submitted code awaits delivery): what a
 // person's page of the connection shows, where Status is the hot, narrow
-// read a client polls. It needs status.read, as Status does.
+// read a client polls. It needs connections.read, as GET /v1/accounts/{id} does.
 func (s *Service) Details(ctx context.Context, id string) (*verigate.Connection, *verigate.AssistanceRequest, error) {
-	c, err := s.connection(ctx, "status.read", id)
+	c, err := s.connection(ctx, "connections.read", id)
 	if err != nil {
 		return nil, nil, err
 	}

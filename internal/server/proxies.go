@@ -30,7 +30,7 @@ func (s *Server) forwarded(next http.Handler) http.Handler {
 		if xff {
 			hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
 			for i := len(hops) - 1; i >= 0; i-- {
-				a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+				a, err := hopAddr(strings.TrimSpace(hops[i]))
 				if err != nil {
 					break // a malformed hop: believe nothing further left
 				}
@@ -47,6 +47,20 @@ func (s *Server) forwarded(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// hopAddr reads one X-Forwarded-For entry: an address, or (as some load
+// balancers write it) an address with a port.
+func hopAddr(hop string) (netip.Addr, error) {
+	a, err := netip.ParseAddr(hop)
+	if err != nil {
+		ap, perr := netip.ParseAddrPort(hop)
+		if perr != nil {
+			return netip.Addr{}, err
+		}
+		a = ap.Addr()
+	}
+	return a, nil
 }
 
 func (s *Server) trusted(a netip.Addr) bool {

@@ -103,7 +103,7 @@ func (h *Handler) renderAPIKeys(q *req, status int, v apiKeysView) error {
 	if org == nil {
 		return err
 	}
-	keys, err := h.Access.ListAPIKeys(q.ctx, org.Key)
+	keys, _, err := h.Access.MyAPIKeys(q.ctx)
 	if err != nil {
 		return err
 	}
@@ -172,7 +172,7 @@ func (h *Handler) createAPIKey(q *req) error {
 	in, err := f.input(org.Key)
 	var secret string
 	if err == nil {
-		secret, _, err = h.Access.CreateAPIKeyAsCaller(q.ctx, in)
+		secret, _, err = h.Access.CreateMyAPIKey(q.ctx, in)
 	}
 	switch code := verigate.ErrorCode(err); {
 	case err == nil:
@@ -192,7 +192,7 @@ func (h *Handler) revokeAPIKey(q *req) error {
 	if !keyIDPattern.MatchString(id) {
 		return access.ErrAPIKeyNotFound
 	}
-	if err := h.Access.RevokeAPIKey(q.ctx, id); err != nil {
+	if err := h.Access.RevokeMyAPIKey(q.ctx, id); err != nil {
 		return err
 	}
 	return q.redirect("/dashboard/api-keys", "API key "+access.APIKeyPrefix(id)+"… revoked. Requests with it are refused from now on.")

@@ -122,6 +122,7 @@ func TestAPIKeysBadInput(t *testing.T) {
 			{"long name", keyForm("name", strings.Repeat("n", 101)), "name"},
 			{"rate 0", keyForm("rateLimit", "0"), "between 1 and 1000000"},
 			{"rate huge", keyForm("rateLimit", "99999999999"), "rateLimit"},
+			{"rate above the default", keyForm("rateLimit", "1000", "window", "1s"), "default of 100"},
 			{"rate text", keyForm("rateLimit", "lots"), "whole number"},
 			{"window", keyForm("window", "1y"), "rateLimit.ttl"},
 			{"bad date", keyForm("expires", "2026-13-45"), "YYYY-MM-DD"},
@@ -170,8 +171,9 @@ func TestAPIKeysViewer(t *testing.T) {
 		if p := viewer.get("/dashboard/"); !strings.Contains(p.Body, `href="/dashboard/api-keys"`) {
 			t.Error("no API keys link for a viewer")
 		}
+		// The page lists a person's own keys (as /api/me/api-keys does).
 		p = viewer.get("/dashboard/api-keys")
-		if p.Status != 200 || !strings.Contains(p.Text(), "shared key") || strings.Contains(p.Text(), "Create a key") || strings.Contains(p.Body, "/revoke") {
+		if p.Status != 200 || strings.Contains(p.Text(), "shared key") || strings.Contains(p.Text(), "Create a key") || strings.Contains(p.Body, "/revoke") {
 			t.Fatalf("viewer page: %d %s", p.Status, p.Text())
 		}
 		if p := viewer.post("/dashboard/api-keys", keyForm()); p.Status != 403 {
@@ -182,6 +184,18 @@ func TestAPIKeysViewer(t *testing.T) {
 		}
 		if n := keyCount(t, e, "acme"); n != 1 {
 			t.Fatalf("%d keys", n)
+		}
+		// A developer may manage keys, but only their own: the admin's key
+		// is neither listed nor revoked for them (it answers as missing).
+		dev := as(t, e, "acme", "developer")
+		if p := dev.get("/dashboard/api-keys"); p.Status != 200 || strings.Contains(p.Text(), "shared key") {
+			t.Fatalf("developer page: %d %s", p.Status, p.Text())
+		}
+		if p := dev.post("/dashboard/api-keys/"+id+"/revoke", nil); p.Status != 404 {
+			t.Errorf("developer revoking the admin's key: %d", p.Status)
+		}
+		if p := admin.get("/dashboard/api-keys"); !strings.Contains(p.Text(), "shared key") || !strings.Contains(p.Text(), "active") {
+			t.Fatalf("the admin's key after the developer's attempt: %s", p.Text())
 		}
 		// An operator holds no api-keys permission: no link, 403.
 		op := as(t, e, "acme", "operator")
