@@ -238,7 +238,7 @@ var demoPeople = []struct{ role, username, org string }{
 	{verigate.RoleOwner, "olivia", demoResellerKey},
 	{verigate.RoleAdmin, "adam", demoResellerKey},
 	{verigate.RoleOperator, "jdoe", "demo-cu"},
-	{verigate.RoleReviewer, "rachel", "demo-cu"},
+	{verigate.RoleReviewer, "rachel", demoResellerKey}, // where the partner's sessions are
 	{verigate.RoleDeveloper, "devon", demoResellerKey},
 	{verigate.RoleViewer, "victor", demoResellerKey},
 }
