@@ -125,10 +125,11 @@ var Routes = map[string]Rule{
 
 	// The dashboard's pages (internal/web/dashboard): a person's session
 	// cookie. A link is shown to whoever its page's rule lets in.
-	"GET /dashboard":           {Guard: Public},      // redirects to /dashboard/
-	"GET /dashboard/sign-in":   {Guard: Public},      // the form
-	"POST /dashboard/sign-in":  {Guard: Credentials}, // email and password
-	"GET /dashboard/sso":       {Guard: Credentials}, // a single-use login token
+	"GET /dashboard":           {Guard: Public},        // redirects to /dashboard/
+	"GET /dashboard/sign-in":   {Guard: Public},        // the form
+	"POST /dashboard/sign-in":  {Guard: Credentials},   // email and password
+	"GET /dashboard/sso":       {Guard: Credentials},   // a single-use login token
+	"POST /dashboard/sso":      {Guard: Authenticated}, // the same, confirmed by a person signed in already
 	"POST /dashboard/sign-out": {Guard: Authenticated},
 	"POST /dashboard/org":      {Guard: Authenticated}, // the switcher; the service checks the organization
 	"POST /dashboard/mode":     {Guard: Authenticated}, // live or test data

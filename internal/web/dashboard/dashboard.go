@@ -64,6 +64,7 @@ func (h *Handler) Surface(bodyLimit int64) *httpapi.Surface {
 	rt.public("GET /dashboard/sign-in", h.signInPage)
 	rt.public("POST /dashboard/sign-in", h.signIn)
 	rt.public("GET /dashboard/sso", h.sso)
+	rt.form("POST /dashboard/sso", h.ssoConfirm)
 	rt.form("POST /dashboard/sign-out", h.signOut)
 	rt.form("POST /dashboard/org", h.switchOrg)
 	rt.form("POST /dashboard/mode", h.switchMode)

@@ -98,6 +98,29 @@ func (h *Handler) sso(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// Followed from another site by a browser already signed in: someone
+	// may be slipping their link in to move this person into their
+	// dashboard. Ask first; the link is not used until the person says so.
+	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+		if c, err := r.Cookie(cookieName(r)); err == nil {
+			if sess, _, err := h.Access.DashboardSession(r.Context(), c.Value); err == nil {
+				renderPage(w, http.StatusOK, "sso-confirm", &page{Title: "Open another dashboard?", Nonce: ui.Nonce(),
+					CSRF: h.formToken("session", c.Value), Data: struct{ Token, User string }{token, sess.RequestedBy}})
+				return nil
+			}
+		}
+	}
+	return h.useLoginToken(w, r, token)
+}
+
+// ssoConfirm uses a login link the signed-in person chose to follow.
+func (h *Handler) ssoConfirm(q *req) error {
+	return h.useLoginToken(q.w, q.r, q.r.PostForm.Get("token"))
+}
+
+// useLoginToken opens the session a login token gives, in place of the
+// one the browser held.
+func (h *Handler) useLoginToken(w http.ResponseWriter, r *http.Request, token string) error {
 	secret, _, err := h.Access.SignInDashboardWithLoginToken(r.Context(), token)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package dashboard_test
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -51,6 +52,45 @@ func TestLoginURLsOpenOnce(t *testing.T) {
 			if p := b.get("/dashboard/"); p.Status != 200 {
 				t.Fatalf("%s: the session after the second use: %d", name, p.Status)
 			}
+		}
+	})
+}
+
+// TestLoginURLFromAnotherSite: a signed-in person who follows a login
+// URL from another site is asked first; the link is not used until then.
+func TestLoginURLFromAnotherSite(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		r := e.SeedReseller("conf", "conf-cu")
+		sso := e.Do("POST", "/external/token/request", map[string]string{"email": r.Email, "password": r.Password}, "accessToken", r.AccessToken).JSON(t)["token"].(string)
+		path := strings.TrimPrefix(e.Do("POST", "/external/institutions/conf-cu/login", nil, "SsoToken", sso, "RequestedBy", "mallory").JSON(t)["url"].(string), "https://verigate.test")
+		victim := as(t, e, "acme", "reviewer")
+		mine := victim.cookies["vg_dash"]
+		victim.header.Set("Sec-Fetch-Site", "cross-site")
+		p := victim.get(path)
+		if p.Status != 200 || !strings.Contains(p.Text(), "Open another dashboard?") || victim.cookies["vg_dash"] != mine {
+			t.Fatalf("cross-site login link: %d %s", p.Status, p.Text())
+		}
+		victim.header.Del("Sec-Fetch-Site")
+		if p := victim.get("/dashboard/"); p.Status != 200 || !strings.Contains(p.Text(), "reviewer@acme.test") {
+			t.Fatalf("the session after declining: %d", p.Status)
+		}
+		// The link was not used: saying yes (the confirmation's form) uses it.
+		token := strings.TrimPrefix(path, "/dashboard/sso?token=")
+		if p := victim.post("/dashboard/sso", url.Values{"token": {token}, "csrf": {"forged"}}); p.Status != 403 {
+			t.Fatalf("confirmation with a forged form token: %d", p.Status)
+		}
+		victim.get("/dashboard/")
+		if p := victim.post("/dashboard/sso", url.Values{"token": {token}}); p.Status != 303 || p.Location() != "/dashboard/" || victim.cookies["vg_dash"] == mine {
+			t.Fatalf("confirmed: %d %q", p.Status, p.Location())
+		}
+		if p := victim.get("/dashboard/"); !strings.Contains(p.Text(), "Institution conf-cu") || !strings.Contains(p.Text(), "mallory") {
+			t.Fatalf("after confirming: %s", p.Text())
+		}
+		// The session it replaced is over.
+		old := newBrowser(t, e)
+		old.cookies["vg_dash"] = mine
+		if p := old.get("/dashboard/"); p.Status != 303 {
+			t.Fatalf("the replaced session: %d", p.Status)
 		}
 	})
 }
