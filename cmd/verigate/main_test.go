@@ -435,3 +435,22 @@ func TestTuneGC(t *testing.T) {
 		t.Errorf("GOGC set: percent changed to %d", got)
 	}
 }
+
+// TestServeWarnsOfAnUntrustedProxy: an https public URL with no trusted
+// proxy would leave the dashboard's cookie without Secure; the server
+// says so at start, and not when a proxy is trusted.
+func TestServeWarnsOfAnUntrustedProxy(t *testing.T) {
+	for _, c := range []struct {
+		env  []string
+		warn bool
+	}{
+		{[]string{"VERIGATE_PUBLIC_URL=https://verify.example.com"}, true},
+		{[]string{"VERIGATE_PUBLIC_URL=https://verify.example.com", "VERIGATE_TRUSTED_PROXIES=10.0.0.0/8"}, false},
+	} {
+		ch := startChild(t, t.TempDir(), c.env, "serve")
+		ch.base(t)
+		if got := strings.Contains(ch.logs(), "VERIGATE_TRUSTED_PROXIES is empty"); got != c.warn {
+			t.Errorf("%v: warned %v\n%s", c.env, got, ch.logs())
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/verigate/verigate/internal/app"
@@ -73,6 +74,11 @@ func start(ctx context.Context, cfg *config.Config, e *env) (*app.App, net.Liste
 	a.Debug = debug
 	if testHooks != nil {
 		testHooks(a)
+	}
+	if strings.HasPrefix(cfg.PublicURL, "https://") && len(cfg.TrustedProxies) == 0 {
+		// Verigate serves plain HTTP: HTTPS ends at a proxy, whose
+		// X-Forwarded-Proto is believed only when it is trusted.
+		a.Log.Warn("VERIGATE_PUBLIC_URL is https but VERIGATE_TRUSTED_PROXIES is empty: the dashboard's cookie will not be Secure, and per-address limits count the proxy's address; set it to your proxy's address")
 	}
 	a.Log.Info("verigate ready", "version", app.Version, "addr", ln.Addr().String(), "database", a.DB.Dialect(),
 		"public_url", cfg.PublicURL)
