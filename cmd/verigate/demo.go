@@ -30,7 +30,7 @@ type demoState struct {
 	// others, so restarts add nothing the lines do not use.
 	//
 	// Calls wait in the queues: one to enroll, one to reject, one for
-	// Confirm's worked example.
+	// Confirm's worked example, one for the dashboard's operator.
 	Calls []demoCall `json:"calls"`
 	// Verification is a test-mode session nobody has started: its link
 	// is the applicant link.
@@ -38,6 +38,9 @@ type demoState struct {
 	// ReviewSessionID is a test-mode session waiting for a reviewer, for
 	// the printed reject line.
 	ReviewSessionID int64 `json:"reviewSessionId"`
+	// DashboardReviewID is another, which no printed line touches: the
+	// dashboard's reviewer approves it.
+	DashboardReviewID int64 `json:"dashboardReviewSessionId"`
 	// Connections holds a Sandbox Bank login waiting for a code.
 	Connections []demoConnection `json:"connections"`
 	// Webhook is the endpoint of the demo's built-in receiver.

@@ -37,6 +37,9 @@ func refreshDemo(ctx context.Context, a *app.App, st *demoState) error {
 	if st.ReviewSessionID, err = demoReviewSession(pctx, a, st.ReviewSessionID, sandbox); err != nil {
 		return fmt.Errorf("create the session waiting for a reviewer: %w", err)
 	}
+	if st.DashboardReviewID, err = demoReviewSession(pctx, a, st.DashboardReviewID, sandbox); err != nil {
+		return fmt.Errorf("create the session waiting for the dashboard's reviewer: %w", err)
+	}
 	if st.Connections, err = demoConnections(ctx, a, st); err != nil {
 		return fmt.Errorf("open the demo connection: %w", err)
 	}
@@ -75,11 +78,13 @@ func sourceID(ctx context.Context, a *app.App, name string) (int64, error) {
 }
 
 // demoCallers are the sample calls: two in demo-cu (one to enroll, one to
-// reject) and one in acme-cu (Confirm's worked example lists it).
+// reject), one in acme-cu (Confirm's worked example lists it), and one in
+// demo-cu that no printed line touches, for the dashboard's operator.
 var demoCallers = []struct{ inst, phone, name string }{
 	{"demo-cu", "+15550102000", "Jane Roe"},
 	{"demo-cu", "+15550103000", "John Poe"},
 	{"acme-cu", "+15550104000", "Alex Acme"},
+	{"demo-cu", "+15550105000", "Pat Doe"},
 }
 
 // demoCalls returns a queued call for each sample caller: the one from

@@ -52,8 +52,9 @@ func printDemo(w io.Writer, st *demoState, adminEnv string, ingestKey []byte, no
 	for _, k := range st.APIKeys {
 		p("#   %s   %s, %s", k.Key, k.Mode, strings.Join(k.Scopes, ","))
 	}
-	p("# Dashboard: open $BASE/dashboard/ in a browser and sign in as any user above; the reviewer works the")
-	p("# review queue (REVIEW_SESSION waits there), the operator the call queue. \"Show test data\" shows test-mode objects.")
+	p("# Dashboard: open $BASE/dashboard/ in a browser and sign in as any user above. With \"Show test data\" (the demo's")
+	p("# objects are test mode) the reviewer finds verification %d waiting for review and the operator Pat Doe's call;", st.DashboardReviewID)
+	p("# the lines below leave both alone.")
 	p("# Machine-readable: go run ./cmd/verigate demo --json")
 	p("")
 	p("# Ops (open $BASE/docs in a browser for the API reference):")

@@ -185,7 +185,7 @@ func TestDemoSetUpIdempotent(t *testing.T) {
 		setUp()
 		third, ae := setUp()
 		ctx := verigate.WithPrincipal(context.Background(), cliPrincipal)
-		for inst, want := range map[string]int{"demo-cu": 2, "acme-cu": 1} {
+		for inst, want := range map[string]int{"demo-cu": 3, "acme-cu": 1} {
 			o, err := ae.App.Access.Organization(ctx, inst)
 			if err != nil {
 				t.Fatal(err)
@@ -197,6 +197,10 @@ func TestDemoSetUpIdempotent(t *testing.T) {
 			if len(calls) != want {
 				t.Errorf("%s queue holds %d calls after three starts, want %d", inst, len(calls), want)
 			}
+		}
+		if third.DashboardReviewID == 0 || third.DashboardReviewID == third.ReviewSessionID || third.DashboardReviewID != first.DashboardReviewID ||
+			len(third.Calls) != 4 || third.Calls[3].VoiceID != first.Calls[3].VoiceID {
+			t.Fatalf("the dashboard's objects: first %+v, third %+v", first, third)
 		}
 		if third.Verification.SessionID != first.Verification.SessionID || third.ReviewSessionID != first.ReviewSessionID ||
 			third.Connections[0].AccountID != first.Connections[0].AccountID || third.Calls[2].VoiceID != first.Calls[2].VoiceID ||

@@ -45,8 +45,8 @@ func (s *Service) SignInDashboard(ctx context.Context, email, password string) (
 // SignInDashboardWithLoginToken uses up a login token (Confirm's login-as
 // and user-token URLs) and opens a dashboard session in its institution,
 // acting as the service account that issued it, narrowed to the
-// institution, with the operator it names as RequestedBy. A second use
-// answers ErrLoginTokenUsed.
+// institution and to an operator's permissions, with the operator it
+// names as RequestedBy. A second use answers ErrLoginTokenUsed.
 func (s *Service) SignInDashboardWithLoginToken(ctx context.Context, secret string) (string, *verigate.DashboardSession, error) {
 	t, err := s.RedeemLoginToken(ctx, secret)
 	if verigate.ErrorCode(err) == verigate.EUNAUTHENTICATED {
@@ -119,6 +119,9 @@ func (s *Service) DashboardSession(ctx context.Context, secret string) (*verigat
 	if err != nil {
 		return nil, nil, err
 	}
+	if d.Via == ViaLoginToken {
+		perms = operatorRights(perms)
+	}
 	if !slices.Contains(home, d.OrgID) {
 		return nil, nil, ErrDashboardSession // moved out of the user's reach
 	}
@@ -146,6 +149,20 @@ func (s *Service) DashboardSession(ctx context.Context, secret string) (*verigat
 		d.LastUsedAt, d.ExpiresAt = now, exp
 	}
 	return d, p, nil
+}
+
+// operatorRights narrows a login-link session: the link drops an
+// operator (Confirm's RequestedBy) into an institution's dashboard, so it
+// carries the built-in operator role's permissions, and only those the
+// issuing service account holds itself.
+func operatorRights(perms []verigate.Permission) []verigate.Permission {
+	var out []verigate.Permission
+	for _, p := range verigate.RolePermissions(verigate.RoleOperator) {
+		if slices.Contains(perms, p) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // DashboardOrgs are the organizations a session may switch to: for a

@@ -26,6 +26,17 @@ func TestSignInAndOut(t *testing.T) {
 		if csp := home.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "frame-ancestors 'none'") {
 			t.Errorf("CSP %q", csp)
 		}
+		// The data switch returns to the section the person was in.
+		b.get("/dashboard/")
+		if p := b.post("/dashboard/mode", url.Values{"mode": {"test"}, "back": {"/dashboard/verifications"}}); p.Status != http.StatusSeeOther || p.Location() != "/dashboard/verifications" {
+			t.Fatalf("mode: %d %q", p.Status, p.Location())
+		}
+		if p := b.get("/dashboard/"); !strings.Contains(p.Text(), "Test data") {
+			t.Fatalf("after switching to test data: %s", p.Text())
+		}
+		if p := b.post("/dashboard/mode", url.Values{"mode": {"staging"}}); p.Status != http.StatusUnprocessableEntity && p.Status != http.StatusBadRequest {
+			t.Fatalf("mode staging: %d", p.Status)
+		}
 		old := b.cookies["vg_dash"]
 		// Signing out ends the session, not just the cookie.
 		out := b.post("/dashboard/sign-out", nil)

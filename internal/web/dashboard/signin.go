@@ -164,10 +164,13 @@ func (h *Handler) switchMode(q *req) error {
 	if err := h.Access.SwitchDashboardMode(q.ctx, q.sess, mode); err != nil {
 		return err
 	}
+	// Back to the section the person was in (its list: an object of one
+	// mode is not found in the other).
+	back := nextPath(q.r.PostForm.Get("back"))
 	if mode == verigate.ModeTest {
-		return q.redirect("/dashboard/", "Showing test data.")
+		return q.redirect(back, "Showing test data.")
 	}
-	return q.redirect("/dashboard/", "Showing live data.")
+	return q.redirect(back, "Showing live data.")
 }
 
 // nextPath is where to go after signing in: a dashboard path only.

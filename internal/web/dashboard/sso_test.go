@@ -37,6 +37,13 @@ func TestLoginURLsOpenOnce(t *testing.T) {
 			if p.Status != 200 || !strings.Contains(p.Text(), "Institution conf-bank") || !strings.Contains(p.Text(), "asmith") {
 				t.Fatalf("%s: the dashboard it opened: %d %s", name, p.Status, p.Text())
 			}
+			// An operator's pages, not the issuing account's: calls, no users.
+			if !strings.Contains(p.Body, `href="/dashboard/calls"`) || strings.Contains(p.Body, `href="/dashboard/users"`) {
+				t.Errorf("%s: the navigation of a login-link session: %s", name, p.Text())
+			}
+			if p := b.get("/dashboard/users"); p.Status != http.StatusForbidden {
+				t.Errorf("%s: users page: %d", name, p.Status)
+			}
 			// Confined to that institution: no switcher, and no other.
 			if strings.Contains(p.Body, `action="/dashboard/org"`) {
 				t.Errorf("%s: a login-as session offers the organization switcher", name)
