@@ -50,4 +50,6 @@ func ValidateOrgKey(key string) error {
 type OrgFilter struct {
 	Kind     OrgKind
 	ParentID string
+	// Within, when set, keeps that organization and its descendants.
+	Within string
 }

@@ -165,9 +165,10 @@ func operatorRights(perms []verigate.Permission) []verigate.Permission {
 	return out
 }
 
-// DashboardOrgs are the organizations a session may switch to: for a
-// password sign-in, the user's own and its descendants; for a login
-// token, its institution alone.
+// DashboardOrgs are the organizations a session d (as DashboardSession
+// returned it) may switch to: for a password sign-in, the user's own and
+// its descendants, active, in one query; for a login token, its
+// institution alone.
 func (s *Service) DashboardOrgs(ctx context.Context, d *verigate.DashboardSession) ([]*verigate.Organization, error) {
 	if d.Via == ViaLoginToken {
 		o, err := s.store.GetOrganization(ctx, d.OrgID)
@@ -176,20 +177,12 @@ func (s *Service) DashboardOrgs(ctx context.Context, d *verigate.DashboardSessio
 		}
 		return []*verigate.Organization{o}, nil
 	}
-	u, err := s.store.GetUser(ctx, d.UserID)
+	orgs, err := s.store.ListOrganizations(ctx, verigate.OrgFilter{Within: d.UserOrgID})
 	if err != nil {
 		return nil, err
 	}
-	ids, err := s.reach(ctx, u.OrgID)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*verigate.Organization, 0, len(ids))
-	for _, id := range ids {
-		o, err := s.store.GetOrganization(ctx, id)
-		if err != nil {
-			return nil, err
-		}
+	out := orgs[:0]
+	for _, o := range orgs {
 		if o.Status == verigate.StatusActive {
 			out = append(out, o)
 		}

@@ -76,7 +76,9 @@ func (db *DB) GetOrganizationByKey(ctx context.Context, key string) (*verigate.O
 // ListOrganizations returns the organizations matching f, by key.
 func (db *DB) ListOrganizations(ctx context.Context, f verigate.OrgFilter) ([]*verigate.Organization, error) {
 	return list(ctx, db.read, scanOrg, `SELECT `+orgColumns+` FROM organizations
-		WHERE ($1 = '' OR kind = $1) AND ($2 = '' OR parent_id = $2) ORDER BY key`, string(f.Kind), f.ParentID)
+		WHERE ($1 = '' OR kind = $1) AND ($2 = '' OR parent_id = $2)
+		AND ($3 = '' OR id = $3 OR parent_id = $3 OR parent_id IN (SELECT id FROM organizations WHERE parent_id = $3))
+		ORDER BY key`, string(f.Kind), f.ParentID, f.Within)
 }
 
 // OrgReach returns an organization's id and those of all its descendants

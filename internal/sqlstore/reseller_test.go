@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,6 +21,17 @@ func TestStoreReseller(t *testing.T) {
 			org("i2", "other-cu", verigate.OrgInstitution, "r1")} {
 			if err := db.CreateOrganization(ctx, o, ev("organization.create", o.ID)); err != nil {
 				t.Fatal(err)
+			}
+		}
+		// Within: an organization and its descendants, by key.
+		for within, want := range map[string][]string{"p1": {"acme", "acme-cu", "other-cu", "platform"}, "r1": {"acme", "acme-cu", "other-cu"}, "i1": {"acme-cu"}} {
+			got, err := db.ListOrganizations(ctx, verigate.OrgFilter{Within: within})
+			var keys []string
+			for _, o := range got {
+				keys = append(keys, o.Key)
+			}
+			if err != nil || strings.Join(keys, ",") != strings.Join(want, ",") {
+				t.Errorf("within %s: %v %v", within, keys, err)
 			}
 		}
 		u := &verigate.User{ID: "u1", OrgID: "r1", Email: "svc@acme.test", Username: "svc", PasswordHash: "x",

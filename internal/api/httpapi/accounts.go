@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"regexp"
 	"time"
@@ -51,4 +52,51 @@ type AccountStatus struct {
 // NewAccountStatus is connection c's status with its pending request.
 func NewAccountStatus(c *verigate.Connection, pending *verigate.AssistanceRequest) AccountStatus {
 	return AccountStatus{AccountID: c.ID, SessionRunning: c.Status.SessionRunning(), PendingAssistance: NewPendingAssistance(pending)}
+}
+
+// AccountCodes is the connect service's part the status and code routes
+// call.
+type AccountCodes interface {
+	Status(ctx context.Context, id string) (*verigate.Connection, *verigate.AssistanceRequest, error)
+	SubmitCode(ctx context.Context, id, code string) error
+}
+
+// ServeAccountStatus is Reconbanker's GET …/accounts/:accountId/status,
+// the same on /v1 (a service's key) and /api (a person's JWT).
+func ServeAccountStatus(svc AccountCodes, w http.ResponseWriter, r *http.Request) error {
+	id, err := PathUUID(r, "accountId")
+	if err != nil {
+		return err
+	}
+	c, req, err := svc.Status(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusOK, NewAccountStatus(c, req))
+	return nil
+}
+
+type otpRequest struct {
+	Code *string `json:"code"`
+}
+
+// ServeAccountOTP is Reconbanker's POST …/accounts/:accountId/otp, the
+// same on /v1 and /api: 202 {"submitted":true} once the code is queued.
+func ServeAccountOTP(svc AccountCodes, w http.ResponseWriter, r *http.Request) error {
+	id, err := PathUUID(r, "accountId")
+	if err != nil {
+		return err
+	}
+	var in otpRequest
+	if err := DecodeJSON(r, &in, false); err != nil {
+		return err
+	}
+	if in.Code == nil {
+		return verigate.FieldError("code", "is required: a string of 1 to 32 characters")
+	}
+	if err := svc.SubmitCode(r.Context(), id, *in.Code); err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusAccepted, map[string]bool{"submitted": true})
+	return nil
 }

@@ -17,13 +17,10 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
-	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -51,13 +48,11 @@ type Handler struct {
 	// FormKey keys the form tokens (an HMAC of the session cookie).
 	FormKey   []byte
 	PublicURL string
-	BodyLimit int64
 	Now       func() time.Time
 }
 
 // Surface returns the surface, mounted at /dashboard/.
 func (h *Handler) Surface(bodyLimit int64) *httpapi.Surface {
-	h.BodyLimit = bodyLimit
 	s := httpapi.NewSurface(h.renderError, h.Log, bodyLimit, "/dashboard/")
 	rt := &router{h: h, s: s}
 	rt.public("GET /dashboard", h.home)
@@ -160,49 +155,16 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, isForm bo
 		return q, err
 	}
 	if isForm {
-		if err := h.readForm(w, r, q.csrf); err != nil {
+		if err := h.readForm(r, q.csrf); err != nil {
 			return q, err
 		}
 	}
 	return q, nil
 }
 
-// readForm parses a posted form and checks, before anything runs, that
-// it came from one of our pages (its token, and the Origin when sent)
-// and holds only text.
-func (h *Handler) readForm(w http.ResponseWriter, r *http.Request, token string) error {
-	// Another site's page: said by the browser (Sec-Fetch-Site), or by
-	// an Origin naming another host. Our pages send no referrer, so a
-	// browser may say Origin "null" for them; the token decides then.
-	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
-		return errForm
-	}
-	if o := r.Header.Get("Origin"); o != "" && o != "null" {
-		if u, err := url.Parse(o); err != nil || u.Host != r.Host {
-			return errForm
-		}
-	}
-	if h.BodyLimit > 0 {
-		r.Body = http.MaxBytesReader(w, r.Body, h.BodyLimit)
-	}
-	if err := r.ParseForm(); err != nil {
-		var mb *http.MaxBytesError
-		if errors.As(err, &mb) {
-			return verigate.Errorf(verigate.ETOOLARGE, "The form is too large.")
-		}
-		return verigate.Errorf(verigate.EINVALID, "The form could not be read.")
-	}
-	if subtle.ConstantTimeCompare([]byte(r.PostForm.Get("csrf")), []byte(token)) != 1 {
-		return errForm
-	}
-	for k, vs := range r.PostForm {
-		for _, v := range append(vs, k) {
-			if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
-				return verigate.Errorf(verigate.EINVALID, "The form holds characters that are not text.")
-			}
-		}
-	}
-	return nil
+// readForm parses a posted form bound to token (ui.ReadForm).
+func (h *Handler) readForm(r *http.Request, token string) error {
+	return ui.ReadForm(r, token, errForm)
 }
 
 // formToken binds a form to a cookie: an HMAC of it, so that only a page

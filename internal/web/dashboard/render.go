@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/verigate/verigate"
@@ -75,8 +76,9 @@ func pillClass(status any) string {
 
 // pages are the templates: each file of templates/ but the layout and
 // the partials (_*.html, shared by pages) is a page, parsed with them and
-// defining "main".
-var pages = func() map[string]*template.Template {
+// defining "main". Parsed on first use, not at start-up: every run of
+// the binary (the CLI too) would pay for it.
+var pages = sync.OnceValue(func() map[string]*template.Template {
 	base := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/_*.html"))
 	names, err := fs.Glob(files, "templates/*.html")
 	if err != nil {
@@ -91,7 +93,7 @@ var pages = func() map[string]*template.Template {
 		out[name] = template.Must(template.Must(base.Clone()).ParseFS(files, n))
 	}
 	return out
-}()
+})
 
 // page is what the layout renders; Data is the page's own.
 type page struct {
@@ -166,7 +168,7 @@ func csp(nonce string) string {
 }
 
 func renderPage(w http.ResponseWriter, status int, name string, v *page) {
-	t, ok := pages[name]
+	t, ok := pages()[name]
 	if !ok {
 		panic("dashboard: no template " + name)
 	}

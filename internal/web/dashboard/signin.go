@@ -63,7 +63,7 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) error {
 	if bind != nil && bind.Value != "" {
 		token = h.formToken("sign-in", bind.Value)
 	}
-	if err := h.readForm(w, r, token); err != nil {
+	if err := h.readForm(r, token); err != nil {
 		return err
 	}
 	v := signInView{Email: strings.TrimSpace(r.PostForm.Get("email")), Next: nextPath(r.PostForm.Get("next"))}

@@ -39,32 +39,38 @@ func (h *Handler) webhookRoutes(rt *router) {
 // answers a missing endpoint.
 var errWebhookNotFound = delivery.ErrNotFound
 
-// webhookMode reads the mode a page or form works in: the session's
-// (the layout's switch) unless the page names an endpoint's own. The
-// principal acts in it; nothing else about it changes.
-func webhookMode(q *req, s string) (context.Context, verigate.Mode, error) {
-	mode := verigate.ModeLive
-	switch s {
+// webhookModeOf reads the mode a page or form works in: the endpoint's
+// own, named by the page's ?mode= or the form's mode field, else the
+// session's (the layout's switch). The principal acts in it; nothing
+// else about it changes.
+func webhookModeOf(q *req) (context.Context, verigate.Mode, error) {
+	s := q.r.PostForm.Get("mode")
+	if q.r.Method == http.MethodGet {
+		var err error
+		if s, err = httpapi.QueryString(q.r, "mode"); err != nil {
+			return nil, "", err
+		}
+	}
+	switch verigate.Mode(s) {
 	case "":
 		return q.ctx, q.p.Mode, nil
-	case string(verigate.ModeLive):
-	case string(verigate.ModeTest):
-		mode = verigate.ModeTest
-	default:
-		return nil, "", verigate.FieldError("mode", "must be live or test")
+	case verigate.ModeLive, verigate.ModeTest:
+		p := *q.p
+		p.Mode = verigate.Mode(s)
+		return verigate.WithPrincipal(q.ctx, &p), p.Mode, nil
 	}
-	p := *q.p
-	p.Mode = mode
-	return verigate.WithPrincipal(q.ctx, &p), mode, nil
+	return nil, "", verigate.FieldError("mode", "must be live or test")
 }
 
-// webhookQueryMode is webhookMode for a page's ?mode=.
-func webhookQueryMode(q *req) (context.Context, verigate.Mode, error) {
-	s, err := httpapi.QueryString(q.r, "mode")
+// endpointOf reads what every page and form of one endpoint starts with:
+// its mode (webhookModeOf) and its id from the path.
+func endpointOf(q *req) (context.Context, verigate.Mode, string, error) {
+	ctx, mode, err := webhookModeOf(q)
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
-	return webhookMode(q, s)
+	id, err := webhookPathID(q, "id", errWebhookNotFound)
+	return ctx, mode, id, err
 }
 
 // webhookPath is an endpoint's page in its mode.
@@ -92,7 +98,7 @@ type webhookListView struct {
 }
 
 func (h *Handler) webhooks(q *req) error {
-	ctx, mode, err := webhookQueryMode(q)
+	ctx, mode, err := webhookModeOf(q)
 	if err != nil {
 		return err
 	}
@@ -158,7 +164,7 @@ type webhookNewView struct {
 }
 
 func (h *Handler) newWebhook(q *req) error {
-	_, mode, err := webhookQueryMode(q)
+	_, mode, err := webhookModeOf(q)
 	if err != nil {
 		return err
 	}
@@ -174,7 +180,7 @@ type webhookSecretView struct {
 }
 
 func (h *Handler) createWebhook(q *req) error {
-	ctx, mode, err := webhookMode(q, q.r.PostForm.Get("mode"))
+	ctx, mode, err := webhookModeOf(q)
 	if err != nil {
 		return err
 	}
@@ -211,11 +217,7 @@ type webhookView struct {
 const webhookLogSize = 25
 
 func (h *Handler) webhook(q *req) error {
-	ctx, _, err := webhookQueryMode(q)
-	if err != nil {
-		return err
-	}
-	id, err := webhookPathID(q, "id", errWebhookNotFound)
+	ctx, _, id, err := endpointOf(q)
 	if err != nil {
 		return err
 	}
@@ -254,11 +256,7 @@ func (h *Handler) renderWebhook(q *req, ctx context.Context, status int, e *veri
 }
 
 func (h *Handler) updateWebhook(q *req) error {
-	ctx, _, err := webhookMode(q, q.r.PostForm.Get("mode"))
-	if err != nil {
-		return err
-	}
-	id, err := webhookPathID(q, "id", errWebhookNotFound)
+	ctx, _, id, err := endpointOf(q)
 	if err != nil {
 		return err
 	}
@@ -285,11 +283,7 @@ func (h *Handler) updateWebhook(q *req) error {
 
 // enableWebhook serves both …/enable and …/disable.
 func (h *Handler) enableWebhook(q *req) error {
-	ctx, _, err := webhookMode(q, q.r.PostForm.Get("mode"))
-	if err != nil {
-		return err
-	}
-	id, err := webhookPathID(q, "id", errWebhookNotFound)
+	ctx, _, id, err := endpointOf(q)
 	if err != nil {
 		return err
 	}
@@ -306,11 +300,7 @@ func (h *Handler) enableWebhook(q *req) error {
 }
 
 func (h *Handler) deleteWebhook(q *req) error {
-	ctx, mode, err := webhookMode(q, q.r.PostForm.Get("mode"))
-	if err != nil {
-		return err
-	}
-	id, err := webhookPathID(q, "id", errWebhookNotFound)
+	ctx, mode, id, err := endpointOf(q)
 	if err != nil {
 		return err
 	}
@@ -325,11 +315,7 @@ func (h *Handler) deleteWebhook(q *req) error {
 }
 
 func (h *Handler) rotateWebhookSecret(q *req) error {
-	ctx, _, err := webhookMode(q, q.r.PostForm.Get("mode"))
-	if err != nil {
-		return err
-	}
-	id, err := webhookPathID(q, "id", errWebhookNotFound)
+	ctx, _, id, err := endpointOf(q)
 	if err != nil {
 		return err
 	}
@@ -342,11 +328,7 @@ func (h *Handler) rotateWebhookSecret(q *req) error {
 }
 
 func (h *Handler) testWebhook(q *req) error {
-	ctx, mode, err := webhookMode(q, q.r.PostForm.Get("mode"))
-	if err != nil {
-		return err
-	}
-	id, err := webhookPathID(q, "id", errWebhookNotFound)
+	ctx, mode, id, err := endpointOf(q)
 	if err != nil {
 		return err
 	}
@@ -358,11 +340,7 @@ func (h *Handler) testWebhook(q *req) error {
 }
 
 func (h *Handler) replayWebhook(q *req) error {
-	ctx, mode, err := webhookMode(q, q.r.PostForm.Get("mode"))
-	if err != nil {
-		return err
-	}
-	id, err := webhookPathID(q, "id", errWebhookNotFound)
+	ctx, mode, id, err := endpointOf(q)
 	if err != nil {
 		return err
 	}
@@ -391,11 +369,7 @@ type webhookMessageView struct {
 }
 
 func (h *Handler) webhookMessage(q *req) error {
-	ctx, mode, err := webhookQueryMode(q)
-	if err != nil {
-		return err
-	}
-	id, err := webhookPathID(q, "id", errWebhookNotFound)
+	ctx, mode, id, err := endpointOf(q)
 	if err != nil {
 		return err
 	}
@@ -412,11 +386,7 @@ func (h *Handler) webhookMessage(q *req) error {
 }
 
 func (h *Handler) redeliverWebhookMessage(q *req) error {
-	ctx, mode, err := webhookMode(q, q.r.PostForm.Get("mode"))
-	if err != nil {
-		return err
-	}
-	id, err := webhookPathID(q, "id", errWebhookNotFound)
+	ctx, mode, id, err := endpointOf(q)
 	if err != nil {
 		return err
 	}

@@ -16,16 +16,13 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
-	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/verigate/verigate"
 	"github.com/verigate/verigate/internal/api/httpapi"
@@ -148,23 +145,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fn pageFunc, isF
 	}
 	q := &req{w: w, r: r, ctx: verigate.WithPrincipal(r.Context(), p), nonce: ui.Nonce(), form: h.formToken(c.Value), sessID: p.SessionID}
 	if isForm {
-		if err := r.ParseForm(); err != nil {
-			var mb *http.MaxBytesError
-			if errors.As(err, &mb) {
-				return p.SessionID, verigate.Errorf(verigate.ETOOLARGE, "The form is too large.")
-			}
-			return p.SessionID, verigate.Errorf(verigate.EINVALID, "The form could not be read.")
-		}
 		// Before anything runs: a form from elsewhere changes nothing.
-		if subtle.ConstantTimeCompare([]byte(r.PostForm.Get("csrf")), []byte(q.form)) != 1 {
-			return p.SessionID, errForm
-		}
-		for k, vs := range r.PostForm {
-			for _, v := range append(vs, k) {
-				if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
-					return p.SessionID, verigate.Errorf(verigate.EINVALID, "The form holds characters that are not text.")
-				}
-			}
+		if err := ui.ReadForm(r, q.form, errForm); err != nil {
+			return p.SessionID, err
 		}
 	}
 	return p.SessionID, fn(q)

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/verigate/verigate"
@@ -32,15 +33,17 @@ var funcs = template.FuncMap{
 	"add": func(a, b int) int { return a + b },
 }
 
-// pages are the templates, each the layout with its page's "main".
-var pages = func() map[string]*template.Template {
+// pages are the templates, each the layout with its page's "main";
+// parsed on first use, not at start-up (every run of the binary would
+// pay for it).
+var pages = sync.OnceValue(func() map[string]*template.Template {
 	base := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html"))
 	out := map[string]*template.Template{}
 	for _, name := range []string{"consent", "sources", "start", "credentials", "code", "progress", "done", "reclaim", "sandbox", "problem"} {
 		out[name] = template.Must(template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html"))
 	}
 	return out
-}()
+})
 
 // view is what a page renders.
 type view struct {
@@ -86,7 +89,7 @@ func render(w http.ResponseWriter, status int, name string, v *view) {
 		v.Mode = v.J.Mode
 	}
 	var buf bytes.Buffer
-	if err := pages[name].ExecuteTemplate(&buf, "layout.html", struct {
+	if err := pages()[name].ExecuteTemplate(&buf, "layout.html", struct {
 		*view
 		CSS template.CSS
 	}{v, ui.CSS}); err != nil {

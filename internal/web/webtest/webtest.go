@@ -263,9 +263,6 @@ func Text(t testing.TB, ctx context.Context, selector string) string {
 	return s
 }
 
-// Location is the page's URL; "" when it cannot be read.
-func Location(ctx context.Context) string { return location(ctx) }
-
 // location is the page's URL for messages; "" when it cannot be read.
 func location(ctx context.Context) string {
 	lctx, cancel := context.WithTimeout(ctx, 2*time.Second)
